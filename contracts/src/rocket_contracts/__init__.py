@@ -1,0 +1,1 @@
+"""rocket_contracts."""

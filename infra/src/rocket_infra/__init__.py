@@ -1,0 +1,1 @@
+"""The rocket CLI: build, deploy and run the platform locally."""
