@@ -1,0 +1,1 @@
+"""`rocket demo`: sample workloads through the local platform (scenarios/<package>.py)."""

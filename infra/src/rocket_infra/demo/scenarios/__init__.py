@@ -1,0 +1,1 @@
+"""One module per service package, each with `run(platform: LocalPlatform) -> ScenarioReport`."""
