@@ -1,0 +1,246 @@
+"""Put contract events on the shared topic and read them back off a queue.
+
+Producers call :func:`publish`: the model is wrapped in a CloudEvent, validated against its
+schema, and published with the SNS message attribute ``type`` that subscription filter policies
+match on. Consumers call :func:`parse_record` on each SQS record: it accepts raw-delivered bodies
+(the CloudEvent itself) and SNS-enveloped bodies (a Notification whose ``Message`` is the
+CloudEvent), validates envelope and data against their schemas, and returns the typed envelope
+and model. Anything that is not a valid contract message raises :class:`ContractViolation`, the
+one exception type, carrying every error found.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol, TypeVar
+
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.parser.models import SnsNotificationModel, SqsRecordModel
+from pydantic import BaseModel, ValidationError
+
+from rocket_contracts import registry
+from rocket_contracts.envelope import DATA_CONTENT_TYPE, SPEC_VERSION, CloudEvent
+from rocket_contracts.validation import errors as schema_errors
+
+TYPE_ATTRIBUTE = "type"
+"""SNS/SQS message attribute holding the event type; subscription filter policies match it."""
+
+MAX_MESSAGE_BYTES = 256 * 1024
+"""SNS and SQS refuse messages larger than this."""
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+class ContractViolation(ValueError):  # noqa: N818 (the contract's name for it)
+    """A message that is not a valid contract message; ``errors`` says every way it is not."""
+
+    def __init__(self, summary: str, errors: Sequence[str]) -> None:
+        self.summary = summary
+        self.errors = list(errors)
+        super().__init__(f"{summary}: {'; '.join(self.errors)}" if self.errors else summary)
+
+
+class SnsPublishClient(Protocol):
+    """The part of a boto3 SNS client that :func:`publish` uses."""
+
+    def publish(
+        self,
+        *,
+        TopicArn: str,  # noqa: N803 (boto3's parameter names)
+        Message: str,  # noqa: N803
+        MessageAttributes: Mapping[str, Any],  # noqa: N803
+    ) -> Mapping[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class ParsedMessage:
+    """A validated bus message: the envelope, its typed payload, and the event type."""
+
+    envelope: CloudEvent
+    data: BaseModel
+    event_type: str
+
+    @property
+    def correlation_id(self) -> str:
+        return self.envelope.correlationid
+
+    def data_as(self, model: type[ModelT]) -> ModelT:
+        """The payload as ``model``; ContractViolation if this message carries another type."""
+        if isinstance(self.data, model):
+            return self.data
+        expected = registry.event_type_for(model)
+        raise ContractViolation(
+            "unexpected event type", [f"$.type: expected {expected!r}, got {self.event_type!r}"]
+        )
+
+
+def wrap(
+    event_model: BaseModel,
+    *,
+    correlation_id: str,
+    source: str,
+    subject: str | None = None,
+    event_id: str | None = None,
+    time: datetime | None = None,
+) -> CloudEvent:
+    """The validated CloudEvent that carries ``event_model`` (what :func:`publish` sends)."""
+    event_type = registry.event_type_for(event_model)
+    data = event_model.model_dump(mode="json", by_alias=True, exclude_none=True)
+    envelope: dict[str, Any] = {
+        "specversion": SPEC_VERSION,
+        "id": event_id or str(uuid.uuid4()),
+        "source": source,
+        "type": event_type,
+        "time": (time or datetime.now(UTC)).isoformat(),
+        "dataschema": registry.schema_id(event_type),
+        "datacontenttype": DATA_CONTENT_TYPE,
+        "data": data,
+        "correlationid": correlation_id,
+    }
+    if subject is not None:
+        envelope["subject"] = subject
+    problems = schema_errors(registry.envelope_schema(), envelope)
+    problems += schema_errors(registry.schema_for(event_type), data, at="$.data")
+    if problems:
+        raise ContractViolation(f"refusing to publish an invalid {event_type}", problems)
+    return CloudEvent.model_validate(envelope)
+
+
+def to_json(event: CloudEvent) -> str:
+    """The bus wire form of a CloudEvent (compact JSON, absent optional attributes omitted)."""
+    return json.dumps(
+        event.model_dump(mode="json", exclude_none=True), separators=(",", ":"), sort_keys=True
+    )
+
+
+def publish(
+    topic_arn: str,
+    event_model: BaseModel,
+    *,
+    correlation_id: str,
+    sns_client: SnsPublishClient,
+    source: str,
+    subject: str | None = None,
+) -> CloudEvent:
+    """Wrap, validate and publish ``event_model`` to ``topic_arn``; return the sent CloudEvent.
+
+    Raises ContractViolation (nothing is sent) when the event does not match its schema or is
+    too large for SNS; SNS errors (botocore ``ClientError``) propagate to the caller's adapter.
+    """
+    event = wrap(event_model, correlation_id=correlation_id, source=source, subject=subject)
+    message = to_json(event)
+    size = len(message.encode("utf-8"))
+    if size > MAX_MESSAGE_BYTES:
+        raise ContractViolation(
+            f"refusing to publish an oversized {event.type}",
+            [f"$: message is {size} bytes; SNS accepts at most {MAX_MESSAGE_BYTES}"],
+        )
+    sns_client.publish(
+        TopicArn=topic_arn,
+        Message=message,
+        MessageAttributes={TYPE_ATTRIBUTE: {"DataType": "String", "StringValue": event.type}},
+    )
+    return event
+
+
+def _pydantic_errors(exc: ValidationError, at: str) -> list[str]:
+    return [
+        f"{at}{''.join(f'[{part}]' if isinstance(part, int) else f'.{part}' for part in e['loc'])}"
+        f": {e['msg']}"
+        for e in exc.errors()
+    ]
+
+
+def _record_model(sqs_record: Mapping[str, Any] | SQSRecord | SqsRecordModel) -> SqsRecordModel:
+    if isinstance(sqs_record, SqsRecordModel):
+        return sqs_record
+    raw = sqs_record.raw_event if isinstance(sqs_record, SQSRecord) else sqs_record
+    try:
+        return SqsRecordModel.model_validate(raw)
+    except ValidationError as exc:
+        raise ContractViolation("not an SQS record", _pydantic_errors(exc, "record")) from exc
+
+
+def _json_object(text: str, what: str) -> dict[str, Any]:
+    try:
+        loaded = json.loads(text)
+    except ValueError as exc:
+        raise ContractViolation(f"{what} is not JSON", [f"$: {exc}"]) from exc
+    if not isinstance(loaded, dict):
+        raise ContractViolation(f"{what} is not a JSON object", [f"$: got {type(loaded).__name__}"])
+    return loaded
+
+
+def _is_sns_notification(payload: Mapping[str, Any]) -> bool:
+    return payload.get("Type") == "Notification" and "TopicArn" in payload
+
+
+def _unwrap_sns(payload: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+    try:
+        notification = SnsNotificationModel.model_validate(payload)
+    except ValidationError as exc:
+        errors = _pydantic_errors(exc, "$")
+        raise ContractViolation("malformed SNS notification", errors) from exc
+    if not isinstance(notification.Message, str):
+        raise ContractViolation("malformed SNS notification", ["$.Message: not a string"])
+    attributes = notification.MessageAttributes or {}
+    type_attribute = attributes[TYPE_ATTRIBUTE].Value if TYPE_ATTRIBUTE in attributes else None
+    return _json_object(notification.Message, "SNS Message"), type_attribute
+
+
+def parse_message(body: str, *, type_attribute: str | None = None) -> ParsedMessage:
+    """Parse a message body (raw CloudEvent or SNS Notification around one)."""
+    payload = _json_object(body, "message body")
+    if _is_sns_notification(payload):
+        payload, type_attribute = _unwrap_sns(payload)
+    return parse_envelope(payload, type_attribute=type_attribute)
+
+
+def parse_envelope(
+    payload: Mapping[str, Any], *, type_attribute: str | None = None
+) -> ParsedMessage:
+    """Validate a decoded CloudEvent and its data; return the typed message."""
+    problems = schema_errors(registry.envelope_schema(), payload)
+    if problems:
+        raise ContractViolation("not a Rocket CloudEvent", problems)
+    event_type: str = payload["type"]
+    if event_type not in registry.event_types():
+        raise ContractViolation(
+            "unknown event type", [f"$.type: no contract schema for {event_type!r}"]
+        )
+    if type_attribute is not None and type_attribute != event_type:
+        raise ContractViolation(
+            "type attribute does not match the event",
+            [f"$.type: is {event_type!r} but the message attribute type is {type_attribute!r}"],
+        )
+    expected_schema = registry.schema_id(event_type)
+    if payload["dataschema"] != expected_schema:
+        problems.append(f"$.dataschema: expected {expected_schema!r} for {event_type}")
+    problems += schema_errors(registry.schema_for(event_type), payload["data"], at="$.data")
+    if problems:
+        raise ContractViolation(f"invalid {event_type}", problems)
+    try:
+        envelope = CloudEvent.model_validate(payload)
+        data = registry.model_for(event_type).model_validate(payload["data"])
+    except ValidationError as exc:
+        raise ContractViolation(f"invalid {event_type}", _pydantic_errors(exc, "$")) from exc
+    return ParsedMessage(envelope=envelope, data=data, event_type=event_type)
+
+
+def parse_record(sqs_record: Mapping[str, Any] | SQSRecord | SqsRecordModel) -> ParsedMessage:
+    """Parse one SQS record (a Lambda event record dict, a Powertools ``SQSRecord`` or model).
+
+    Raw delivery puts the CloudEvent in the body and the SNS attribute ``type`` in the record's
+    message attributes; without raw delivery the body is an SNS Notification around it. Either
+    way the ``type`` attribute, when present, must name the envelope's type.
+    """
+    record = _record_model(sqs_record)
+    if not isinstance(record.body, str):
+        raise ContractViolation("not an SQS record", ["record.body: not a string"])
+    attribute = record.messageAttributes.get(TYPE_ATTRIBUTE)
+    type_attribute = attribute.stringValue if attribute is not None else None
+    return parse_message(record.body, type_attribute=type_attribute)
