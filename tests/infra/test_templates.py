@@ -1,0 +1,656 @@
+"""Every CloudFormation template in the repo: cfn-lint clean, and the rules every stack keeps.
+
+Templates are discovered by content (not listed by hand), so a stack added later is checked
+too. Test fixtures under any `tests/` directory are not deployable stacks and are left out.
+Each rule is a function returning the problems it finds; the tests at the bottom prove every
+rule catches what it is meant to catch.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cfnlint.api import lint, lint_file
+from cfnlint.decode import decode, decode_str
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+_SKIPPED_DIRS = {"node_modules", "dist", "build", "tests", "__pycache__"}
+_TEMPLATE_SUFFIXES = {".yaml", ".yml", ".json", ".template"}
+
+Body = dict[str, Any]
+
+# Actions that have no resource-level permissions in IAM: `Resource: "*"` is the only choice.
+RESOURCE_STAR_ALLOWED = frozenset(
+    {
+        "cloudwatch:PutMetricData",  # Metrics API (scope it with a cloudwatch:namespace condition)
+        "xray:PutTraceSegments",  # Tracer
+        "xray:PutTelemetryRecords",  # Tracer
+        "xray:GetSamplingRules",  # Tracer
+        "xray:GetSamplingTargets",  # Tracer
+    }
+)
+
+# Event sources whose mappings do not support FunctionResponseTypes.
+_NO_BATCH_RESPONSE_SOURCES = (
+    "SelfManagedEventSource",
+    "AmazonManagedKafkaEventSourceConfig",
+    "SelfManagedKafkaEventSourceConfig",
+    "DocumentDBEventSourceConfig",
+    "Queues",
+)
+
+
+@dataclass(frozen=True)
+class Template:
+    path: Path
+    text: str
+    body: Body
+
+    @property
+    def name(self) -> str:
+        return self.path.relative_to(REPO_ROOT).as_posix()
+
+
+# ---------------------------------------------------------------- discovery and loading
+
+
+def _candidate_files(root: Path) -> Iterator[Path]:
+    for entry in sorted(root.iterdir()):
+        if entry.is_dir():
+            if entry.name not in _SKIPPED_DIRS and not entry.name.startswith("."):
+                yield from _candidate_files(entry)
+        elif entry.suffix in _TEMPLATE_SUFFIXES:
+            yield entry
+
+
+def _is_cloudformation(text: str) -> bool:
+    return "AWSTemplateFormatVersion" in text or (
+        re.search(r"^Resources:", text, re.MULTILINE) is not None and "AWS::" in text
+    )
+
+
+def discover_templates(root: Path = REPO_ROOT) -> list[Path]:
+    """Every CloudFormation template in the repository, YAML or JSON."""
+    return [p for p in _candidate_files(root) if _is_cloudformation(p.read_text("utf-8"))]
+
+
+def load(path: Path) -> Template:
+    body, problems = decode(str(path))
+    assert not problems, f"{path}: {[str(p) for p in problems]}"
+    assert isinstance(body, dict), f"{path}: not a mapping"
+    return Template(path=path, text=path.read_text("utf-8"), body=body)
+
+
+def loads(text: str) -> Body:
+    body, problems = decode_str(text)
+    assert not problems, [str(p) for p in problems]
+    assert isinstance(body, dict)
+    return body
+
+
+TEMPLATES = [load(path) for path in discover_templates()]
+SERVICE_DIRS = sorted(p.parent for p in (REPO_ROOT / "services").glob("*/pyproject.toml"))
+
+
+def each_template() -> pytest.MarkDecorator:
+    return pytest.mark.parametrize("template", TEMPLATES, ids=[t.name for t in TEMPLATES])
+
+
+# ---------------------------------------------------------------- intrinsic helpers
+
+
+def resources(body: Body, resource_type: str) -> dict[str, Body]:
+    found = body.get("Resources") or {}
+    return {lid: res for lid, res in found.items() if res.get("Type") == resource_type}
+
+
+def props(resource: Body) -> Body:
+    value = resource.get("Properties") or {}
+    assert isinstance(value, dict)
+    return value
+
+
+def as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list) else [value]
+
+
+def render(value: Any) -> str | None:
+    """A name-like value as a `${...}` template string, or None when it cannot be told."""
+    if isinstance(value, str | int):
+        return str(value)
+    if not isinstance(value, dict) or len(value) != 1:
+        return None
+    ((fn, arg),) = value.items()
+    if fn == "Ref":
+        return "${" + str(arg) + "}"
+    if fn == "Fn::GetAtt":
+        return "${" + (".".join(arg) if isinstance(arg, list) else str(arg)) + "}"
+    if fn == "Fn::Sub":
+        if isinstance(arg, str):
+            return arg
+        text, variables = arg
+        for key, var in variables.items():
+            rendered = render(var)
+            if rendered is None:
+                return None
+            text = text.replace("${" + key + "}", rendered)
+        return str(text)
+    if fn == "Fn::Join":
+        parts = [render(part) for part in arg[1]]
+        return None if None in parts else str(arg[0]).join(p for p in parts if p is not None)
+    return None
+
+
+def referenced_ids(value: Any) -> set[str]:
+    """Logical ids a value points at through Ref, Fn::GetAtt or Fn::Sub."""
+    found: set[str] = set()
+    if isinstance(value, list):
+        for item in value:
+            found |= referenced_ids(item)
+    elif isinstance(value, dict):
+        for key, arg in value.items():
+            if key == "Ref" and isinstance(arg, str):
+                found.add(arg)
+            elif key == "Fn::GetAtt":
+                found.add(arg[0] if isinstance(arg, list) else str(arg).split(".")[0])
+            elif key == "Fn::Sub":
+                text = arg if isinstance(arg, str) else arg[0]
+                found |= {m.split(".")[0] for m in re.findall(r"\$\{([^!}][^}]*)\}", text)}
+                if isinstance(arg, list):
+                    found |= referenced_ids(arg[1])
+            else:
+                found |= referenced_ids(arg)
+    return found
+
+
+def is_true(value: Any) -> bool:
+    return value is True or value == "true"
+
+
+def is_false(value: Any) -> bool:
+    return value is False or value == "false"
+
+
+# ---------------------------------------------------------------- the rules
+
+
+def queue_problems(body: Body) -> list[str]:
+    """Every queue is encrypted, and every queue that is not itself a DLQ has one."""
+    queues = resources(body, "AWS::SQS::Queue")
+    dead_letter_ids: set[str] = set()
+    for queue in queues.values():
+        redrive = props(queue).get("RedrivePolicy")
+        if isinstance(redrive, str):
+            redrive = json.loads(redrive)
+        if isinstance(redrive, dict):
+            dead_letter_ids |= referenced_ids(redrive.get("deadLetterTargetArn"))
+    problems = []
+    for lid, queue in queues.items():
+        p = props(queue)
+        if not (is_true(p.get("SqsManagedSseEnabled")) or p.get("KmsMasterKeyId")):
+            problems.append(f"{lid}: no SSE (SqsManagedSseEnabled: true or KmsMasterKeyId)")
+        if lid in dead_letter_ids or "RedriveAllowPolicy" in p:
+            continue
+        redrive = p.get("RedrivePolicy")
+        if isinstance(redrive, str):
+            redrive = json.loads(redrive)
+        if not (
+            isinstance(redrive, dict)
+            and redrive.get("deadLetterTargetArn")
+            and redrive.get("maxReceiveCount")
+        ):
+            problems.append(f"{lid}: no DLQ (RedrivePolicy with deadLetterTargetArn)")
+    return problems
+
+
+def _denies_insecure_transport(statement: Body) -> bool:
+    condition = statement.get("Condition") or {}
+    secure = (condition.get("Bool") or {}).get("aws:SecureTransport")
+    actions = as_list(statement.get("Action"))
+    return (
+        statement.get("Effect") == "Deny"
+        and is_false(secure)
+        and ("s3:*" in actions or "*" in actions)
+    )
+
+
+def bucket_problems(body: Body) -> list[str]:
+    """Every bucket blocks public access, is encrypted, and has a policy denying non-TLS."""
+    tls_only: set[str] = set()
+    for policy in resources(body, "AWS::S3::BucketPolicy").values():
+        p = props(policy)
+        statements = as_list((p.get("PolicyDocument") or {}).get("Statement"))
+        if any(_denies_insecure_transport(s) for s in statements):
+            tls_only |= referenced_ids(p.get("Bucket"))
+    problems = []
+    for lid, bucket in resources(body, "AWS::S3::Bucket").items():
+        p = props(bucket)
+        block = p.get("PublicAccessBlockConfiguration") or {}
+        flags = (
+            "BlockPublicAcls",
+            "BlockPublicPolicy",
+            "IgnorePublicAcls",
+            "RestrictPublicBuckets",
+        )
+        if not all(is_true(block.get(flag)) for flag in flags):
+            problems.append(f"{lid}: PublicAccessBlockConfiguration must set all four flags true")
+        rules = as_list((p.get("BucketEncryption") or {}).get("ServerSideEncryptionConfiguration"))
+        if not any(
+            (r.get("ServerSideEncryptionByDefault") or {}).get("SSEAlgorithm") for r in rules
+        ):
+            problems.append(f"{lid}: no default encryption (BucketEncryption)")
+        if lid not in tls_only:
+            problems.append(f"{lid}: no bucket policy denying aws:SecureTransport false")
+    return problems
+
+
+def _function_names(lid: str, function: Body) -> set[str]:
+    names = {"${" + lid + "}"}
+    rendered = render(props(function).get("FunctionName"))
+    if rendered is not None:
+        names.add(rendered)
+    return names
+
+
+def _alarm_watches_errors(alarm: Body, names: set[str]) -> bool:
+    p = props(alarm)
+    metrics = [p] + [
+        (m.get("MetricStat") or {}).get("Metric") or {} for m in as_list(p.get("Metrics"))
+    ]
+    for metric in metrics:
+        if metric.get("Namespace") != "AWS/Lambda" or metric.get("MetricName") != "Errors":
+            continue
+        for dim in as_list(metric.get("Dimensions")):
+            if dim.get("Name") == "FunctionName" and render(dim.get("Value")) in names:
+                return True
+    return False
+
+
+def lambda_problems(body: Body) -> list[str]:
+    """Every function has its log group with a retention, and an Errors alarm with an action."""
+    log_groups = resources(body, "AWS::Logs::LogGroup")
+    alarms = resources(body, "AWS::CloudWatch::Alarm")
+    problems = []
+    for lid, function in resources(body, "AWS::Lambda::Function").items():
+        names = _function_names(lid, function)
+        configured = referenced_ids((props(function).get("LoggingConfig") or {}).get("LogGroup"))
+        groups = [
+            props(group)
+            for gid, group in log_groups.items()
+            if gid in configured
+            or render(props(group).get("LogGroupName")) in {f"/aws/lambda/{n}" for n in names}
+        ]
+        if not groups:
+            problems.append(f"{lid}: no AWS::Logs::LogGroup /aws/lambda/<function name>")
+        elif not all(group.get("RetentionInDays") for group in groups):
+            problems.append(f"{lid}: its log group has no RetentionInDays")
+        watching = [a for a in alarms.values() if _alarm_watches_errors(a, names)]
+        if not watching:
+            problems.append(f"{lid}: no AWS::CloudWatch::Alarm on AWS/Lambda Errors")
+        elif not all(props(a).get("AlarmActions") for a in watching):
+            problems.append(f"{lid}: its Errors alarm notifies nobody (AlarmActions)")
+    return problems
+
+
+def _identity_policy_documents(body: Body) -> Iterator[tuple[str, Body]]:
+    for kind in ("AWS::IAM::Role", "AWS::IAM::User", "AWS::IAM::Group"):
+        for lid, res in resources(body, kind).items():
+            for policy in as_list(props(res).get("Policies")):
+                yield f"{lid}/{policy.get('PolicyName')}", policy.get("PolicyDocument") or {}
+    for kind in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+        for lid, res in resources(body, kind).items():
+            yield lid, props(res).get("PolicyDocument") or {}
+
+
+def _statement_problems(where: str, statement: Body) -> list[str]:
+    if statement.get("Effect") != "Allow":
+        return []
+    if "NotAction" in statement or "NotResource" in statement:
+        return [f"{where}: Allow with NotAction/NotResource"]
+    actions = [a for a in as_list(statement.get("Action")) if isinstance(a, str)]
+    problems = [f"{where}: wildcard action {a!r}" for a in actions if a == "*" or a.endswith(":*")]
+    if "*" in as_list(statement.get("Resource")):
+        scoped = sorted(a for a in actions if a not in RESOURCE_STAR_ALLOWED)
+        if scoped:
+            problems.append(f"{where}: Resource '*' for actions that support resources: {scoped}")
+    return problems
+
+
+def iam_problems(body: Body) -> list[str]:
+    """No Allow with `*` actions; `*` resources only for actions that have no resource scope."""
+    problems = []
+    for where, document in _identity_policy_documents(body):
+        for index, statement in enumerate(as_list(document.get("Statement"))):
+            problems += _statement_problems(f"{where}[{index}]", statement)
+    return problems
+
+
+def event_source_mapping_problems(body: Body) -> list[str]:
+    """Queue and stream consumers report partial batch failures."""
+    problems = []
+    for lid, mapping in resources(body, "AWS::Lambda::EventSourceMapping").items():
+        p = props(mapping)
+        if any(key in p for key in _NO_BATCH_RESPONSE_SOURCES):
+            continue
+        if "ReportBatchItemFailures" not in as_list(p.get("FunctionResponseTypes")):
+            problems.append(f"{lid}: FunctionResponseTypes must include ReportBatchItemFailures")
+    return problems
+
+
+def transform_problems(body: Body) -> list[str]:
+    """Plain CloudFormation only: the local emulator silently skips SAM resources."""
+    transforms = as_list(body.get("Transform"))
+    return [f"Transform {t!r} is not allowed (plain CloudFormation)" for t in transforms]
+
+
+def service_stack_problems(body: Body, service: str) -> list[str]:
+    """A service stack takes Stage and CodeKey; its functions run its package from CodeKey."""
+    parameters = body.get("Parameters") or {}
+    problems = []
+    if (parameters.get("Stage") or {}).get("Default") != "local":
+        problems.append("parameter Stage with Default 'local' is missing")
+    if (parameters.get("CodeKey") or {}).get("Default") != f"{service}/local.zip":
+        problems.append(f"parameter CodeKey with Default '{service}/local.zip' is missing")
+    package = service.replace("-", "_")
+    handler = re.compile(rf"^{package}\.handlers\.[a-z_][a-z0-9_]*\.handler$")
+    for lid, function in resources(body, "AWS::Lambda::Function").items():
+        p = props(function)
+        if p.get("Runtime") != "python3.12":
+            problems.append(f"{lid}: Runtime must be python3.12")
+        if not handler.match(str(p.get("Handler"))):
+            problems.append(f"{lid}: Handler must be {package}.handlers.<function>.handler")
+        if (p.get("Code") or {}).get("S3Key") != {"Ref": "CodeKey"}:
+            problems.append(f"{lid}: Code.S3Key must be !Ref CodeKey")
+    return problems
+
+
+RULES = [
+    queue_problems,
+    bucket_problems,
+    lambda_problems,
+    iam_problems,
+    event_source_mapping_problems,
+    transform_problems,
+]
+
+
+def silenced_checks_without_reason(text: str) -> list[str]:
+    """cfn-lint checks silenced in a template with no comment saying why, or errors silenced."""
+    problems = []
+    lines = text.splitlines()
+    for number, line in enumerate(lines):
+        inline = re.match(r"^(\s*)ignore_checks:\s*\[(.*)\]", line)
+        block = re.match(r"^(\s*)ignore_checks:\s*(#.*)?$", line)
+        if inline:
+            reason = lines[number - 1].strip().startswith("#") or "#" in line
+            for check in re.findall(r"[A-Z]\d+", inline.group(2)):
+                problems += _silenced_problem(check, reason)
+        elif block:
+            indent = len(block.group(1))
+            has_comment = False
+            for item in lines[number + 1 :]:
+                stripped = item.strip()
+                if stripped and len(item) - len(item.lstrip()) <= indent:
+                    break
+                if stripped.startswith("#"):
+                    has_comment = True
+                elif stripped.startswith("-"):
+                    check = stripped.lstrip("- ").split("#")[0].strip().strip("\"'")
+                    problems += _silenced_problem(check, has_comment or "#" in stripped)
+                    has_comment = False
+    return problems
+
+
+def _silenced_problem(check: str, has_reason: bool) -> list[str]:
+    if check.startswith("E"):
+        return [f"{check}: errors may not be silenced"]
+    return [] if has_reason else [f"{check}: silenced without a comment saying why"]
+
+
+# ---------------------------------------------------------------- the tests over the repo
+
+
+def test_every_stack_is_found() -> None:
+    names = {t.name for t in TEMPLATES}
+    expected = {"infra/platform.yaml"} | {
+        (d / "template.yaml").relative_to(REPO_ROOT).as_posix() for d in SERVICE_DIRS
+    }
+    assert expected <= names, f"missing templates: {sorted(expected - names)}"
+
+
+@each_template()
+def test_cfn_lint_reports_no_error_or_warning(template: Template) -> None:
+    matches = lint_file(template.path)
+    found = [
+        f"{m.rule.id} line {m.linenumber}: {m.message}" for m in matches if m.rule.id[0] in "EW"
+    ]
+    assert found == []
+
+
+@each_template()
+def test_silenced_lint_checks_say_why(template: Template) -> None:
+    assert silenced_checks_without_reason(template.text) == []
+
+
+@each_template()
+@pytest.mark.parametrize("rule", RULES, ids=[r.__name__ for r in RULES])
+def test_template_keeps_the_rule(template: Template, rule: Any) -> None:
+    assert rule(template.body) == []
+
+
+@pytest.mark.parametrize("service_dir", SERVICE_DIRS, ids=[d.name for d in SERVICE_DIRS])
+def test_service_stack_interface(service_dir: Path) -> None:
+    path = service_dir / "template.yaml"
+    assert path.is_file(), f"{service_dir.name} has no template.yaml"
+    assert service_stack_problems(load(path).body, service_dir.name) == []
+
+
+def test_platform_exports_what_service_stacks_import() -> None:
+    platform = load(REPO_ROOT / "infra" / "platform.yaml").body
+    exported = {render(o["Export"]["Name"]) for o in platform["Outputs"].values() if "Export" in o}
+    assert exported >= {
+        "rocket-${Stage}-EventTopicArn",
+        "rocket-${Stage}-EventTopicKeyArn",
+        "rocket-${Stage}-AlarmTopicArn",
+        "rocket-${Stage}-ArtifactBucketName",
+    }
+    imported = {
+        render(value)
+        for template in TEMPLATES
+        if template.name != "infra/platform.yaml"
+        for value in _import_values(template.body)
+    }
+    assert imported <= exported, f"imports nobody exports: {sorted(map(str, imported - exported))}"
+
+
+def _import_values(value: Any) -> Iterator[Any]:
+    if isinstance(value, dict):
+        for key, arg in value.items():
+            if key == "Fn::ImportValue":
+                yield arg
+            else:
+                yield from _import_values(arg)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _import_values(item)
+
+
+def test_platform_topic_is_encrypted_with_the_exported_key() -> None:
+    platform = load(REPO_ROOT / "infra" / "platform.yaml").body
+    for topic in resources(platform, "AWS::SNS::Topic").values():
+        assert referenced_ids(props(topic).get("KmsMasterKeyId")) == {"EventTopicKey"}
+    key_arn = platform["Outputs"]["EventTopicKeyArn"]["Value"]
+    assert referenced_ids(key_arn) == {"EventTopicKey"}
+
+
+# ---------------------------------------------------------------- the rules catch what they should
+
+BAD_STACK = """
+AWSTemplateFormatVersion: "2010-09-09"
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  PlainQueue:
+    Type: AWS::SQS::Queue
+  Dlq:
+    Type: AWS::SQS::Queue
+    Properties: {SqsManagedSseEnabled: true}
+  GoodQueue:
+    Type: AWS::SQS::Queue
+    Properties:
+      SqsManagedSseEnabled: true
+      RedrivePolicy: {deadLetterTargetArn: !GetAtt Dlq.Arn, maxReceiveCount: 3}
+  OpenBucket:
+    Type: AWS::S3::Bucket
+    Properties:
+      PublicAccessBlockConfiguration: {BlockPublicAcls: true, BlockPublicPolicy: true}
+  Fn:
+    Type: AWS::Lambda::Function
+    Properties:
+      FunctionName: !Sub rocket-${Stage}-svc-fn
+      Runtime: python3.11
+      Handler: other.handlers.fn.handler
+      Code: {ZipFile: "x"}
+  FnLogs:
+    Type: AWS::Logs::LogGroup
+    Properties: {LogGroupName: !Sub "/aws/lambda/rocket-${Stage}-svc-fn"}
+  Role:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument: {}
+      Policies:
+        - PolicyName: p
+          PolicyDocument:
+            Statement:
+              - {Effect: Allow, Action: "s3:*", Resource: !Sub "arn:aws:s3:::b/*"}
+              - {Effect: Allow, Action: [sqs:SendMessage, xray:PutTraceSegments], Resource: "*"}
+              - {Effect: Allow, Action: [xray:PutTraceSegments], Resource: "*"}
+              - {Effect: Deny, Action: "*", Resource: "*"}
+  Mapping:
+    Type: AWS::Lambda::EventSourceMapping
+    Properties: {FunctionName: !Ref Fn, EventSourceArn: !GetAtt GoodQueue.Arn}
+"""
+
+GOOD_FUNCTION = """
+Resources:
+  Fn:
+    Type: AWS::Lambda::Function
+    Properties:
+      Runtime: python3.12
+      Handler: svc.handlers.fn.handler
+      Code: {S3Bucket: b, S3Key: !Ref CodeKey}
+      LoggingConfig: {LogGroup: !Ref Logs}
+  Logs:
+    Type: AWS::Logs::LogGroup
+    Properties: {LogGroupName: !Sub "/aws/lambda/${Fn}", RetentionInDays: 14}
+  Errors:
+    Type: AWS::CloudWatch::Alarm
+    Properties:
+      Namespace: AWS/Lambda
+      MetricName: Errors
+      Dimensions: [{Name: FunctionName, Value: !Ref Fn}]
+      AlarmActions: [arn:aws:sns:us-east-1:1:alarms]
+  Bucket:
+    Type: AWS::S3::Bucket
+    Properties:
+      BucketEncryption:
+        ServerSideEncryptionConfiguration: [{ServerSideEncryptionByDefault: {SSEAlgorithm: AES256}}]
+      PublicAccessBlockConfiguration:
+        {BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true,
+         RestrictPublicBuckets: true}
+  BucketPolicy:
+    Type: AWS::S3::BucketPolicy
+    Properties:
+      Bucket: !Ref Bucket
+      PolicyDocument:
+        Statement:
+          - Effect: Deny
+            Principal: "*"
+            Action: s3:*
+            Resource: [!GetAtt Bucket.Arn, !Sub "${Bucket.Arn}/*"]
+            Condition: {Bool: {aws:SecureTransport: "false"}}
+"""
+
+
+def test_queue_rule_flags_missing_sse_and_dlq_but_not_a_dlq() -> None:
+    assert queue_problems(loads(BAD_STACK)) == [
+        "PlainQueue: no SSE (SqsManagedSseEnabled: true or KmsMasterKeyId)",
+        "PlainQueue: no DLQ (RedrivePolicy with deadLetterTargetArn)",
+    ]
+
+
+def test_bucket_rule_flags_public_unencrypted_and_plain_http() -> None:
+    assert bucket_problems(loads(BAD_STACK)) == [
+        "OpenBucket: PublicAccessBlockConfiguration must set all four flags true",
+        "OpenBucket: no default encryption (BucketEncryption)",
+        "OpenBucket: no bucket policy denying aws:SecureTransport false",
+    ]
+    assert bucket_problems(loads(GOOD_FUNCTION)) == []
+
+
+def test_lambda_rule_flags_missing_retention_and_alarm() -> None:
+    assert lambda_problems(loads(BAD_STACK)) == [
+        "Fn: its log group has no RetentionInDays",
+        "Fn: no AWS::CloudWatch::Alarm on AWS/Lambda Errors",
+    ]
+    assert lambda_problems(loads(GOOD_FUNCTION)) == []
+
+
+def test_iam_rule_flags_wildcards_except_unscoped_actions() -> None:
+    assert iam_problems(loads(BAD_STACK)) == [
+        "Role/p[0]: wildcard action 's3:*'",
+        "Role/p[1]: Resource '*' for actions that support resources: ['sqs:SendMessage']",
+    ]
+
+
+def test_mapping_rule_requires_partial_batch_responses() -> None:
+    assert event_source_mapping_problems(loads(BAD_STACK)) == [
+        "Mapping: FunctionResponseTypes must include ReportBatchItemFailures"
+    ]
+
+
+def test_transform_rule_refuses_sam() -> None:
+    assert transform_problems(loads(BAD_STACK)) == [
+        "Transform 'AWS::Serverless-2016-10-31' is not allowed (plain CloudFormation)"
+    ]
+
+
+def test_service_stack_rule_checks_parameters_runtime_handler_and_code() -> None:
+    assert service_stack_problems(loads(BAD_STACK), "svc") == [
+        "parameter Stage with Default 'local' is missing",
+        "parameter CodeKey with Default 'svc/local.zip' is missing",
+        "Fn: Runtime must be python3.12",
+        "Fn: Handler must be svc.handlers.<function>.handler",
+        "Fn: Code.S3Key must be !Ref CodeKey",
+    ]
+    good = loads(GOOD_FUNCTION)
+    good["Parameters"] = {"Stage": {"Default": "local"}, "CodeKey": {"Default": "svc/local.zip"}}
+    assert service_stack_problems(good, "svc") == []
+
+
+def test_cfn_lint_finds_errors_and_warnings() -> None:
+    matches = lint(
+        "Parameters:\n  Unused: {Type: String}\n"
+        "Resources:\n  Q:\n    Type: AWS::SQS::Queue\n    Properties: {Bogus: 1}\n"
+    )
+    assert {m.rule.id[0] for m in matches} >= {"E", "W"}
+
+
+def test_silencing_needs_a_reason_and_never_covers_errors() -> None:
+    text = (
+        "Metadata:\n  cfn-lint:\n    config:\n      ignore_checks:\n"
+        "        # W3005: the dependency is needed by the deploy order.\n"
+        "        - W3005\n        - W2001\n        - E3002\n"
+    )
+    assert silenced_checks_without_reason(text) == [
+        "W2001: silenced without a comment saying why",
+        "E3002: errors may not be silenced",
+    ]
+    assert silenced_checks_without_reason("      ignore_checks: [W1020]  # why\n") == []
