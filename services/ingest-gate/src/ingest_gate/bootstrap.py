@@ -10,6 +10,8 @@ from botocore.config import Config
 from ingest_gate.adapters.bus_publisher import BusPublisher
 from ingest_gate.adapters.glue_runner import GlueJobRunner
 from ingest_gate.adapters.s3_store import S3IdempotencyStore
+from ingest_gate.adapters.sqs_deferrer import SqsDeferrer
+from ingest_gate.consumer import Consumer
 from ingest_gate.gate import Gate, GateConfig
 from ingest_gate.settings import Settings
 
@@ -26,7 +28,7 @@ def gate_config(settings: Settings) -> GateConfig:
     )
 
 
-def bootstrap(settings: Settings, *, session: boto3.Session | None = None) -> Gate:
+def build_gate(settings: Settings, *, session: boto3.Session | None = None) -> Gate:
     session = session or boto3.Session()
     return Gate(
         store=S3IdempotencyStore(
@@ -40,3 +42,16 @@ def bootstrap(settings: Settings, *, session: boto3.Session | None = None) -> Ga
         ),
         config=gate_config(settings),
     )
+
+
+def bootstrap(settings: Settings, *, session: boto3.Session | None = None) -> Consumer:
+    """The gate function's record handler, wired to AWS."""
+    session = session or boto3.Session()
+    deferrer = (
+        SqsDeferrer(
+            queue_url=settings.queue_url, client=session.client("sqs", config=_CLIENT_CONFIG)
+        )
+        if settings.queue_url
+        else None
+    )
+    return Consumer(gate=build_gate(settings, session=session), deferrer=deferrer)

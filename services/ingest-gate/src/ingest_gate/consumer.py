@@ -1,8 +1,9 @@
-"""One SQS record in, one gate decision out, with the logs and metrics around it."""
+"""One SQS record in, one gate decision out, with the logs, metrics and retry delay around it."""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -13,66 +14,98 @@ from ingest_gate.domain import GateResult, IngestGateError, JobRequest, RetryLat
 from ingest_gate.gate import Gate
 from ingest_gate.observability import logger, metrics
 
-CONSUMED_TYPE = "ingest.job.requested.v1"
+# Poison messages gain nothing from waiting: let them reach the DLQ after maxReceiveCount quickly.
+POISON_DELAY_SECONDS = 1
+MAX_DELAY_SECONDS = 900
 
 
-class UnexpectedEventTypeError(IngestGateError):
-    """A valid contract message of a type this queue should never receive."""
+class Deferrer(Protocol):
+    def defer(self, receipt_handle: str, seconds: int) -> None:
+        """Make a failed record visible again after `seconds` instead of the queue default."""
+        ...
+
+
+def retry_delay(error: Exception, receive_count: int) -> int:
+    """Seconds before the next delivery of a record that failed with `error`.
+
+    Exponential (2, 8, 32, 128 s...): with maxReceiveCount 5 the retries span 170 s, longer than
+    the 120 s claim, so a request blocked by a crashed holder is taken over before the DLQ.
+    """
+    if isinstance(error, ContractViolation):
+        return POISON_DELAY_SECONDS
+    return int(min(MAX_DELAY_SECONDS, 2 * 4 ** max(0, receive_count - 1)))
 
 
 def to_request(parsed: ParsedMessage) -> JobRequest:
-    data = parsed.data
-    if not isinstance(data, IngestJobRequestedV1):
-        raise UnexpectedEventTypeError(parsed.event_type)
+    """The gate's request; a valid message of another type is a ContractViolation here."""
+    data = parsed.data_as(IngestJobRequestedV1)
     return JobRequest(
         transaction_id=data.transaction_id,
         job_name=data.job_name,
         arguments=dict(data.arguments),
         requested_by=data.requested_by,
-        correlation_id=parsed.envelope.correlationid or parsed.envelope.id,
+        correlation_id=parsed.correlation_id,
     )
 
 
-def _parse(record: SQSRecord | dict[str, Any]) -> JobRequest:
-    message_id = record.message_id if isinstance(record, SQSRecord) else record.get("messageId")
-    try:
-        return to_request(parse_record(record))
-    except ContractViolation as exc:
-        logger.error("invalid message", extra={"message_id": message_id, "errors": exc.errors})
-        metrics.add_metric(name="InvalidMessages", unit=MetricUnit.Count, value=1)
-        raise
-    except UnexpectedEventTypeError as exc:
-        logger.error("unexpected event type", extra={"message_id": message_id, "type": str(exc)})
-        metrics.add_metric(name="InvalidMessages", unit=MetricUnit.Count, value=1)
-        raise
+@dataclass(frozen=True)
+class Consumer:
+    """The record handler of the gate function: `Consumer(gate)(record)`; raising fails it."""
 
+    gate: Gate
+    deferrer: Deferrer | None = None
 
-def handle_record(record: SQSRecord | dict[str, Any], *, gate: Gate) -> GateResult:
-    """Parse one record and let the gate decide; raising fails this record alone."""
-    request = _parse(record)
-    keys = {"correlation_id": request.correlation_id, "transaction_id": request.transaction_id}
-    try:
-        result = gate.handle(request)
-    except RetryLaterError as exc:
-        logger.warning("request deferred", extra={**keys, "error": type(exc).__name__})
-        metrics.add_metric(name="DeferredRequests", unit=MetricUnit.Count, value=1)
-        raise
-    except IngestGateError as exc:
-        logger.error("request failed", extra={**keys, "error": type(exc).__name__})
-        metrics.add_metric(name="FailedRequests", unit=MetricUnit.Count, value=1)
-        raise
-    logger.info(
-        "request handled",
-        extra={
-            **keys,
-            "job_name": request.job_name,
-            "outcome": result.outcome.value,
-            "job_run_id": result.job_run_id,
-            "reason": result.reason.value if result.reason else None,
-            "notes": list(result.notes),
-        },
-    )
-    metrics.add_metric(
-        name=f"Outcome{result.outcome.value.title()}", unit=MetricUnit.Count, value=1
-    )
-    return result
+    def __call__(self, record: SQSRecord | dict[str, Any]) -> GateResult:
+        sqs_record = record if isinstance(record, SQSRecord) else SQSRecord(record)
+        try:
+            return self._handle(sqs_record)
+        except (ContractViolation, IngestGateError) as exc:
+            if self.deferrer is not None:
+                count = int(sqs_record.attributes.approximate_receive_count or 1)
+                self.deferrer.defer(sqs_record.receipt_handle, retry_delay(exc, count))
+            raise
+
+    def _handle(self, record: SQSRecord) -> GateResult:
+        request = self._parse(record)
+        keys = {"correlation_id": request.correlation_id, "transaction_id": request.transaction_id}
+        try:
+            result = self.gate.handle(request)
+        except RetryLaterError as exc:
+            logger.warning("request deferred", extra={**keys, "error": type(exc).__name__})
+            metrics.add_metric(name="DeferredRequests", unit=MetricUnit.Count, value=1)
+            raise
+        except IngestGateError as exc:
+            logger.error("request failed", extra={**keys, "error": type(exc).__name__})
+            metrics.add_metric(name="FailedRequests", unit=MetricUnit.Count, value=1)
+            raise
+        logger.info(
+            "request handled",
+            extra={
+                **keys,
+                "job_name": request.job_name,
+                "outcome": result.outcome.value,
+                "job_run_id": result.job_run_id,
+                "reason": result.reason.value if result.reason else None,
+                "notes": list(result.notes),
+            },
+        )
+        metrics.add_metric(
+            name=f"Requests{result.outcome.value.title()}", unit=MetricUnit.Count, value=1
+        )
+        return result
+
+    @staticmethod
+    def _parse(record: SQSRecord) -> JobRequest:
+        try:
+            return to_request(parse_record(record))
+        except ContractViolation as exc:
+            logger.error(
+                "invalid message",
+                extra={
+                    "message_id": record.message_id,
+                    "summary": exc.summary,
+                    "errors": exc.errors,
+                },
+            )
+            metrics.add_metric(name="InvalidMessages", unit=MetricUnit.Count, value=1)
+            raise

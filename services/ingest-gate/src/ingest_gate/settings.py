@@ -16,6 +16,10 @@ class Settings(BaseSettings):
     idempotency_prefix: str = Field(
         default="idempotency/", description="Key prefix of the records (the role's only S3 scope)."
     )
+    queue_url: str | None = Field(
+        default=None,
+        description="The request queue; set to shorten retry delays of failed records.",
+    )
     allowed_jobs: Annotated[frozenset[str], NoDecode] = Field(
         description="Comma-separated Glue job names the gate may start; anything else is rejected."
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache, partial
+from functools import lru_cache
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import (
@@ -14,14 +14,13 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ingest_gate.bootstrap import bootstrap
-from ingest_gate.consumer import handle_record
-from ingest_gate.gate import Gate
+from ingest_gate.consumer import Consumer
 from ingest_gate.observability import logger, metrics, tracer
 from ingest_gate.settings import Settings
 
 
 @lru_cache(maxsize=1)
-def default_gate() -> Gate:
+def default_consumer() -> Consumer:
     return bootstrap(Settings())
 
 
@@ -29,12 +28,14 @@ def default_gate() -> Gate:
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
 def handler(
-    event: dict[str, Any], context: LambdaContext, gate: Gate | None = None
+    event: dict[str, Any], context: LambdaContext, consumer: Consumer | None = None
 ) -> PartialItemFailureResponse:
-    record_handler = partial(handle_record, gate=gate or default_gate())
     # A processor per invocation: it holds the batch's results, and the local runtime may run
     # invocations of one function concurrently in one process.
     processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
     return process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
+        event=event,
+        record_handler=consumer or default_consumer(),
+        processor=processor,
+        context=context,
     )
