@@ -11,8 +11,10 @@ DEFAULT_REGION = "us-east-1"
 _DUMMY = "testing"
 
 
-def client(service_name: str, *, endpoint_url: str | None = None, region: str = DEFAULT_REGION) -> Any:
-    """A boto3 client; against `endpoint_url` it uses dummy credentials so no AWS account is read."""
+def client(
+    service_name: str, *, endpoint_url: str | None = None, region: str = DEFAULT_REGION
+) -> Any:
+    """A boto3 client; with `endpoint_url`, dummy credentials (no AWS account is read)."""
     if endpoint_url is None:
         return boto3.client(service_name, region_name=region)  # type: ignore[call-overload]
     return boto3.client(  # type: ignore[call-overload]

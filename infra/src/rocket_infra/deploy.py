@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import logging
 import sys
 import time
 import uuid
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from botocore.exceptions import ClientError, WaiterError
+from botocore.exceptions import ClientError
 
 from rocket_infra import aws, project, templates
 from rocket_infra.project import Service
@@ -23,6 +25,15 @@ logger = logging.getLogger(__name__)
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]
 _FAILED = ("FAILED", "ROLLBACK")
 _TERMINAL_OK = {"CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE"}
+
+
+@dataclass(frozen=True)
+class Deployed:
+    """A deployed stack: its name, outputs and every resource's physical id."""
+
+    stack: str
+    outputs: dict[str, str]
+    physical_ids: dict[str, str]
 
 
 class DeployError(RuntimeError):
@@ -37,9 +48,33 @@ def exports(cfn: Any) -> dict[str, str]:
     return found
 
 
-def stack_outputs(cfn: Any, name: str) -> dict[str, str]:
+def _local_outputs_parameter(stack: str) -> str:
+    return f"/rocket/local-outputs/{stack}"
+
+
+def stack_outputs(cfn: Any, name: str, ssm: Any | None = None) -> dict[str, str]:
+    """The stack's outputs; with `ssm` (emulator only) plus those the emulator dropped."""
     stack = cfn.describe_stacks(StackName=name)["Stacks"][0]
-    return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+    if ssm is None:
+        return outputs
+    try:
+        saved = ssm.get_parameter(Name=_local_outputs_parameter(name))["Parameter"]["Value"]
+    except ClientError:
+        return outputs
+    return {**json.loads(saved), **outputs}
+
+
+def save_local_outputs(cfn: Any, ssm: Any, stack: str, resolved: dict[str, str]) -> None:
+    """Keep the outputs the emulator dropped (they refer to types it skipped) next to the stack."""
+    deployed = stack_outputs(cfn, stack)
+    missing = {k: v for k, v in resolved.items() if k not in deployed}
+    ssm.put_parameter(
+        Name=_local_outputs_parameter(stack),
+        Value=json.dumps(missing),
+        Type="String",
+        Overwrite=True,
+    )
 
 
 def physical_ids(cfn: Any, name: str) -> dict[str, str]:
@@ -92,10 +127,9 @@ def deploy(
     repo_root: Path | None = None,
     package: Path | None = None,
     out: TextIO | None = None,
-) -> dict[str, str]:
-    """Package (service stacks), deploy through a change set, wait, and on the emulator reconcile.
-    Returns the stack's outputs."""
-    from rocket_infra import reconcile  # noqa: PLC0415 - reconcile imports this module
+) -> Deployed:
+    """Package (service stacks), deploy through a change set, wait; on the emulator, reconcile."""
+    from rocket_infra import reconcile
 
     out = out or sys.stderr
     root = repo_root or project.repo_root()
@@ -114,20 +148,24 @@ def deploy(
     parameters = {k: v for k, v in parameters.items() if k in declared}
     name = project.stack_name(stage, service.name)
     start = time.monotonic()
-    apply_change_set(cfn, name, template_text, parameters, out)
+    apply = apply_direct if on_emulator else apply_change_set
+    apply(cfn, name, template_text, parameters, out)
+    ssm = None
+    ids = physical_ids(cfn, name)
     if on_emulator:
-        reconcile.reconcile(
+        ids = reconcile.reconcile(
             template,
             stack=name,
             parameters=parameters,
             endpoint_url=endpoint_url,
             region=region,
         )
+        ssm = aws.client("ssm", endpoint_url=endpoint_url, region=region)
     logger.info(
         "stack deployed",
         extra={"stack": name, "seconds": round(time.monotonic() - start, 2)},
     )
-    return stack_outputs(cfn, name)
+    return Deployed(name, stack_outputs(cfn, name, ssm), ids)
 
 
 def _package_and_upload(
@@ -149,7 +187,7 @@ def _package_and_upload(
             s3, bucket, service, source_zip(service, root), f"{service.name}/local.zip"
         )
     if package is None:
-        from rocket_infra import build  # noqa: PLC0415 - only AWS deploys build
+        from rocket_infra import build
 
         package = build.build(service, root)
     return upload_package(s3, bucket, service, package.read_bytes(), None)
@@ -160,11 +198,7 @@ def apply_change_set(
 ) -> None:
     """Create or update `name` through a change set and wait; raise DeployError with the failed
     events when it does not complete."""
-    status = stack_status(cfn, name)
-    if status == "ROLLBACK_COMPLETE":
-        cfn.delete_stack(StackName=name)
-        _wait(cfn, "stack_delete_complete", name)
-        status = None
+    status = _recover_failed_create(cfn, name)
     change_type = "CREATE" if status is None else "UPDATE"
     change_set = f"rocket-{uuid.uuid4().hex[:12]}"
     cfn.create_change_set(
@@ -172,24 +206,77 @@ def apply_change_set(
         ChangeSetName=change_set,
         ChangeSetType=change_type,
         TemplateBody=template_body,
-        Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
+        Parameters=_parameter_list(parameters),
         Capabilities=CAPABILITIES,
     )
     if not _change_set_ready(cfn, name, change_set):
         print(f"{name}: no changes", file=out)
         return
     cfn.execute_change_set(StackName=name, ChangeSetName=change_set)
-    waiter = "stack_create_complete" if change_type == "CREATE" else "stack_update_complete"
+    _finish(cfn, name, out, poll=5.0)
+
+
+def apply_direct(
+    cfn: Any, name: str, template_body: str, parameters: dict[str, str], out: TextIO
+) -> None:
+    """The emulator's path: CreateStack/UpdateStack. moto 5.2.5's ExecuteChangeSet registers no
+    exports (so no service stack could import the platform's) and leaves replaced resources
+    behind on updates, while its CreateStack/UpdateStack do both right."""
+    status = _recover_failed_create(cfn, name)
+    arguments = {
+        "StackName": name,
+        "TemplateBody": template_body,
+        "Parameters": _parameter_list(parameters),
+        "Capabilities": CAPABILITIES,
+    }
     try:
-        _wait(cfn, waiter, name)
-    except DeployError:
+        if status is None:
+            cfn.create_stack(**arguments)
+        else:
+            cfn.update_stack(**arguments)
+    except ClientError as exc:  # the emulator creates synchronously and fails in this call
+        if "No updates are to be performed" in str(exc):
+            print(f"{name}: no changes", file=out)
+            return
         report_failures(cfn, name, out)
-        raise
-    final = stack_status(cfn, name)
+        raise DeployError(
+            f"{name}: {'create' if status is None else 'update'} failed: {exc}"
+        ) from exc
+    _finish(cfn, name, out, poll=0.1)
+
+
+def _parameter_list(parameters: dict[str, str]) -> list[dict[str, str]]:
+    return [{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()]
+
+
+def _recover_failed_create(cfn: Any, name: str) -> str | None:
+    """A stack whose first create rolled back cannot be updated: delete it and start over."""
+    status = stack_status(cfn, name)
+    if status == "ROLLBACK_COMPLETE":
+        cfn.delete_stack(StackName=name)
+        _wait_stack(cfn, name, poll=2.0)
+        return None
+    return status
+
+
+def _finish(cfn: Any, name: str, out: TextIO, poll: float) -> None:
+    final = _wait_stack(cfn, name, poll)
     if final not in _TERMINAL_OK:
         report_failures(cfn, name, out)
         raise DeployError(f"{name}: ended in {final}")
     print(f"{name}: {final}", file=out)
+
+
+def _wait_stack(cfn: Any, name: str, poll: float, timeout: float = 3600.0) -> str | None:
+    """Poll until the stack leaves every *_IN_PROGRESS status; its final status."""
+    deadline = time.monotonic() + timeout
+    while True:
+        status = stack_status(cfn, name)
+        if status is None or not status.endswith("_IN_PROGRESS"):
+            return status
+        if time.monotonic() > deadline:
+            raise DeployError(f"{name}: still {status} after {timeout:.0f} s")
+        time.sleep(poll)
 
 
 def _change_set_ready(cfn: Any, name: str, change_set: str) -> bool:
@@ -206,15 +293,8 @@ def _change_set_ready(cfn: Any, name: str, change_set: str) -> bool:
                 cfn.delete_change_set(StackName=name, ChangeSetName=change_set)
                 return False
             raise DeployError(f"{name}: change set failed: {reason}")
-        time.sleep(0.5)
+        time.sleep(2.0)
     raise DeployError(f"{name}: change set {change_set} not ready after 600 s")
-
-
-def _wait(cfn: Any, waiter: str, name: str) -> None:
-    try:
-        cfn.get_waiter(waiter).wait(StackName=name, WaiterConfig={"Delay": 2, "MaxAttempts": 900})
-    except WaiterError as exc:
-        raise DeployError(f"{name}: {waiter} failed: {exc}") from exc
 
 
 def report_failures(cfn: Any, name: str, out: TextIO) -> list[str]:

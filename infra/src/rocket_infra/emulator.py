@@ -52,9 +52,7 @@ class Emulator:
 
     @classmethod
     @contextlib.contextmanager
-    def running(
-        cls, port: int = 0, config: Mapping[str, Any] | None = None
-    ) -> Iterator[Emulator]:
+    def running(cls, port: int = 0, config: Mapping[str, Any] | None = None) -> Iterator[Emulator]:
         emulator = cls(port)
         emulator.start(config)
         try:
@@ -66,12 +64,12 @@ class Emulator:
         """Start the server, wait until it answers, then apply `config` before anything exists."""
         env = {**os.environ, "MOTO_ALLOW_NONEXISTENT_REGION": "true"}
         preexec = _die_with_parent if sys.platform.startswith("linux") else None
-        self._process = subprocess.Popen(  # noqa: S603 - fixed argv, our own interpreter
+        self._process = subprocess.Popen(
             [sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(self.port)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             env=env,
-            preexec_fn=preexec,  # noqa: PLW1509 - only sets the parent-death signal
+            preexec_fn=preexec,
         )
         deadline = time.monotonic() + timeout
         while not self._answers():
@@ -115,14 +113,14 @@ class Emulator:
             return False
 
     def _post(self, path: str, body: Mapping[str, Any]) -> None:
-        request = urllib.request.Request(  # noqa: S310 - local emulator only
+        request = urllib.request.Request(
             f"{self.endpoint_url}{path}",
             data=json.dumps(body).encode(),
             headers={"Content-Type": "application/json"},
             method="POST",
         )
         try:
-            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            with urllib.request.urlopen(request, timeout=30) as response:
                 response.read()
         except urllib.error.URLError as exc:
             raise EmulatorError(f"emulator refused {path}: {exc}") from exc

@@ -6,10 +6,11 @@ import contextlib
 import importlib
 import json
 import logging
+import sys
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from pydantic import BaseModel
 from rocket_contracts.envelope import CloudEvent
@@ -99,15 +100,22 @@ class LocalPlatform:
     """The emulator with the platform and service stacks deployed and the runtime running."""
 
     def __init__(
-        self, *, endpoint_url: str, stage: str, repo_root: Path, region: str = aws.DEFAULT_REGION
+        self,
+        *,
+        endpoint_url: str,
+        stage: str,
+        repo_root: Path,
+        region: str = aws.DEFAULT_REGION,
+        out: TextIO | None = None,
     ) -> None:
         self.endpoint_url = endpoint_url
         self.stage = stage
         self.region = region
         self.repo_root = repo_root
-        self.deployed: list[str] = []
+        self.deployed: dict[str, deploy.Deployed] = {}
         self.runtime: Runtime
         self._tap: BusTap | None = None
+        self._out: TextIO = out or sys.stderr
 
     @classmethod
     @contextlib.contextmanager
@@ -145,21 +153,20 @@ class LocalPlatform:
 
     def deploy(self, service: str) -> None:
         """Deploy (or update) one stack into the emulator, with the same code as for AWS."""
-        deploy.deploy(
+        self.deployed[service] = deploy.deploy(
             project.service(self.repo_root, service),
             stage=self.stage,
             endpoint_url=self.endpoint_url,
             region=self.region,
             repo_root=self.repo_root,
+            out=self._out,
         )
-        if service not in self.deployed:
-            self.deployed.append(service)
         runtime: Runtime | None = getattr(self, "runtime", None)
         if runtime is not None:
             runtime.refresh()
 
     def start_runtime(self) -> None:
-        from rocket_infra.runtime import Runtime  # noqa: PLC0415 - built after the deploy
+        from rocket_infra.runtime import Runtime
 
         self.runtime = Runtime(
             endpoint_url=self.endpoint_url,
@@ -183,19 +190,22 @@ class LocalPlatform:
     def outputs(self, service: str) -> dict[str, str]:
         """Outputs of rocket-<stage>-<service> ("platform" for the shared stack)."""
         return deploy.stack_outputs(
-            self.client("cloudformation"), project.stack_name(self.stage, service)
+            self.client("cloudformation"),
+            project.stack_name(self.stage, service),
+            self.client("ssm"),
         )
 
     def physical_id(self, service: str, logical_id: str) -> str:
-        return deploy.physical_ids(
-            self.client("cloudformation"), project.stack_name(self.stage, service)
-        )[logical_id]
+        if service in self.deployed and logical_id in self.deployed[service].physical_ids:
+            return self.deployed[service].physical_ids[logical_id]
+        stack = project.stack_name(self.stage, service)
+        return deploy.physical_ids(self.client("cloudformation"), stack)[logical_id]
 
     def publish(
         self, event_model: BaseModel, *, correlation_id: str, source: str = "rocket/demo"
     ) -> CloudEvent:
         """Publish a contract event to the shared topic, exactly as a producer does."""
-        from rocket_contracts import bus  # noqa: PLC0415 - keeps import of the CLI light
+        from rocket_contracts import bus
 
         return bus.publish(
             self.export(f"rocket-{self.stage}-EventTopicArn"),

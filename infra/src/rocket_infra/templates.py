@@ -120,7 +120,7 @@ class Resolver:
         if not isinstance(node, dict):
             return node
         if len(node) == 1:
-            (key, arg), = node.items()
+            ((key, arg),) = node.items()
             handler = self._functions().get(key)
             if handler is not None:
                 return handler(arg)
