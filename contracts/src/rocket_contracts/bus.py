@@ -20,7 +20,7 @@ from typing import Any, Protocol, TypeVar
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.parser.models import SnsNotificationModel, SqsRecordModel
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, RootModel, ValidationError
 
 from rocket_contracts import registry
 from rocket_contracts.envelope import DATA_CONTENT_TYPE, SPEC_VERSION, CloudEvent
@@ -78,6 +78,41 @@ class ParsedMessage:
         )
 
 
+def _drop_unset_optionals(value: object, dumped: object) -> None:
+    # An optional field left at None is absent on the wire (schemas type such fields without
+    # null); a required field that is None stays, as null, because its schema allows null.
+    if isinstance(value, RootModel):
+        _drop_unset_optionals(value.root, dumped)
+    elif isinstance(value, BaseModel) and isinstance(dumped, dict):
+        _drop_in_model(value, dumped)
+    elif isinstance(value, list | tuple) and isinstance(dumped, list):
+        for item, dumped_item in zip(value, dumped, strict=False):
+            _drop_unset_optionals(item, dumped_item)
+    elif isinstance(value, dict) and isinstance(dumped, dict):
+        for item_key, item in value.items():
+            if str(item_key) in dumped:
+                _drop_unset_optionals(item, dumped[str(item_key)])
+
+
+def _drop_in_model(model: BaseModel, dumped: dict[str, Any]) -> None:
+    for name, info in type(model).model_fields.items():
+        key = info.serialization_alias or info.alias or name
+        if key not in dumped:
+            continue
+        child = getattr(model, name)
+        if child is None and not info.is_required():
+            del dumped[key]
+        else:
+            _drop_unset_optionals(child, dumped[key])
+
+
+def payload(event_model: BaseModel) -> dict[str, Any]:
+    """The JSON ``data`` of ``event_model`` as it goes on the wire."""
+    dumped: dict[str, Any] = event_model.model_dump(mode="json", by_alias=True)
+    _drop_unset_optionals(event_model, dumped)
+    return dumped
+
+
 def wrap(
     event_model: BaseModel,
     *,
@@ -89,7 +124,7 @@ def wrap(
 ) -> CloudEvent:
     """The validated CloudEvent that carries ``event_model`` (what :func:`publish` sends)."""
     event_type = registry.event_type_for(event_model)
-    data = event_model.model_dump(mode="json", by_alias=True, exclude_none=True)
+    data = payload(event_model)
     envelope: dict[str, Any] = {
         "specversion": SPEC_VERSION,
         "id": event_id or str(uuid.uuid4()),
