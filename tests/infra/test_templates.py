@@ -324,12 +324,21 @@ def _statement_problems(where: str, statement: Body) -> list[str]:
     return problems
 
 
+def _branches(statement: Any) -> list[Body]:
+    """A statement, or both branches of an `Fn::If` that chooses one."""
+    if isinstance(statement, dict) and "Fn::If" in statement:
+        _, when_true, when_false = statement["Fn::If"]
+        return _branches(when_true) + _branches(when_false)
+    return [statement] if isinstance(statement, dict) and "Ref" not in statement else []
+
+
 def iam_problems(body: Body) -> list[str]:
     """No Allow with `*` actions; `*` resources only for actions that have no resource scope."""
     problems = []
     for where, document in _identity_policy_documents(body):
         for index, statement in enumerate(as_list(document.get("Statement"))):
-            problems += _statement_problems(f"{where}[{index}]", statement)
+            for branch in _branches(statement):
+                problems += _statement_problems(f"{where}[{index}]", branch)
     return problems
 
 
@@ -533,6 +542,7 @@ Resources:
               - {Effect: Allow, Action: [sqs:SendMessage, xray:PutTraceSegments], Resource: "*"}
               - {Effect: Allow, Action: [xray:PutTraceSegments], Resource: "*"}
               - {Effect: Deny, Action: "*", Resource: "*"}
+              - !If [Cond, {Effect: Allow, Action: "*", Resource: b}, !Ref AWS::NoValue]
   Mapping:
     Type: AWS::Lambda::EventSourceMapping
     Properties: {FunctionName: !Ref Fn, EventSourceArn: !GetAtt GoodQueue.Arn}
@@ -607,6 +617,7 @@ def test_iam_rule_flags_wildcards_except_unscoped_actions() -> None:
     assert iam_problems(loads(BAD_STACK)) == [
         "Role/p[0]: wildcard action 's3:*'",
         "Role/p[1]: Resource '*' for actions that support resources: ['sqs:SendMessage']",
+        "Role/p[4]: wildcard action '*'",
     ]
 
 
