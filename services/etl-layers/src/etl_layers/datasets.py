@@ -1,0 +1,139 @@
+"""Dataset declarations: what a RAW object routed to a dataset must look like.
+
+A dataset is declared in `services/etl-layers/datasets/<name>.yaml` (packaged with the code);
+RAW objects are routed to it by the first segment of their key (`<dataset>/...`).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Self
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+NAME_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
+
+
+class ColumnType(StrEnum):
+    STRING = "string"
+    BIGINT = "bigint"
+    DOUBLE = "double"
+    DATE = "date"
+    TIMESTAMP = "timestamp"
+    BOOLEAN = "boolean"
+
+
+class ColumnSpec(BaseModel):
+    """One declared column and the rules that apply to it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=r"^[a-z_][a-z0-9_]{0,127}$")
+    type: ColumnType
+    aliases: tuple[str, ...] = ()
+    # Hard rules: a row breaking one goes to QUARANTINE with the rule's name.
+    required: bool = False
+    allowed: tuple[str, ...] | None = None
+    # Null handling: an empty value is replaced by `default` and the row flagged.
+    default: str | int | float | None = None
+    # Soft rules: the row is kept and flagged; each flag lowers its quality score.
+    not_negative: bool = False
+    not_future: bool = False
+    outliers: bool = False
+    min: float | None = None
+    max: float | None = None
+
+    def header_names(self) -> tuple[str, ...]:
+        return (self.name, *self.aliases)
+
+
+class AmountBand(BaseModel):
+    """Values below `below` (and at or above the previous band) get this band's name."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=r"^[A-Z][A-Z0-9_]{0,31}$")
+    below: float | None = None
+
+
+class DatasetSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=NAME_PATTERN)
+    description: str
+    key: tuple[str, ...] = Field(min_length=1)
+    partition_column: str
+    measure: str
+    group_by: str
+    columns: tuple[ColumnSpec, ...] = Field(min_length=1)
+    amount_bands: tuple[AmountBand, ...] = Field(min_length=1)
+    flag_penalty: float = Field(default=0.1, ge=0, le=1)
+    outlier_z: float = Field(default=3.0, gt=0)
+
+    @model_validator(mode="after")
+    def _check_references(self) -> Self:
+        by_name = {c.name: c for c in self.columns}
+        if len(by_name) != len(self.columns):
+            raise ValueError("column names must be unique")
+        for ref in (*self.key, self.partition_column, self.measure, self.group_by):
+            if ref not in by_name:
+                raise ValueError(f"{ref!r} is not a declared column")
+        if by_name[self.partition_column].type not in (ColumnType.DATE, ColumnType.TIMESTAMP):
+            raise ValueError("partition_column must be a date or timestamp column")
+        if not by_name[self.partition_column].required:
+            raise ValueError("partition_column must be required")
+        if by_name[self.measure].type not in (ColumnType.DOUBLE, ColumnType.BIGINT):
+            raise ValueError("measure must be numeric")
+        if any(not by_name[k].required for k in self.key):
+            raise ValueError("key columns must be required")
+        if self.amount_bands[-1].below is not None:
+            raise ValueError("the last amount band must be open (no `below`)")
+        return self
+
+    def column(self, name: str) -> ColumnSpec:
+        return next(c for c in self.columns if c.name == name)
+
+
+class UnknownDatasetError(LookupError):
+    """A RAW key whose first segment names no declared dataset."""
+
+
+class DatasetCatalog:
+    """The declared datasets, by name."""
+
+    def __init__(self, specs: list[DatasetSpec]) -> None:
+        self._specs = {spec.name: spec for spec in specs}
+
+    @classmethod
+    def load(cls, directory: Path) -> DatasetCatalog:
+        specs = [
+            DatasetSpec.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+            for path in sorted(directory.glob("*.yaml"))
+        ]
+        return cls(specs)
+
+    def names(self) -> list[str]:
+        return sorted(self._specs)
+
+    def get(self, name: str) -> DatasetSpec:
+        try:
+            return self._specs[name]
+        except KeyError:
+            raise UnknownDatasetError(name) from None
+
+    def route(self, key: str) -> DatasetSpec:
+        """The dataset of a RAW key `<dataset>/...`."""
+        first, sep, _rest = key.partition("/")
+        if not sep:
+            raise UnknownDatasetError(key)
+        return self.get(first)
+
+
+def default_datasets_dir() -> Path:
+    """The packaged declarations (wheel), else the service's `datasets/` folder (workspace)."""
+    packaged = Path(__file__).parent / "datasets"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "datasets"

@@ -1,0 +1,365 @@
+"""Readers: turn one RAW file into the DuckDB relation `raw_rows` (declared columns as text).
+
+Every format ends in the same shape, one VARCHAR column per declared column (NULL when the
+file lacks an optional column), so the rules are written once. Nothing is loaded whole into
+Python: CSV, JSON and Parquet are scanned by DuckDB, xlsx is streamed by openpyxl in batches.
+Rows the CSV reader cannot split (too many or too few fields, invalid UTF-8) land in the table
+`ReadResult.rejects_sql` with the reason, to be quarantined.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from etl_layers.datasets import ColumnType, DatasetSpec
+
+SAMPLE_BYTES = 64 * 1024
+XLSX_BATCH_ROWS = 10_000
+DELIMITERS = (",", ";", "\t", "|")
+_VALID_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}")
+_DECIMAL_COMMA = re.compile(r"^-?(R\$\s*)?\d{1,3}(\.\d{3})*,\d+$|^-?(R\$\s*)?\d+,\d+$")
+_DECIMAL_DOT = re.compile(r"^-?(R\$\s*)?\d{1,3}(,\d{3})*\.\d+$|^-?(R\$\s*)?\d+\.\d+$")
+
+
+NO_REJECTS = """
+    SELECT NULL::BIGINT AS line, NULL::VARCHAR AS failed_rules, NULL::VARCHAR AS error,
+           NULL::VARCHAR AS raw_record
+    WHERE false
+"""
+CSV_REJECTS = """
+    SELECT line AS line,
+           string_agg(DISTINCT 'reader:' || lower(replace(error_type, ' ', '_')), ',')
+               AS failed_rules,
+           string_agg(DISTINCT error_message, '; ') AS error,
+           first(csv_line) AS raw_record
+    FROM csv_rejects GROUP BY line
+"""
+
+
+class FileFormat(StrEnum):
+    CSV = "csv"
+    JSON = "json"
+    NDJSON = "ndjson"
+    XLSX = "xlsx"
+    PARQUET = "parquet"
+
+
+class UnreadableFileError(Exception):
+    """The file as a whole cannot be read as its dataset; `reason` says why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class ReadResult:
+    format: FileFormat
+    encoding: str | None = None
+    delimiter: str | None = None
+    decimal_comma: bool = False
+    ignored_columns: tuple[str, ...] = ()
+    # SELECT of the rows the reader rejected (line, failed_rules, error, raw_record); it can
+    # only run after `raw_rows` has been scanned.
+    rejects_sql: str = NO_REJECTS
+
+
+_EXTENSIONS = {
+    ".csv": FileFormat.CSV,
+    ".txt": FileFormat.CSV,
+    ".tsv": FileFormat.CSV,
+    ".json": FileFormat.JSON,
+    ".ndjson": FileFormat.NDJSON,
+    ".jsonl": FileFormat.NDJSON,
+    ".xlsx": FileFormat.XLSX,
+    ".parquet": FileFormat.PARQUET,
+}
+
+
+def detect_format(key: str) -> FileFormat:
+    suffix = Path(key).suffix.lower()
+    try:
+        return _EXTENSIONS[suffix]
+    except KeyError:
+        raise UnreadableFileError(f"unsupported file type {suffix or '(none)'!r}") from None
+
+
+def normalize_header(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", name.strip().lower()).strip("_")
+
+
+def map_columns(header: Sequence[str], spec: DatasetSpec) -> tuple[dict[str, str], list[str]]:
+    """Declared column -> source column name, and the source columns nobody declared."""
+    by_normal = {}
+    for name in header:
+        by_normal.setdefault(normalize_header(name), name)
+    mapping: dict[str, str] = {}
+    for column in spec.columns:
+        for candidate in column.header_names():
+            if candidate in by_normal:
+                mapping[column.name] = by_normal[candidate]
+                break
+    missing = [c.name for c in spec.columns if c.required and c.name not in mapping]
+    if missing:
+        raise UnreadableFileError(
+            f"header lacks required columns {missing}; found {list(header)[:20]}"
+        )
+    used = set(mapping.values())
+    return mapping, [name for name in header if name not in used]
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _select_declared(mapping: dict[str, str], spec: DatasetSpec, cast: bool = False) -> str:
+    parts = []
+    for column in spec.columns:
+        source = mapping.get(column.name)
+        if source is None:
+            parts.append(f"NULL::VARCHAR AS {_quote(column.name)}")
+        elif cast:
+            parts.append(f"CAST({_quote(source)} AS VARCHAR) AS {_quote(column.name)}")
+        else:
+            parts.append(f"{_quote(source)} AS {_quote(column.name)}")
+    return ", ".join(parts)
+
+
+# --- CSV -------------------------------------------------------------------------------------
+
+
+def detect_encoding(sample: bytes) -> str:
+    """utf-8 (BOM or not) unless the bytes are not UTF-8 and hold no UTF-8 sequence at all.
+
+    A file that is mostly UTF-8 with a few broken bytes stays utf-8, so only the broken rows
+    are rejected (and quarantined), instead of the whole file being decoded wrongly.
+    """
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
+    except UnicodeDecodeError:
+        return "utf-8" if _VALID_MULTIBYTE.search(sample) else "latin-1"
+    return "utf-8"
+
+
+def detect_delimiter(header_line: str) -> str:
+    counts = {d: header_line.count(d) for d in DELIMITERS}
+    best = max(DELIMITERS, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def detect_decimal_comma(rows: list[list[str]], numeric_positions: list[int]) -> bool:
+    comma = dot = 0
+    for row in rows:
+        for position in numeric_positions:
+            if position < len(row):
+                value = row[position].strip()
+                comma += bool(_DECIMAL_COMMA.match(value))
+                dot += bool(_DECIMAL_DOT.match(value))
+    return comma > dot
+
+
+def _sample_text(path: Path) -> tuple[str, str]:
+    with path.open("rb") as handle:
+        sample = handle.read(SAMPLE_BYTES)
+    if not sample.strip(b"\xef\xbb\xbf \r\n\t"):
+        raise UnreadableFileError("empty file")
+    encoding = detect_encoding(sample)
+    text = sample.decode(encoding, errors="replace").lstrip("\ufeff")
+    return encoding, text
+
+
+def stage_csv(con: duckdb.DuckDBPyConnection, path: Path, spec: DatasetSpec) -> ReadResult:
+    encoding, text = _sample_text(path)
+    lines = text.splitlines()
+    delimiter = detect_delimiter(lines[0])
+    sample_rows = list(csv.reader(io.StringIO("\n".join(lines[:200])), delimiter=delimiter))
+    header = sample_rows[0]
+    mapping, ignored = map_columns(header, spec)
+    numeric = [
+        header.index(mapping[c.name])
+        for c in spec.columns
+        if c.type in (ColumnType.DOUBLE, ColumnType.BIGINT) and c.name in mapping
+    ]
+    decimal_comma = detect_decimal_comma(sample_rows[1:], numeric)
+    unique_header = _unique(header)
+    columns = "{" + ", ".join(f"{_literal(n)}: 'VARCHAR'" for n in unique_header) + "}"
+    renamed = {k: unique_header[header.index(v)] for k, v in mapping.items()}
+    con.execute(
+        f"""
+        CREATE VIEW raw_rows AS
+        SELECT {_select_declared(renamed, spec)}
+        FROM read_csv({_literal(str(path))}, header = true, auto_detect = false,
+                      delim = {_literal(delimiter)}, quote = '"', escape = '"',
+                      encoding = {_literal(encoding)}, columns = {columns},
+                      strict_mode = true, ignore_errors = true, store_rejects = true,
+                      rejects_table = 'csv_rejects', rejects_scan = 'csv_reject_scans',
+                      null_padding = false, max_line_size = 10000000)
+        """
+    )
+    return ReadResult(
+        FileFormat.CSV, encoding, delimiter, decimal_comma, tuple(ignored[:50]), CSV_REJECTS
+    )
+
+
+def _unique(header: Sequence[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for raw in header:
+        name = raw or "column"
+        count = seen.get(name, 0)
+        seen[name] = count + 1
+        out.append(name if count == 0 else f"{name}__{count}")
+    return out
+
+
+# --- JSON ------------------------------------------------------------------------------------
+
+
+def _json_layout(path: Path) -> str:
+    with path.open("rb") as handle:
+        sample = handle.read(SAMPLE_BYTES).lstrip(b"\xef\xbb\xbf \r\n\t")
+    if not sample:
+        raise UnreadableFileError("empty file")
+    return "array" if sample.startswith(b"[") else "newline_delimited"
+
+
+def stage_json(con: duckdb.DuckDBPyConnection, path: Path, spec: DatasetSpec) -> ReadResult:
+    layout = _json_layout(path)
+    names = [name for column in spec.columns for name in column.header_names()]
+    columns = "{" + ", ".join(f"{_literal(n)}: 'VARCHAR'" for n in names) + "}"
+    coalesced = ", ".join(
+        f"COALESCE({', '.join(_quote(n) for n in c.header_names())}) AS {_quote(c.name)}"
+        if c.aliases
+        else f"{_quote(c.name)}"
+        for c in spec.columns
+    )
+    con.execute(
+        f"""
+        CREATE VIEW raw_rows AS SELECT {coalesced}
+        FROM read_json({_literal(str(path))}, format = {_literal(layout)}, records = true,
+                       columns = {columns}, maximum_object_size = 16777216)
+        """
+    )
+    fmt = FileFormat.JSON if layout == "array" else FileFormat.NDJSON
+    return ReadResult(fmt, "utf-8")
+
+
+# --- Parquet ---------------------------------------------------------------------------------
+
+
+def stage_parquet(con: duckdb.DuckDBPyConnection, path: Path, spec: DatasetSpec) -> ReadResult:
+    source = f"read_parquet({_literal(str(path))})"
+    header = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
+    mapping, ignored = map_columns(header, spec)
+    con.execute(
+        f"CREATE VIEW raw_rows AS SELECT {_select_declared(mapping, spec, cast=True)} "
+        f"FROM {source}"
+    )
+    return ReadResult(FileFormat.PARQUET, ignored_columns=tuple(ignored[:50]))
+
+
+# --- xlsx ------------------------------------------------------------------------------------
+
+
+def cell_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == time(0) else value.isoformat(" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def stage_xlsx(con: duckdb.DuckDBPyConnection, path: Path, spec: DatasetSpec) -> ReadResult:
+    import openpyxl  # imported here: only xlsx files need it
+
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many unrelated types for a bad zip/xml
+        raise UnreadableFileError(f"not a readable xlsx workbook: {exc}") from exc
+    try:
+        rows = workbook.worksheets[0].iter_rows(values_only=True)
+        header_row = next(rows, None)
+        if header_row is None:
+            raise UnreadableFileError("empty file")
+        header = [cell_text(v) or "" for v in header_row]
+        mapping, ignored = map_columns(header, spec)
+        positions = {name: header.index(source) for name, source in mapping.items()}
+        schema = pa.schema([(c.name, pa.string()) for c in spec.columns])
+        con.execute(
+            "CREATE TABLE xlsx_rows ("
+            + ", ".join(f"{_quote(c.name)} VARCHAR" for c in spec.columns)
+            + ")"
+        )
+        for batch in _xlsx_batches(rows, positions, spec, schema):
+            con.register("xlsx_batch", batch)
+            con.execute("INSERT INTO xlsx_rows SELECT * FROM xlsx_batch")
+            con.unregister("xlsx_batch")
+    finally:
+        workbook.close()
+    con.execute("CREATE VIEW raw_rows AS SELECT * FROM xlsx_rows")
+    return ReadResult(FileFormat.XLSX, ignored_columns=tuple(ignored[:50]))
+
+
+def _xlsx_batches(
+    rows: Iterator[tuple[Any, ...]],
+    positions: dict[str, int],
+    spec: DatasetSpec,
+    schema: pa.Schema,
+) -> Iterator[pa.Table]:
+    buffer: dict[str, list[str | None]] = {c.name: [] for c in spec.columns}
+    count = 0
+    for row in rows:
+        if all(v is None for v in row):
+            continue
+        for column in spec.columns:
+            position = positions.get(column.name)
+            value = row[position] if position is not None and position < len(row) else None
+            buffer[column.name].append(cell_text(value))
+        count += 1
+        if count == XLSX_BATCH_ROWS:
+            yield pa.table(buffer, schema=schema)
+            buffer = {c.name: [] for c in spec.columns}
+            count = 0
+    if count:
+        yield pa.table(buffer, schema=schema)
+
+
+_STAGERS = {
+    FileFormat.CSV: stage_csv,
+    FileFormat.JSON: stage_json,
+    FileFormat.NDJSON: stage_json,
+    FileFormat.XLSX: stage_xlsx,
+    FileFormat.PARQUET: stage_parquet,
+}
+
+
+def stage(
+    con: duckdb.DuckDBPyConnection, path: Path, fmt: FileFormat, spec: DatasetSpec
+) -> ReadResult:
+    """Create the view `raw_rows` for `path`; raise UnreadableFileError if it can't."""
+    if path.stat().st_size == 0:
+        raise UnreadableFileError("empty file")
+    try:
+        return _STAGERS[fmt](con, path, spec)
+    except (duckdb.InvalidInputException, duckdb.ConversionException) as exc:
+        raise UnreadableFileError(f"{fmt.value} reader: {exc}") from exc

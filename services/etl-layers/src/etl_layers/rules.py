@@ -1,0 +1,222 @@
+"""Quality rules as SQL over `raw_rows`, generated from a dataset declaration.
+
+Hard rules (the row goes to QUARANTINE with the rule's name):
+  required:<col>   the value is empty
+  type:<col>       the value does not parse as the declared type
+  allowed:<col>    the value is not one of the declared values
+Soft rules (the row is kept, flagged in `quality_flags`, and its score lowered):
+  defaulted:<col>  the value was empty and the declared default was used
+  negative:<col>   a value below zero where `not_negative` is declared
+  future:<col>     a date/timestamp after the processing time where `not_future` is declared
+  below_min:<col> / above_max:<col>
+  outlier:<col>    more than `outlier_z` standard deviations from the file's mean
+
+data_quality_score = completeness x (1 - flag_penalty x number of flags), floored at 0, where
+completeness is the share of declared columns that had a value in the file.
+"""
+
+from __future__ import annotations
+
+from etl_layers.datasets import ColumnSpec, ColumnType, DatasetSpec
+
+_SQL_TYPES = {
+    ColumnType.STRING: "VARCHAR",
+    ColumnType.BIGINT: "BIGINT",
+    ColumnType.DOUBLE: "DOUBLE",
+    ColumnType.DATE: "DATE",
+    ColumnType.TIMESTAMP: "TIMESTAMP",
+    ColumnType.BOOLEAN: "BOOLEAN",
+}
+_TRUE = "('true', '1', 'yes', 'y', 't', 'sim', 's')"
+_FALSE = "('false', '0', 'no', 'n', 'f', 'nao', 'não')"
+_THOUSANDS_DOT_DECIMAL = r"^-?\d{1,3}(,\d{3})+(\.\d+)?$"
+
+
+def q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def lit(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def sql_type(column: ColumnSpec) -> str:
+    return _SQL_TYPES[column.type]
+
+
+def _number_text(v: str, decimal_comma: bool) -> str:
+    cleaned = f"replace(replace({v}, 'R$', ''), ' ', '')"
+    if decimal_comma:
+        return f"replace(replace({cleaned}, '.', ''), ',', '.')"
+    return (
+        f"CASE WHEN regexp_matches({cleaned}, {lit(_THOUSANDS_DOT_DECIMAL)}) "
+        f"THEN replace({cleaned}, ',', '') ELSE {cleaned} END"
+    )
+
+
+def parse_expr(column: ColumnSpec, v: str, decimal_comma: bool) -> str:
+    """SQL parsing the trimmed text `v` as the column's type; NULL when it does not parse."""
+    match column.type:
+        case ColumnType.STRING:
+            return v
+        case ColumnType.BIGINT:
+            return f"TRY_CAST({_number_text(v, decimal_comma)} AS BIGINT)"
+        case ColumnType.DOUBLE:
+            return f"TRY_CAST({_number_text(v, decimal_comma)} AS DOUBLE)"
+        case ColumnType.DATE:
+            return f"COALESCE(TRY_CAST({v} AS DATE), TRY_STRPTIME({v}, '%d/%m/%Y')::DATE)"
+        case ColumnType.TIMESTAMP:
+            return (
+                f"COALESCE(TRY_CAST(TRY_CAST({v} AS TIMESTAMPTZ) AT TIME ZONE 'UTC' AS TIMESTAMP),"
+                f" TRY_STRPTIME({v}, ['%d/%m/%Y %H:%M:%S', '%d/%m/%Y %H:%M', '%d/%m/%Y']))"
+            )
+        case ColumnType.BOOLEAN:
+            return (
+                f"CASE WHEN lower({v}) IN {_TRUE} THEN true "
+                f"WHEN lower({v}) IN {_FALSE} THEN false END"
+            )
+    raise AssertionError(column.type)  # pragma: no cover
+
+
+def _v(column: ColumnSpec) -> str:
+    return q("v__" + column.name)
+
+
+def _p(column: ColumnSpec) -> str:
+    return q("p__" + column.name)
+
+
+def hard_rule_exprs(column: ColumnSpec) -> list[str]:
+    v, p = _v(column), _p(column)
+    rules = []
+    if column.required:
+        rules.append(f"CASE WHEN {v} IS NULL THEN 'required:{column.name}' END")
+    if column.type is not ColumnType.STRING:
+        rules.append(
+            f"CASE WHEN {v} IS NOT NULL AND {p} IS NULL THEN 'type:{column.name}' END"
+        )
+    if column.allowed is not None:
+        values = ", ".join(lit(a) for a in column.allowed)
+        value = f"COALESCE({p}, {lit(column.default)})" if column.default is not None else p
+        rules.append(
+            f"CASE WHEN {value} IS NOT NULL AND {value}::VARCHAR NOT IN ({values}) "
+            f"THEN 'allowed:{column.name}' END"
+        )
+    return rules
+
+
+def value_expr(column: ColumnSpec) -> str:
+    if column.default is None:
+        return _p(column)
+    return f"COALESCE({_p(column)}, CAST({lit(column.default)} AS {sql_type(column)}))"
+
+
+def soft_flag_exprs(column: ColumnSpec, now: str) -> list[str]:
+    v, value, name = _v(column), value_expr(column), column.name
+    flags = []
+    if column.default is not None:
+        flags.append(f"CASE WHEN {v} IS NULL THEN 'defaulted:{name}' END")
+    if column.not_negative:
+        flags.append(f"CASE WHEN {value} < 0 THEN 'negative:{name}' END")
+    if column.not_future:
+        bound = f"{now}::DATE" if column.type is ColumnType.DATE else now
+        flags.append(f"CASE WHEN {value} > {bound} THEN 'future:{name}' END")
+    if column.min is not None:
+        flags.append(f"CASE WHEN {value} < {lit(column.min)} THEN 'below_min:{name}' END")
+    if column.max is not None:
+        flags.append(f"CASE WHEN {value} > {lit(column.max)} THEN 'above_max:{name}' END")
+    return flags
+
+
+def _flag_list(exprs: list[str]) -> str:
+    if not exprs:
+        return "[]::VARCHAR[]"
+    return f"list_filter([{', '.join(exprs)}], lambda x: x IS NOT NULL)"
+
+
+def staged_sql(spec: DatasetSpec, decimal_comma: bool, now: str) -> str:
+    """SELECT over `raw_rows`: typed values, failed hard rules, soft flags, completeness.
+
+    `now` is a SQL TIMESTAMP literal: the processing time, the bound of `future:` flags.
+    """
+    parsed = ", ".join(
+        f"NULLIF(trim({q(c.name)}), '') AS {_v(c)}" for c in spec.columns
+    )
+    typed = ", ".join(
+        f"{parse_expr(c, _v(c), decimal_comma)} AS {_p(c)}" for c in spec.columns
+    )
+    hard = [rule for c in spec.columns for rule in hard_rule_exprs(c)]
+    soft = [flag for c in spec.columns for flag in soft_flag_exprs(c, now)]
+    values = ", ".join(f"{value_expr(c)} AS {q(c.name)}" for c in spec.columns)
+    present = " + ".join(f"({_v(c)} IS NOT NULL)::INTEGER" for c in spec.columns)
+    raw_record = ", ".join(f"{lit(c.name)}: {_v(c)}" for c in spec.columns)
+    return f"""
+        WITH texts AS (SELECT {parsed} FROM raw_rows),
+             parsed AS (SELECT *, {typed} FROM texts),
+             checked AS (SELECT *, {_flag_list(hard)} AS failed_rules FROM parsed)
+        SELECT {values},
+               failed_rules,
+               {_flag_list(soft)} AS flags,
+               ({present}) / {len(spec.columns)}.0 AS completeness,
+               CASE WHEN len(failed_rules) > 0 THEN to_json({{{raw_record}}})::VARCHAR END
+                   AS raw_record
+        FROM checked
+    """
+
+
+def outlier_columns(spec: DatasetSpec) -> list[ColumnSpec]:
+    return [
+        c
+        for c in spec.columns
+        if c.outliers and c.type in (ColumnType.DOUBLE, ColumnType.BIGINT)
+    ]
+
+
+def outlier_stats_sql(spec: DatasetSpec) -> str | None:
+    columns = outlier_columns(spec)
+    if not columns:
+        return None
+    stats = ", ".join(
+        f"avg({q(c.name)}), stddev_pop({q(c.name)}), count({q(c.name)})" for c in columns
+    )
+    return f"SELECT {stats} FROM staged WHERE len(failed_rules) = 0"
+
+
+MIN_ROWS_FOR_OUTLIERS = 10
+
+
+def outlier_flag_exprs(
+    spec: DatasetSpec, stats: tuple[float | int | None, ...] | None
+) -> list[str]:
+    """Flags for values beyond outlier_z standard deviations of the file's mean."""
+    if stats is None:
+        return []
+    flags = []
+    for i, column in enumerate(outlier_columns(spec)):
+        mean, stddev, count = stats[3 * i], stats[3 * i + 1], stats[3 * i + 2]
+        if mean is None or not stddev or (count or 0) < MIN_ROWS_FOR_OUTLIERS:
+            continue
+        bound = spec.outlier_z * float(stddev)
+        flags.append(
+            f"CASE WHEN abs({q(column.name)} - {float(mean)!r}) > {bound!r} "
+            f"THEN 'outlier:{column.name}' END"
+        )
+    return flags
+
+
+def score_expr(spec: DatasetSpec, flags: str) -> str:
+    return f"greatest(0.0, completeness * (1.0 - {spec.flag_penalty!r} * len({flags})))"
+
+
+def amount_category_expr(spec: DatasetSpec) -> str:
+    measure = q(spec.measure)
+    whens = " ".join(
+        f"WHEN {measure} < {band.below!r} THEN {lit(band.name)}"
+        for band in spec.amount_bands
+        if band.below is not None
+    )
+    return f"CASE {whens} ELSE {lit(spec.amount_bands[-1].name)} END"

@@ -1,0 +1,361 @@
+"""The layer transformation of one RAW file, on local disk, in bounded memory.
+
+DuckDB does the work against an on-disk database in the work directory, with a memory limit
+and a thread count, so tables larger than the limit spill to disk: peak memory depends on the
+limit, not on the file. The outputs are written locally (TRUSTED, DELIVERY, QUARANTINE) with
+names derived from `stem`, so the same input always yields the same object names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+from etl_layers import readers, rules
+from etl_layers.datasets import ColumnType, DatasetSpec
+from etl_layers.readers import FileFormat, ReadResult, UnreadableFileError
+from etl_layers.rules import lit, q
+
+TRUSTED_LAYER = "TRUSTED"
+DELIVERY_LAYER = "DELIVERY"
+DETAIL = "DETAIL"
+DAILY_SUMMARY = "DAILY_SUMMARY"
+
+# Glue/Athena type of each declared type, as written to Parquet. Dates are written as ISO
+# strings (yyyy-mm-dd) because the seed's tables declare `date string`.
+GLUE_TYPES = {
+    ColumnType.STRING: "string",
+    ColumnType.BIGINT: "bigint",
+    ColumnType.DOUBLE: "double",
+    ColumnType.DATE: "string",
+    ColumnType.TIMESTAMP: "timestamp",
+    ColumnType.BOOLEAN: "boolean",
+}
+TRUSTED_PARTITION_KEYS = ("year", "month", "day")
+DELIVERY_PARTITION_KEYS = ("record_type", "year", "month", "day")
+_SUMMARY_COLUMNS = (
+    ("record_count", "bigint"),
+    ("total_amount", "double"),
+    ("mean_amount", "double"),
+    ("min_amount", "double"),
+    ("max_amount", "double"),
+    ("mean_quality_score", "double"),
+)
+_SQL = {"string": "VARCHAR", "bigint": "BIGINT", "double": "DOUBLE", "timestamp": "TIMESTAMP"}
+_SQL_OF_GLUE = {**_SQL, "boolean": "BOOLEAN"}
+
+
+def declared_columns(spec: DatasetSpec) -> list[tuple[str, str]]:
+    return [(c.name, GLUE_TYPES[c.type]) for c in spec.columns]
+
+
+def trusted_columns(spec: DatasetSpec) -> list[tuple[str, str]]:
+    """TRUSTED table columns (partition keys year/month/day excluded), in file order."""
+    return [
+        *declared_columns(spec),
+        ("processed_timestamp", "timestamp"),
+        ("source_file", "string"),
+        ("processing_layer", "string"),
+        ("data_quality_score", "double"),
+        ("quality_flags", "string"),
+    ]
+
+
+def delivery_columns(spec: DatasetSpec) -> list[tuple[str, str]]:
+    """DELIVERY table columns (partition keys record_type/year/month/day excluded)."""
+    return [
+        *declared_columns(spec),
+        ("amount_category", "string"),
+        ("day_of_week", "bigint"),
+        ("data_quality_score", "double"),
+        ("quality_flags", "string"),
+        *_SUMMARY_COLUMNS,
+        ("delivery_timestamp", "timestamp"),
+        ("processing_layer", "string"),
+        ("pipeline_version", "string"),
+        ("source_file", "string"),
+    ]
+
+
+@dataclass(frozen=True)
+class EngineLimits:
+    memory_limit: str = "256MB"
+    threads: int = 2
+
+
+@dataclass(frozen=True)
+class LocalOutput:
+    """One written file: its path under the layer's table location, and where it is on disk."""
+
+    relative: str
+    path: Path
+
+    @property
+    def partition(self) -> str:
+        return self.relative.rsplit("/", 1)[0]
+
+
+@dataclass
+class TransformResult:
+    read: ReadResult
+    rows_in: int = 0
+    rows_out: int = 0
+    rows_quarantined: int = 0
+    rows_duplicates: int = 0
+    mean_quality_score: float | None = None
+    trusted: list[LocalOutput] = field(default_factory=list)
+    delivery: list[LocalOutput] = field(default_factory=list)
+    quarantine: Path | None = None
+
+    @property
+    def trusted_partitions(self) -> list[str]:
+        return sorted({o.partition for o in self.trusted})
+
+    @property
+    def delivery_partitions(self) -> list[str]:
+        return sorted({o.partition for o in self.delivery})
+
+
+# Given the TRUSTED partitions a file writes to, the other TRUSTED files already there,
+# downloaded as (partition path, local file).
+ExistingLoader = Callable[[Sequence[str]], Sequence[tuple[str, Path]]]
+
+
+def _no_existing(_partitions: Sequence[str]) -> Sequence[tuple[str, Path]]:
+    return []
+
+
+@dataclass(frozen=True)
+class TransformRequest:
+    path: Path
+    format: FileFormat
+    spec: DatasetSpec
+    stem: str
+    source_uri: str
+    workdir: Path
+    now: datetime
+    pipeline_version: str
+    limits: EngineLimits = EngineLimits()
+
+
+def connect(workdir: Path, limits: EngineLimits) -> duckdb.DuckDBPyConnection:
+    workdir.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(workdir / "work.duckdb"))
+    con.execute(f"SET memory_limit = {lit(limits.memory_limit)}")
+    con.execute(f"SET threads = {int(limits.threads)}")
+    con.execute(f"SET temp_directory = {lit(str(workdir / 'spill'))}")
+    con.execute("SET preserve_insertion_order = false")
+    con.execute("SET TimeZone = 'UTC'")
+    return con
+
+
+def transform(request: TransformRequest, existing: ExistingLoader = _no_existing) -> TransformResult:
+    """Read, check, dedupe and write one RAW file; raise UnreadableFileError if it can't be read."""
+    con = connect(request.workdir, request.limits)
+    try:
+        return _Run(con, request).run(existing)
+    finally:
+        con.close()
+
+
+class _Run:
+    def __init__(self, con: duckdb.DuckDBPyConnection, request: TransformRequest) -> None:
+        self.con = con
+        self.r = request
+        self.spec = request.spec
+        self.now = f"TIMESTAMP {lit(request.now.strftime('%Y-%m-%d %H:%M:%S.%f'))}"
+        self.out = request.workdir / "out"
+
+    def scalar(self, sql: str) -> object:
+        row = self.con.execute(sql).fetchone()
+        return None if row is None else row[0]
+
+    def run(self, existing: ExistingLoader) -> TransformResult:
+        read = readers.stage(self.con, self.r.path, self.r.format, self.spec)
+        result = TransformResult(read)
+        self._stage(read)
+        staged = int(self.scalar("SELECT count(*) FROM staged"))  # type: ignore[arg-type]
+        self.con.execute(f"CREATE TABLE rejects AS {read.rejects_sql}")
+        rejected = int(self.scalar("SELECT count(DISTINCT line) FROM rejects"))  # type: ignore[arg-type]
+        result.rows_in = staged + rejected
+        self._candidates()
+        partitions = [
+            row[0]
+            for row in self.con.execute(
+                "SELECT DISTINCT 'year=' || year || '/month=' || month || '/day=' || day "
+                "FROM candidates ORDER BY 1"
+            ).fetchall()
+        ]
+        self._load_existing(existing(partitions) if partitions else [])
+        self._dedupe()
+        result.rows_out = int(self.scalar("SELECT count(*) FROM trusted"))  # type: ignore[arg-type]
+        candidates = int(self.scalar("SELECT count(*) FROM candidates"))  # type: ignore[arg-type]
+        result.rows_duplicates = candidates - result.rows_out
+        score = self.scalar("SELECT avg(data_quality_score) FROM trusted")
+        result.mean_quality_score = None if score is None else round(float(score), 6)  # type: ignore[arg-type]
+        if result.rows_out:
+            result.trusted = self._write_trusted()
+            result.delivery = self._write_delivery()
+        result.rows_quarantined = staged - candidates + rejected
+        if result.rows_quarantined:
+            result.quarantine = self._write_quarantine()
+        return result
+
+    def _stage(self, read: ReadResult) -> None:
+        sql = rules.staged_sql(self.spec, read.decimal_comma, self.now)
+        try:
+            self.con.execute(f"CREATE TABLE staged AS {sql}")
+        except (duckdb.InvalidInputException, duckdb.ConversionException) as exc:
+            raise UnreadableFileError(f"{read.format.value} reader: {exc}") from exc
+
+    def _candidates(self) -> None:
+        stats_sql = rules.outlier_stats_sql(self.spec)
+        stats = self.con.execute(stats_sql).fetchone() if stats_sql else None
+        outliers = rules.outlier_flag_exprs(self.spec, stats)
+        flags = (
+            f"list_concat(flags, list_filter([{', '.join(outliers)}], lambda x: x IS NOT NULL))"
+            if outliers
+            else "flags"
+        )
+        part = q(self.spec.partition_column)
+        values = ", ".join(
+            f"strftime({q(c.name)}, '%Y-%m-%d') AS {q(c.name)}"
+            if c.type is ColumnType.DATE
+            else q(c.name)
+            for c in self.spec.columns
+        )
+        self.con.execute(
+            f"""
+            CREATE TABLE candidates AS
+            SELECT {values},
+                   {rules.score_expr(self.spec, flags)} AS data_quality_score,
+                   array_to_string({flags}, ',') AS quality_flags,
+                   strftime({part}, '%Y') AS year, strftime({part}, '%m') AS month,
+                   strftime({part}, '%d') AS day
+            FROM staged WHERE len(failed_rules) = 0
+            """
+        )
+
+    def _load_existing(self, files: Sequence[tuple[str, Path]]) -> None:
+        keys = ", ".join(f"{q(k)}::VARCHAR AS {q(k)}" for k in self.spec.key)
+        if not files:
+            self.con.execute(
+                f"CREATE TABLE existing AS SELECT {keys}, year, month, day "
+                "FROM candidates WHERE false"
+            )
+            return
+        selects = []
+        for partition, path in files:
+            year, month, day = (p.split("=", 1)[1] for p in partition.split("/"))
+            selects.append(
+                f"SELECT {keys}, {lit(year)} AS year, {lit(month)} AS month, {lit(day)} AS day "
+                f"FROM read_parquet({lit(str(path))})"
+            )
+        self.con.execute("CREATE TABLE existing AS " + " UNION ALL ".join(selects))
+
+    def _dedupe(self) -> None:
+        key_match = " AND ".join(f"e.{q(k)} = c.{q(k)}::VARCHAR" for k in self.spec.key)
+        keys = ", ".join(q(k) for k in self.spec.key)
+        tiebreak = ", ".join(q(c.name) for c in self.spec.columns)
+        self.con.execute(
+            f"""
+            CREATE TABLE trusted AS
+            SELECT * FROM candidates c
+            WHERE NOT EXISTS (
+                SELECT 1 FROM existing e
+                WHERE e.year = c.year AND e.month = c.month AND e.day = c.day AND {key_match})
+            QUALIFY row_number() OVER (
+                PARTITION BY {keys}
+                ORDER BY data_quality_score DESC, quality_flags, {tiebreak}) = 1
+            """
+        )
+
+    def _copy(self, select: str, target: Path, partition_by: Sequence[str]) -> list[LocalOutput]:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        self.con.execute(
+            f"COPY ({select}) TO {lit(str(target))} (FORMAT parquet, COMPRESSION zstd, "
+            f"PARTITION_BY ({', '.join(partition_by)}), "
+            f"FILENAME_PATTERN {lit(self.r.stem + '_{i}')}, OVERWRITE_OR_IGNORE true)"
+        )
+        return sorted(
+            (LocalOutput(p.relative_to(target).as_posix(), p) for p in target.rglob("*.parquet")),
+            key=lambda o: o.relative,
+        )
+
+    def _write_trusted(self) -> list[LocalOutput]:
+        names = ", ".join(q(c.name) for c in self.spec.columns)
+        select = f"""
+            SELECT {names}, {self.now} AS processed_timestamp,
+                   {lit(self.r.source_uri)} AS source_file,
+                   {lit(TRUSTED_LAYER)} AS processing_layer,
+                   data_quality_score, quality_flags, year, month, day
+            FROM trusted
+        """
+        return self._copy(select, self.out / "trusted", TRUSTED_PARTITION_KEYS)
+
+    def _typed_null(self, name: str, glue_type: str) -> str:
+        return f"NULL::{_SQL_OF_GLUE[glue_type]} AS {q(name)}"
+
+    def _write_delivery(self) -> list[LocalOutput]:
+        spec = self.spec
+        measure, group = q(spec.measure), q(spec.group_by)
+        part = spec.column(spec.partition_column)
+        day_of_week = (
+            f"isodow(CAST({q(part.name)} AS DATE))"
+        )
+        tail = (
+            f"{self.now} AS delivery_timestamp, {lit(DELIVERY_LAYER)} AS processing_layer, "
+            f"{lit(self.r.pipeline_version)} AS pipeline_version, "
+            f"{lit(self.r.source_uri)} AS source_file"
+        )
+        summary_nulls = ", ".join(self._typed_null(n, t) for n, t in _SUMMARY_COLUMNS)
+        names = ", ".join(q(c.name) for c in spec.columns)
+        detail = f"""
+            SELECT {names}, {rules.amount_category_expr(spec)} AS amount_category,
+                   {day_of_week} AS day_of_week, data_quality_score, quality_flags,
+                   {summary_nulls}, {tail}, {lit(DETAIL)} AS record_type, year, month, day
+            FROM trusted
+        """
+        declared = ", ".join(
+            f"{group} AS {group}"
+            if c.name == spec.group_by
+            else self._typed_null(c.name, GLUE_TYPES[c.type])
+            for c in spec.columns
+        )
+        summary = f"""
+            SELECT {declared}, NULL::VARCHAR AS amount_category,
+                   isodow(make_date(year::INTEGER, month::INTEGER, day::INTEGER)) AS day_of_week,
+                   NULL::DOUBLE AS data_quality_score, NULL::VARCHAR AS quality_flags,
+                   count(*) AS record_count, sum({measure})::DOUBLE AS total_amount,
+                   avg({measure})::DOUBLE AS mean_amount, min({measure})::DOUBLE AS min_amount,
+                   max({measure})::DOUBLE AS max_amount,
+                   avg(data_quality_score) AS mean_quality_score,
+                   {tail}, {lit(DAILY_SUMMARY)} AS record_type, year, month, day
+            FROM trusted GROUP BY year, month, day, {group}
+        """
+        return self._copy(
+            f"{detail} UNION ALL {summary}", self.out / "delivery", DELIVERY_PARTITION_KEYS
+        )
+
+    def _write_quarantine(self) -> Path:
+        target = self.out / "quarantine" / f"{self.r.stem}.parquet"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        source = lit(self.r.source_uri)
+        self.con.execute(
+            f"""
+            COPY (
+                SELECT {source} AS source_file, NULL::BIGINT AS line,
+                       array_to_string(failed_rules, ',') AS failed_rules,
+                       NULL::VARCHAR AS error, raw_record, {self.now} AS quarantined_at
+                FROM staged WHERE len(failed_rules) > 0
+                UNION ALL
+                SELECT {source}, line::BIGINT, failed_rules, error, raw_record, {self.now}
+                FROM rejects
+            ) TO {lit(str(target))} (FORMAT parquet, COMPRESSION zstd)
+            """
+        )
+        return target
