@@ -1,0 +1,238 @@
+"""A Kinesis event source mapping: one reader per shard, in order, checkpointing on success."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import deque
+from datetime import UTC, datetime
+from typing import Any
+
+from rocket_infra.runtime import log
+from rocket_infra.runtime.discovery import KinesisMapping
+from rocket_infra.runtime.events import correlation_ids, failed_item_ids, kinesis_record
+from rocket_infra.runtime.records import Invoker
+
+_IDLE_WAIT = 0.25
+_RETRY_WAIT = 0.2
+
+Batch = list[dict[str, Any]]
+
+
+class KinesisPoller:
+    """Reads every shard from StartingPosition and invokes the handler with batches in order.
+    A batch is checkpointed (never read again) when the handler succeeds. On a function error
+    it is retried, split in halves first when BisectBatchOnFunctionError is set, until
+    MaximumRetryAttempts; then its metadata goes to DestinationConfig.OnFailure and the shard
+    moves on. With ReportBatchItemFailures, the batch is checkpointed up to the lowest failed
+    sequence number and retried from there."""
+
+    def __init__(
+        self, mapping: KinesisMapping, *, clients: Any, invoke: Invoker, region: str
+    ) -> None:
+        self.mapping = mapping
+        self._kinesis = clients["kinesis"]
+        self._clients = clients
+        self._invoke = invoke
+        self._region = region
+        self._stop = threading.Event()
+        self._busy: dict[str, bool] = {}
+        self._lock = threading.Lock()
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        shards = self._kinesis.list_shards(StreamName=self.mapping.stream_name)["Shards"]
+        for shard in shards:
+            shard_id = shard["ShardId"]
+            self._busy[shard_id] = True
+            thread = threading.Thread(
+                target=self._run, args=(shard_id,), name=f"kinesis-{shard_id}", daemon=True
+            )
+            self._threads.append(thread)
+            thread.start()
+        log.info(
+            "poller started",
+            source=self.mapping.stream_arn,
+            function=self.mapping.function_name,
+            shards=len(shards),
+        )
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def join(self, timeout: float) -> None:
+        for thread in self._threads:
+            thread.join(timeout)
+
+    def is_drained(self) -> bool:
+        with self._lock:
+            return not any(self._busy.values())
+
+    def _set_busy(self, shard_id: str, busy: bool) -> None:
+        with self._lock:
+            self._busy[shard_id] = busy
+
+    def _run(self, shard_id: str) -> None:
+        iterator: str | None = None
+        pending: deque[dict[str, Any]] = deque()
+        while not self._stop.is_set():
+            try:
+                if iterator is None:
+                    iterator = self._iterator(shard_id)
+                if not pending:
+                    response = self._kinesis.get_records(ShardIterator=iterator, Limit=10000)
+                    iterator = response.get("NextShardIterator")
+                    pending.extend(response.get("Records", []))
+                if not pending:
+                    self._set_busy(shard_id, False)
+                    self._stop.wait(_IDLE_WAIT)
+                    continue
+                self._set_busy(shard_id, True)
+                batch = [
+                    pending.popleft() for _ in range(min(self.mapping.batch_size, len(pending)))
+                ]
+                self._process(shard_id, batch)
+            except Exception as exc:  # keep the shard reader alive across emulator hiccups
+                log.error(
+                    "poll failed",
+                    source=self.mapping.stream_arn,
+                    shard_id=shard_id,
+                    error=repr(exc),
+                )
+                self._stop.wait(1.0)
+
+    def _iterator(self, shard_id: str) -> str:
+        position = self.mapping.starting_position
+        kwargs: dict[str, Any] = {}
+        if position == "AT_TIMESTAMP":
+            kwargs["Timestamp"] = datetime.now(UTC)
+        response = self._kinesis.get_shard_iterator(
+            StreamName=self.mapping.stream_name,
+            ShardId=shard_id,
+            ShardIteratorType=position,
+            **kwargs,
+        )
+        iterator: str = response["ShardIterator"]
+        return iterator
+
+    def _process(self, shard_id: str, batch: Batch) -> None:
+        work: deque[tuple[Batch, int]] = deque([(batch, 0)])
+        while work and not self._stop.is_set():
+            records, attempts = work.popleft()
+            retry = self._attempt(shard_id, records)
+            if not retry:
+                continue
+            retry_records, halves = retry
+            attempts += 1
+            limit = self.mapping.max_retry_attempts
+            if limit >= 0 and attempts > limit:
+                self._send_on_failure(shard_id, retry_records, attempts)
+                continue
+            if halves and len(retry_records) > 1:
+                middle = len(retry_records) // 2
+                work.appendleft((retry_records[middle:], attempts))
+                work.appendleft((retry_records[:middle], attempts))
+            else:
+                work.appendleft((retry_records, attempts))
+            self._stop.wait(_RETRY_WAIT)
+
+    def _attempt(self, shard_id: str, records: Batch) -> tuple[Batch, bool] | None:
+        """Invoke once; None when the batch is done, else (records to retry, bisect?)."""
+        mapping = self.mapping
+        sequence_numbers = [r["SequenceNumber"] for r in records]
+        event = {
+            "Records": [
+                kinesis_record(
+                    r,
+                    shard_id=shard_id,
+                    stream_arn=mapping.stream_arn,
+                    function_arn=mapping.function_arn,
+                    region=self._region,
+                )
+                for r in records
+            ]
+        }
+        bodies = [bytes(r["Data"]).decode("utf-8", "replace") for r in records]
+        result = self._invoke(
+            mapping.function_name,
+            event,
+            source=mapping.stream_arn,
+            item_ids=sequence_numbers,
+            correlation_ids=correlation_ids(bodies),
+            partial=mapping.report_failures,
+        )
+        if result.error is not None:
+            return records, mapping.bisect_on_error
+        if not mapping.report_failures:
+            return None
+        failed = failed_item_ids(result.payload, sequence_numbers)
+        if failed is None:
+            return records, mapping.bisect_on_error
+        if not failed:
+            return None
+        first = min(sequence_numbers.index(item) for item in failed)
+        log.info(
+            "records left for retry",
+            source=mapping.stream_arn,
+            shard_id=shard_id,
+            from_sequence_number=sequence_numbers[first],
+        )
+        return records[first:], False
+
+    def _send_on_failure(self, shard_id: str, records: Batch, attempts: int) -> None:
+        mapping = self.mapping
+        log.warning(
+            "batch discarded",
+            source=mapping.stream_arn,
+            shard_id=shard_id,
+            batch_size=len(records),
+            start_sequence_number=records[0]["SequenceNumber"],
+            destination=mapping.on_failure_arn,
+        )
+        if not mapping.on_failure_arn:
+            return
+        body = json.dumps(on_failure_message(mapping, shard_id, records, attempts))
+        destination = mapping.on_failure_arn
+        if destination.startswith("arn:aws:sqs:"):
+            sqs = self._clients["sqs"]
+            url = sqs.get_queue_url(QueueName=destination.split(":")[5])["QueueUrl"]
+            sqs.send_message(QueueUrl=url, MessageBody=body)
+        elif destination.startswith("arn:aws:sns:"):
+            self._clients["sns"].publish(TopicArn=destination, Message=body)
+
+
+def on_failure_message(
+    mapping: KinesisMapping, shard_id: str, records: Batch, attempts: int
+) -> dict[str, Any]:
+    """The invocation record Lambda sends to a Kinesis mapping's on-failure destination."""
+
+    def arrival(record: dict[str, Any]) -> str:
+        value = record.get("ApproximateArrivalTimestamp")
+        moment = value if isinstance(value, datetime) else datetime.now(UTC)
+        return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+    return {
+        "requestContext": {
+            "requestId": f"local-{int(time.time() * 1000)}",
+            "functionArn": mapping.function_arn,
+            "condition": "RetryAttemptsExhausted",
+            "approximateInvokeCount": attempts,
+        },
+        "responseContext": {
+            "statusCode": 200,
+            "executedVersion": "$LATEST",
+            "functionError": "Unhandled",
+        },
+        "version": "1.0",
+        "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "KinesisBatchInfo": {
+            "shardId": shard_id,
+            "startSequenceNumber": records[0]["SequenceNumber"],
+            "endSequenceNumber": records[-1]["SequenceNumber"],
+            "approximateArrivalOfFirstRecord": arrival(records[0]),
+            "approximateArrivalOfLastRecord": arrival(records[-1]),
+            "batchSize": len(records),
+            "streamArn": mapping.stream_arn,
+        },
+    }
