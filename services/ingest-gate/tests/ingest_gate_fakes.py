@@ -178,3 +178,27 @@ def make_request(
         requested_by=requested_by,
         correlation_id=correlation_id,
     )
+
+
+@dataclass
+class FakeDeferrer:
+    deferred: list[tuple[str, int]] = field(default_factory=list)
+
+    def defer(self, receipt_handle: str, seconds: int) -> None:
+        self.deferred.append((receipt_handle, seconds))
+
+
+@dataclass
+class FakeLambdaContext:
+    function_name: str = "rocket-test-ingest-gate"
+    function_version: str = "$LATEST"
+    invoked_function_arn: str = (
+        "arn:aws:lambda:us-east-1:123456789012:function:rocket-test-ingest-gate"
+    )
+    memory_limit_in_mb: int = 256
+    aws_request_id: str = "52fdfc07-2182-454f-963f-5f0f9a621d72"
+    log_group_name: str = "/aws/lambda/rocket-test-ingest-gate"
+    log_stream_name: str = "2026/11/22/[$LATEST]0123456789abcdef"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 30_000
