@@ -102,7 +102,7 @@ def normalize_header(name: str) -> str:
 
 def map_columns(header: Sequence[str], spec: DatasetSpec) -> tuple[dict[str, str], list[str]]:
     """Declared column -> source column name, and the source columns nobody declared."""
-    by_normal = {}
+    by_normal: dict[str, str] = {}
     for name in header:
         by_normal.setdefault(normalize_header(name), name)
     mapping: dict[str, str] = {}
@@ -268,8 +268,7 @@ def stage_parquet(con: duckdb.DuckDBPyConnection, path: Path, spec: DatasetSpec)
     header = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
     mapping, ignored = map_columns(header, spec)
     con.execute(
-        f"CREATE VIEW raw_rows AS SELECT {_select_declared(mapping, spec, cast=True)} "
-        f"FROM {source}"
+        f"CREATE VIEW raw_rows AS SELECT {_select_declared(mapping, spec, cast=True)} FROM {source}"
     )
     return ReadResult(FileFormat.PARQUET, ignored_columns=tuple(ignored[:50]))
 
@@ -290,7 +289,7 @@ def cell_text(value: Any) -> str | None:
 
 
 def stage_xlsx(con: duckdb.DuckDBPyConnection, path: Path, spec: DatasetSpec) -> ReadResult:
-    import openpyxl  # imported here: only xlsx files need it
+    import openpyxl  # type: ignore[import-untyped]  # only xlsx files need it
 
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)

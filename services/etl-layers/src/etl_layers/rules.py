@@ -96,9 +96,7 @@ def hard_rule_exprs(column: ColumnSpec) -> list[str]:
     if column.required:
         rules.append(f"CASE WHEN {v} IS NULL THEN 'required:{column.name}' END")
     if column.type is not ColumnType.STRING:
-        rules.append(
-            f"CASE WHEN {v} IS NOT NULL AND {p} IS NULL THEN 'type:{column.name}' END"
-        )
+        rules.append(f"CASE WHEN {v} IS NOT NULL AND {p} IS NULL THEN 'type:{column.name}' END")
     if column.allowed is not None:
         values = ", ".join(lit(a) for a in column.allowed)
         value = f"COALESCE({p}, {lit(column.default)})" if column.default is not None else p
@@ -143,12 +141,8 @@ def staged_sql(spec: DatasetSpec, decimal_comma: bool, now: str) -> str:
 
     `now` is a SQL TIMESTAMP literal: the processing time, the bound of `future:` flags.
     """
-    parsed = ", ".join(
-        f"NULLIF(trim({q(c.name)}), '') AS {_v(c)}" for c in spec.columns
-    )
-    typed = ", ".join(
-        f"{parse_expr(c, _v(c), decimal_comma)} AS {_p(c)}" for c in spec.columns
-    )
+    parsed = ", ".join(f"NULLIF(trim({q(c.name)}), '') AS {_v(c)}" for c in spec.columns)
+    typed = ", ".join(f"{parse_expr(c, _v(c), decimal_comma)} AS {_p(c)}" for c in spec.columns)
     hard = [rule for c in spec.columns for rule in hard_rule_exprs(c)]
     soft = [flag for c in spec.columns for flag in soft_flag_exprs(c, now)]
     values = ", ".join(f"{value_expr(c)} AS {q(c.name)}" for c in spec.columns)
@@ -170,9 +164,7 @@ def staged_sql(spec: DatasetSpec, decimal_comma: bool, now: str) -> str:
 
 def outlier_columns(spec: DatasetSpec) -> list[ColumnSpec]:
     return [
-        c
-        for c in spec.columns
-        if c.outliers and c.type in (ColumnType.DOUBLE, ColumnType.BIGINT)
+        c for c in spec.columns if c.outliers and c.type in (ColumnType.DOUBLE, ColumnType.BIGINT)
     ]
 
 

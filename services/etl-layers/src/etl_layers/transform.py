@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -87,6 +88,9 @@ class EngineLimits:
     threads: int = 2
 
 
+DEFAULT_LIMITS = EngineLimits()
+
+
 @dataclass(frozen=True)
 class LocalOutput:
     """One written file: its path under the layer's table location, and where it is on disk."""
@@ -139,7 +143,7 @@ class TransformRequest:
     workdir: Path
     now: datetime
     pipeline_version: str
-    limits: EngineLimits = EngineLimits()
+    limits: EngineLimits = DEFAULT_LIMITS
 
 
 def connect(workdir: Path, limits: EngineLimits) -> duckdb.DuckDBPyConnection:
@@ -153,7 +157,9 @@ def connect(workdir: Path, limits: EngineLimits) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def transform(request: TransformRequest, existing: ExistingLoader = _no_existing) -> TransformResult:
+def transform(
+    request: TransformRequest, existing: ExistingLoader = _no_existing
+) -> TransformResult:
     """Read, check, dedupe and write one RAW file; raise UnreadableFileError if it can't be read."""
     con = connect(request.workdir, request.limits)
     try:
@@ -170,17 +176,20 @@ class _Run:
         self.now = f"TIMESTAMP {lit(request.now.strftime('%Y-%m-%d %H:%M:%S.%f'))}"
         self.out = request.workdir / "out"
 
-    def scalar(self, sql: str) -> object:
+    def scalar(self, sql: str) -> Any:
         row = self.con.execute(sql).fetchone()
         return None if row is None else row[0]
+
+    def count(self, sql: str) -> int:
+        return int(self.scalar(sql) or 0)
 
     def run(self, existing: ExistingLoader) -> TransformResult:
         read = readers.stage(self.con, self.r.path, self.r.format, self.spec)
         result = TransformResult(read)
         self._stage(read)
-        staged = int(self.scalar("SELECT count(*) FROM staged"))  # type: ignore[arg-type]
+        staged = self.count("SELECT count(*) FROM staged")
         self.con.execute(f"CREATE TABLE rejects AS {read.rejects_sql}")
-        rejected = int(self.scalar("SELECT count(DISTINCT line) FROM rejects"))  # type: ignore[arg-type]
+        rejected = self.count("SELECT count(DISTINCT line) FROM rejects")
         result.rows_in = staged + rejected
         self._candidates()
         partitions = [
@@ -192,11 +201,11 @@ class _Run:
         ]
         self._load_existing(existing(partitions) if partitions else [])
         self._dedupe()
-        result.rows_out = int(self.scalar("SELECT count(*) FROM trusted"))  # type: ignore[arg-type]
-        candidates = int(self.scalar("SELECT count(*) FROM candidates"))  # type: ignore[arg-type]
+        result.rows_out = self.count("SELECT count(*) FROM trusted")
+        candidates = self.count("SELECT count(*) FROM candidates")
         result.rows_duplicates = candidates - result.rows_out
         score = self.scalar("SELECT avg(data_quality_score) FROM trusted")
-        result.mean_quality_score = None if score is None else round(float(score), 6)  # type: ignore[arg-type]
+        result.mean_quality_score = None if score is None else round(float(score), 6)
         if result.rows_out:
             result.trusted = self._write_trusted()
             result.delivery = self._write_delivery()
@@ -304,9 +313,7 @@ class _Run:
         spec = self.spec
         measure, group = q(spec.measure), q(spec.group_by)
         part = spec.column(spec.partition_column)
-        day_of_week = (
-            f"isodow(CAST({q(part.name)} AS DATE))"
-        )
+        day_of_week = f"isodow(CAST({q(part.name)} AS DATE))"
         tail = (
             f"{self.now} AS delivery_timestamp, {lit(DELIVERY_LAYER)} AS processing_layer, "
             f"{lit(self.r.pipeline_version)} AS pipeline_version, "

@@ -1,0 +1,1 @@
+"""boto3 adapters; each turns ClientError into the service's own errors."""

@@ -1,0 +1,96 @@
+"""S3 object store."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from boto3.s3.transfer import TransferConfig
+from botocore.exceptions import ClientError
+
+from etl_layers.ports import ObjectChangedError, StorageError
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+CHUNK_BYTES = 1024 * 1024
+# Few, modest parts: upload memory stays small whatever the file size.
+TRANSFER = TransferConfig(multipart_threshold=64 * 1024 * 1024, max_concurrency=2)
+
+
+class S3ObjectStore:
+    def __init__(self, client: S3Client | None = None) -> None:
+        self._s3: S3Client = client or boto3.client("s3")
+
+    def download(
+        self, bucket: str, key: str, dest: Path, *, etag: str | None, version_id: str | None
+    ) -> None:
+        """Stream the object to `dest` in 1 MB chunks, pinned to the event's version or ETag."""
+        kwargs: dict[str, Any] = {"Bucket": bucket, "Key": key}
+        if version_id:
+            kwargs["VersionId"] = version_id
+        elif etag:
+            kwargs["IfMatch"] = f'"{etag}"'
+        try:
+            response = self._s3.get_object(**kwargs)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            with dest.open("wb") as handle:
+                for chunk in response["Body"].iter_chunks(CHUNK_BYTES):
+                    handle.write(chunk)
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            if code in ("PreconditionFailed", "412", "NoSuchKey", "NoSuchVersion"):
+                raise ObjectChangedError(f"s3://{bucket}/{key}: {code}") from exc
+            raise StorageError(f"get s3://{bucket}/{key}: {code}") from exc
+
+    def upload(self, path: Path, bucket: str, key: str) -> None:
+        try:
+            self._s3.upload_file(str(path), bucket, key, Config=TRANSFER)
+        except ClientError as exc:
+            raise StorageError(f"put s3://{bucket}/{key}") from exc
+
+    def put_json(self, bucket: str, key: str, body: dict[str, Any]) -> None:
+        data = json.dumps(body, sort_keys=True, default=str).encode()
+        try:
+            self._s3.put_object(Bucket=bucket, Key=key, Body=data, ContentType="application/json")
+        except ClientError as exc:
+            raise StorageError(f"put s3://{bucket}/{key}") from exc
+
+    def copy(
+        self,
+        src_bucket: str,
+        src_key: str,
+        dest_bucket: str,
+        dest_key: str,
+        *,
+        version_id: str | None,
+    ) -> None:
+        source: dict[str, str] = {"Bucket": src_bucket, "Key": src_key}
+        if version_id:
+            source["VersionId"] = version_id
+        try:
+            self._s3.copy(source, dest_bucket, dest_key, Config=TRANSFER)  # type: ignore[arg-type]
+        except ClientError as exc:
+            raise StorageError(f"copy s3://{src_bucket}/{src_key}") from exc
+
+    def exists(self, bucket: str, key: str) -> bool:
+        try:
+            self._s3.head_object(Bucket=bucket, Key=key)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise StorageError(f"head s3://{bucket}/{key}") from exc
+        return True
+
+    def list_keys(self, bucket: str, prefix: str) -> list[str]:
+        keys: list[str] = []
+        try:
+            for page in self._s3.get_paginator("list_objects_v2").paginate(
+                Bucket=bucket, Prefix=prefix
+            ):
+                keys.extend(item["Key"] for item in page.get("Contents", []))
+        except ClientError as exc:
+            raise StorageError(f"list s3://{bucket}/{prefix}") from exc
+        return keys

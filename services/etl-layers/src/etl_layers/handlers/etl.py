@@ -1,0 +1,38 @@
+"""ETL Lambda: S3 ObjectCreated notifications on the RAW bucket's queue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from etl_layers.bootstrap import bootstrap
+from etl_layers.events import parse_s3_message
+from etl_layers.observability import logger, metrics, tracer
+from etl_layers.pipeline import Pipeline
+
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(
+    event: dict[str, Any], context: LambdaContext, pipeline: Pipeline | None = None
+) -> PartialItemFailureResponse:
+    active = pipeline or bootstrap()
+
+    def record_handler(record: SQSRecord) -> None:
+        for raw_object in parse_s3_message(record.body):
+            active.process(raw_object)
+
+    return process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )
