@@ -1,21 +1,305 @@
-"""The `rocket` command line."""
+"""rocket: build, deploy and run the Rocket platform (locally, on an embedded AWS emulator)."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import logging
+import os
+import signal
 import sys
+import time
 from collections.abc import Sequence
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from rocket_infra import aws, control, deploy, events, project, redrive, table
+from rocket_infra.build import BuildError
+from rocket_infra.templates import TemplateError
+
+logger = logging.getLogger("rocket_infra")
+
+
+def _add_stage(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--stage", default="local", help="stage (default: local)")
+    parser.add_argument("--region", default=aws.DEFAULT_REGION)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rocket", description=__doc__)
-    parser.add_subparsers(dest="command", required=True)
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what happens (INFO)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    up = commands.add_parser("up", help="run the whole platform locally until Ctrl-C")
+    up.add_argument("--port", type=int, default=4566, help="emulator port (0: a free one)")
+    up.add_argument("--stage", default="local")
+    up.add_argument("--services", nargs="*", help="deploy only these services")
+
+    commands.add_parser("demo", help="a sample workload through every service; exit 1 on failure")
+
+    dep = commands.add_parser(
+        "deploy", help="package and deploy one stack (AWS, or --endpoint-url)"
+    )
+    dep.add_argument("service", help="a folder under services/, or 'platform'")
+    _add_stage(dep)
+    dep.add_argument("--endpoint-url", help="deploy into this emulator instead of AWS")
+    dep.add_argument("--package", type=Path, help="a zip from `rocket build` (AWS only)")
+
+    bld = commands.add_parser("build", help="the Lambda zip of one service, under dist/")
+    bld.add_argument("service")
+    bld.add_argument("--dist", type=Path, help="output folder (default: <repo>/dist)")
+    bld.add_argument("--python-version", default="3.12")
+    bld.add_argument("--platform", default="x86_64-manylinux2014", help="or aarch64-manylinux2014")
+
+    evt = commands.add_parser("events", help="the messages that crossed the shared topic")
+    evt.add_argument("--follow", "-f", action="store_true", help="keep printing new events")
+    evt.add_argument("--correlation-id", help="only this request's events")
+    evt.add_argument("--json", action="store_true", help="whole CloudEvents, one per line")
+    evt.add_argument("--endpoint-url", help="read the tap queue of this emulator directly")
+    _add_stage(evt)
+
+    trg = commands.add_parser("trigger", help="fire one schedule now (on a running `rocket up`)")
+    trg.add_argument("schedule", help="rule/schedule name or the template's logical id")
+    _add_stage(trg)
+
+    rdr = commands.add_parser("redrive", help="move a DLQ's messages back to its source queue")
+    rdr.add_argument("service")
+    rdr.add_argument("queue", help="source queue or DLQ: logical id, name or name suffix")
+    _add_stage(rdr)
+    rdr.add_argument("--endpoint-url", help="the emulator (default: a running `rocket up`)")
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    build_parser().parse_args(argv)
+def _local_endpoint(root: Path, stage: str, given: str | None) -> str | None:
+    if given:
+        return given
+    state = control.read_state(root, stage)
+    return state.endpoint_url if state else None
+
+
+# --- commands ------------------------------------------------------------------------------
+
+
+def cmd_up(args: argparse.Namespace, root: Path) -> int:
+    from rocket_infra.local import LocalPlatform
+
+    running = control.read_state(root, args.stage)
+    if running is not None:
+        print(f"stage {args.stage} is already up at {running.endpoint_url} (pid {running.pid})")
+        return 1
+    journal = control.journal_path(root, args.stage)
+    journal.parent.mkdir(parents=True, exist_ok=True)
+    journal.write_text("")
+    started = time.monotonic()
+    with LocalPlatform.start(
+        port=args.port, stage=args.stage, services=args.services, journal=journal
+    ) as platform:
+        sqs = platform.client("sqs")
+        queue_url = sqs.create_queue(QueueName=control.control_queue_name(args.stage))["QueueUrl"]
+        state = control.State(
+            args.stage, platform.endpoint_url, os.getpid(), platform.region, str(journal)
+        )
+        path = control.write_state(root, state)
+        try:
+            print(f"rocket {args.stage} is up in {time.monotonic() - started:.1f} s")
+            print(
+                f"endpoint: {platform.endpoint_url}  (aws --endpoint-url {platform.endpoint_url})"
+            )
+            print(describe_platform(platform.client, args.stage))
+            print("\nCtrl-C to stop.", flush=True)
+
+            def run_command(command: dict[str, Any]) -> None:
+                if command.get("command") != "trigger":
+                    raise ValueError(f"unknown command {command.get('command')!r}")
+                platform.runtime.trigger(str(command["schedule"]))
+
+            while True:
+                control.serve_once(sqs, queue_url, run_command)
+        except KeyboardInterrupt:
+            print("\nstopping")
+        finally:
+            path.unlink(missing_ok=True)
     return 0
+
+
+def describe_platform(client: Any, stage: str) -> str:
+    """Tables of the deployed stacks, queues and functions."""
+    cfn, sqs, lambda_ = client("cloudformation"), client("sqs"), client("lambda")
+    stacks = [
+        (s["StackName"], s["StackStatus"])
+        for s in cfn.describe_stacks()["Stacks"]
+        if s["StackName"].startswith(f"rocket-{stage}-")
+    ]
+    queues = []
+    for url in sqs.list_queues(QueueNamePrefix=f"rocket-{stage}-").get("QueueUrls", []):
+        attributes = sqs.get_queue_attributes(
+            QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "RedrivePolicy"]
+        )["Attributes"]
+        dlq = json.loads(attributes.get("RedrivePolicy", "{}")).get("deadLetterTargetArn", "")
+        queues.append(
+            (url.rsplit("/", 1)[-1], attributes["ApproximateNumberOfMessages"], dlq.split(":")[-1])
+        )
+    functions = [
+        (f["FunctionName"], f["Handler"])
+        for f in lambda_.list_functions()["Functions"]
+        if f["FunctionName"].startswith(f"rocket-{stage}-")
+    ]
+    return "\n\n".join(
+        [
+            table.render(("stack", "status"), sorted(stacks)),
+            table.render(("queue", "messages", "dead-letter queue"), sorted(queues)),
+            table.render(("function", "handler"), sorted(functions)),
+        ]
+    )
+
+
+def cmd_demo(_args: argparse.Namespace, _root: Path) -> int:
+    from rocket_infra.demo.runner import run_demo
+
+    return run_demo()
+
+
+def cmd_deploy(args: argparse.Namespace, root: Path) -> int:
+    deployed = deploy.deploy(
+        project.service(root, args.service),
+        stage=args.stage,
+        endpoint_url=args.endpoint_url,
+        region=args.region,
+        repo_root=root,
+        package=args.package,
+        out=sys.stdout,
+    )
+    if deployed.outputs:
+        print(table.render(("output", "value"), sorted(deployed.outputs.items())))
+    return 0
+
+
+def cmd_build(args: argparse.Namespace, root: Path) -> int:
+    from rocket_infra.build import build
+
+    build(
+        project.service(root, args.service),
+        root,
+        dist=args.dist,
+        python_version=args.python_version,
+        platform=args.platform,
+        out=sys.stdout,
+    )
+    return 0
+
+
+def cmd_events(args: argparse.Namespace, root: Path) -> int:
+    state = control.read_state(root, args.stage)
+    show = _event_printer(args)
+    if state is not None and args.endpoint_url in (None, state.endpoint_url):
+        journal = Path(state.journal)
+        seen = 0
+        while True:
+            recorded = events.read_journal(journal)
+            for event in events.select(recorded[seen:], args.correlation_id):
+                show(event)
+            seen = len(recorded)
+            if not args.follow:
+                return 0
+            time.sleep(0.5)
+    endpoint = args.endpoint_url
+    sqs = aws.client("sqs", endpoint_url=endpoint, region=args.region)
+    try:
+        queue_url = sqs.get_queue_url(QueueName=events.tap_queue_name(args.stage))["QueueUrl"]
+    except ClientError:
+        print(f"no bus tap queue {events.tap_queue_name(args.stage)}: is the platform up?")
+        return 1
+    while True:
+        for event in events.select(events.receive(sqs, queue_url, 1), args.correlation_id):
+            show(event)
+        if not args.follow:
+            return 0
+
+
+def _event_printer(args: argparse.Namespace) -> Any:
+    def show(event: Any) -> None:
+        print(event.model_dump_json() if args.json else events.format_event(event), flush=True)
+
+    return show
+
+
+def cmd_trigger(args: argparse.Namespace, root: Path) -> int:
+    state = control.read_state(root, args.stage)
+    if state is None:
+        print(f"no `rocket up` is running for stage {args.stage}")
+        return 1
+    sqs = aws.client("sqs", endpoint_url=state.endpoint_url, region=state.region)
+    reply = control.send(sqs, args.stage, {"command": "trigger", "schedule": args.schedule})
+    if not reply.get("ok"):
+        print(f"trigger {args.schedule} failed: {reply.get('error')}")
+        return 1
+    print(f"triggered {args.schedule}")
+    return 0
+
+
+def cmd_redrive(args: argparse.Namespace, root: Path) -> int:
+    endpoint = _local_endpoint(root, args.stage, args.endpoint_url)
+    cfn = aws.client("cloudformation", endpoint_url=endpoint, region=args.region)
+    sqs = aws.client("sqs", endpoint_url=endpoint, region=args.region)
+    stack = project.stack_name(args.stage, args.service)
+    queues = deploy.resources_of_type(cfn, stack, "AWS::SQS::Queue")
+    pair = redrive.find_pair(sqs, queues, args.queue)
+    if endpoint is None:
+        handle = redrive.start_move_task(sqs, pair)
+        print(f"started moving {pair.dlq_arn} -> {pair.source_arn} (task {handle})")
+        return 0
+    moved = redrive.move_messages(sqs, pair)
+    print(
+        f"moved {moved} messages {pair.dlq_url.rsplit('/', 1)[-1]} -> "
+        f"{pair.source_url.rsplit('/', 1)[-1]}"
+    )
+    return 0
+
+
+COMMANDS = {
+    "up": cmd_up,
+    "demo": cmd_demo,
+    "deploy": cmd_deploy,
+    "build": cmd_build,
+    "events": cmd_events,
+    "trigger": cmd_trigger,
+    "redrive": cmd_redrive,
+}
+
+_EXPECTED_ERRORS = (
+    deploy.DeployError,
+    BuildError,
+    TemplateError,
+    project.UnknownServiceError,
+    redrive.RedriveError,
+    control.ControlError,
+    ClientError,
+    BotoCoreError,
+)
+
+
+def _stop_on_sigterm(_signum: int, _frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    root = project.repo_root()
+    try:
+        return COMMANDS[args.command](args, root)
+    except _EXPECTED_ERRORS as exc:
+        print(f"rocket {args.command}: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
 
 
 if __name__ == "__main__":

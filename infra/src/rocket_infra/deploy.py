@@ -87,6 +87,16 @@ def physical_ids(cfn: Any, name: str) -> dict[str, str]:
     return found
 
 
+def resources_of_type(cfn: Any, name: str, resource_type: str) -> dict[str, str]:
+    """Logical id -> physical id of the stack's resources of one type."""
+    found: dict[str, str] = {}
+    for page in cfn.get_paginator("list_stack_resources").paginate(StackName=name):
+        for row in page.get("StackResourceSummaries", []):
+            if row.get("ResourceType") == resource_type and row.get("PhysicalResourceId"):
+                found[row["LogicalResourceId"]] = row["PhysicalResourceId"]
+    return found
+
+
 def stack_status(cfn: Any, name: str) -> str | None:
     try:
         stacks = cfn.describe_stacks(StackName=name)["Stacks"]

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-import json
 import logging
 import sys
-import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -15,18 +13,13 @@ from typing import TYPE_CHECKING, Any, TextIO
 from pydantic import BaseModel
 from rocket_contracts.envelope import CloudEvent
 
-from rocket_infra import aws, deploy, project
+from rocket_infra import aws, deploy, events, project
 from rocket_infra.emulator import Emulator
 
 if TYPE_CHECKING:
     from rocket_infra.runtime import Runtime
 
 logger = logging.getLogger(__name__)
-
-
-def tap_queue_name(stage: str) -> str:
-    """The queue subscribed to the shared topic with no filter: everything that crossed the bus."""
-    return f"rocket-{stage}-bus-tap"
 
 
 def emulator_config() -> dict[str, Any]:
@@ -36,64 +29,6 @@ def emulator_config() -> dict[str, Any]:
     except ImportError:
         return {}
     return dict(getattr(runtime, "EMULATOR_CONFIG", {}) or {})
-
-
-class BusTap:
-    """Subscribes a queue to the shared topic with no filter and keeps every event read from it."""
-
-    def __init__(self, sqs: Any, sns: Any, stage: str, topic_arn: str) -> None:
-        self._sqs = sqs
-        self._events: list[CloudEvent] = []
-        self._lock = threading.Lock()
-        self.queue_url: str = sqs.create_queue(QueueName=tap_queue_name(stage))["QueueUrl"]
-        queue_arn = sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])[
-            "Attributes"
-        ]["QueueArn"]
-        sns.subscribe(
-            TopicArn=topic_arn,
-            Protocol="sqs",
-            Endpoint=queue_arn,
-            Attributes={"RawMessageDelivery": "true"},
-        )
-
-    def drain(self, wait_seconds: int = 0) -> list[CloudEvent]:
-        """Read everything waiting on the tap queue; returns what was new."""
-        with self._lock:
-            new: list[CloudEvent] = []
-            while True:
-                messages = self._sqs.receive_message(
-                    QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=wait_seconds
-                ).get("Messages", [])
-                if not messages:
-                    break
-                wait_seconds = 0
-                for message in messages:
-                    event = parse_tapped(message["Body"])
-                    if event is not None:
-                        new.append(event)
-                self._sqs.delete_message_batch(
-                    QueueUrl=self.queue_url,
-                    Entries=[
-                        {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
-                        for i, m in enumerate(messages)
-                    ],
-                )
-            self._events.extend(new)
-            return new
-
-    def events(self) -> list[CloudEvent]:
-        self.drain()
-        with self._lock:
-            return list(self._events)
-
-
-def parse_tapped(body: str) -> CloudEvent | None:
-    """A tapped body as a CloudEvent envelope; None (logged) for anything that is not one."""
-    try:
-        return CloudEvent.model_validate(json.loads(body))
-    except ValueError:
-        logger.warning("non-cloudevent message on the bus", extra={"body": body[:200]})
-        return None
 
 
 class LocalPlatform:
@@ -114,46 +49,51 @@ class LocalPlatform:
         self.repo_root = repo_root
         self.deployed: dict[str, deploy.Deployed] = {}
         self.runtime: Runtime
-        self._tap: BusTap | None = None
+        self._runtime: Runtime | None = None
+        self._tap: events.BusTap | None = None
         self._out: TextIO = out or sys.stderr
 
     @classmethod
     @contextlib.contextmanager
     def start(
-        cls, *, port: int = 0, stage: str = "local", services: Sequence[str] | None = None
+        cls,
+        *,
+        port: int = 0,
+        stage: str = "local",
+        services: Sequence[str] | None = None,
+        journal: Path | None = None,
+        out: TextIO | None = None,
     ) -> Iterator[LocalPlatform]:
         """Emulator on 127.0.0.1 (a free port when 0), platform + services deployed, runtime
-        started; everything stopped on exit."""
+        started; everything stopped on exit. `journal` records the bus for `rocket events`."""
         root = project.repo_root()
         with Emulator.running(port, config=emulator_config()) as emulator:
-            platform = cls(endpoint_url=emulator.endpoint_url, stage=stage, repo_root=root)
-            platform.deploy_all(services)
-            platform.start_runtime()
+            platform = cls(endpoint_url=emulator.endpoint_url, stage=stage, repo_root=root, out=out)
             try:
+                platform.deploy_all(services, journal)
+                platform.start_runtime()
                 yield platform
             finally:
-                platform.stop_runtime()
+                platform.stop()
 
-    def deploy_all(self, services: Sequence[str] | None = None) -> None:
-        names = (
-            list(services)
-            if services is not None
-            else [s.name for s in project.services(self.repo_root)]
-        )
+    def deploy_all(
+        self, services: Sequence[str] | None = None, journal: Path | None = None
+    ) -> None:
+        """The platform stack, the bus tap, then each service (all of them when None)."""
         self.deploy(project.PLATFORM)
-        self._tap = BusTap(
-            self.client("sqs"),
-            self.client("sns"),
-            self.stage,
-            self.export(f"rocket-{self.stage}-EventTopicArn"),
+        queue_url = events.ensure_tap(
+            self.client("sqs"), self.client("sns"), self.stage, self.topic_arn
         )
+        self._tap = events.BusTap(self.client("sqs"), queue_url, journal)
+        self._tap.start()
+        names = services if services is not None else project.service_names(self.repo_root)
         for name in names:
             if name != project.PLATFORM:
                 self.deploy(name)
 
-    def deploy(self, service: str) -> None:
+    def deploy(self, service: str) -> deploy.Deployed:
         """Deploy (or update) one stack into the emulator, with the same code as for AWS."""
-        self.deployed[service] = deploy.deploy(
+        deployed = deploy.deploy(
             project.service(self.repo_root, service),
             stage=self.stage,
             endpoint_url=self.endpoint_url,
@@ -161,25 +101,32 @@ class LocalPlatform:
             repo_root=self.repo_root,
             out=self._out,
         )
-        runtime: Runtime | None = getattr(self, "runtime", None)
-        if runtime is not None:
-            runtime.refresh()
+        self.deployed[service] = deployed
+        if self._runtime is not None:
+            self._runtime.refresh()
+        return deployed
 
     def start_runtime(self) -> None:
         from rocket_infra.runtime import Runtime
 
-        self.runtime = Runtime(
+        self._runtime = Runtime(
             endpoint_url=self.endpoint_url,
             stage=self.stage,
             repo_root=self.repo_root,
             region=self.region,
         )
-        self.runtime.start()
+        self.runtime = self._runtime
+        self._runtime.start()
 
-    def stop_runtime(self) -> None:
-        runtime: Runtime | None = getattr(self, "runtime", None)
-        if runtime is not None:
-            runtime.stop()
+    def stop(self) -> None:
+        if self._runtime is not None:
+            self._runtime.stop()
+        if self._tap is not None:
+            self._tap.stop()
+
+    @property
+    def topic_arn(self) -> str:
+        return self.export(f"rocket-{self.stage}-EventTopicArn")
 
     def client(self, service_name: str) -> Any:
         return aws.client(service_name, endpoint_url=self.endpoint_url, region=self.region)
@@ -208,7 +155,7 @@ class LocalPlatform:
         from rocket_contracts import bus
 
         return bus.publish(
-            self.export(f"rocket-{self.stage}-EventTopicArn"),
+            self.topic_arn,
             event_model,
             correlation_id=correlation_id,
             sns_client=self.client("sns"),
@@ -216,7 +163,10 @@ class LocalPlatform:
         )
 
     def wait_idle(self, timeout: float = 60.0) -> bool:
-        return self.runtime.wait_idle(timeout)
+        if self._runtime is None:
+            return True
+        idle: bool = self._runtime.wait_idle(timeout)
+        return idle
 
     def bus_events(self) -> list[CloudEvent]:
         """Every event that crossed the shared topic so far, in arrival order."""

@@ -79,3 +79,7 @@ def service(root: Path, name: str) -> Service:
         known = ", ".join([PLATFORM, *(s.name for s in services(root))])
         raise UnknownServiceError(f"unknown service {name!r} (known: {known})")
     return Service(name, folder, folder / "template.yaml")
+
+
+def service_names(root: Path) -> list[str]:
+    return [s.name for s in services(root)]
