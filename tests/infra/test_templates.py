@@ -354,6 +354,103 @@ def event_source_mapping_problems(body: Body) -> list[str]:
     return problems
 
 
+def _number(body: Body, value: Any, default: int) -> int | None:
+    """A numeric property, following a Ref to a parameter's Default; None when unknowable."""
+    if value is None:
+        return default
+    if isinstance(value, dict) and set(value) == {"Ref"}:
+        value = ((body.get("Parameters") or {}).get(value["Ref"]) or {}).get("Default")
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _mapping_source(body: Body, mapping: Body) -> tuple[str, Body] | None:
+    """The template resource an event source mapping reads from: (logical id, resource)."""
+    all_resources = body.get("Resources") or {}
+    for lid in referenced_ids(props(mapping).get("EventSourceArn")):
+        if lid in all_resources:
+            return lid, all_resources[lid]
+    return None
+
+
+def _stream_mapping_problems(lid: str, p: Body) -> list[str]:
+    problems = []
+    retries = p.get("MaximumRetryAttempts")
+    if retries is None or retries == -1:
+        problems.append(f"{lid}: stream mapping needs a bounded MaximumRetryAttempts")
+    if not ((p.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination"):
+        problems.append(f"{lid}: stream mapping needs an OnFailure destination for dropped records")
+    return problems
+
+
+def event_source_wiring_problems(body: Body) -> list[str]:
+    """What AWS refuses or silently loses but the emulator accepts.
+
+    - SQS: CreateEventSourceMapping fails when the queue's visibility timeout is shorter than
+      the function's timeout.
+    - Kinesis / DynamoDB streams: with unbounded retries a bad record blocks its shard until
+      it expires; with no OnFailure destination the records given up on are lost silently.
+    """
+    functions = resources(body, "AWS::Lambda::Function")
+    problems = []
+    for lid, mapping in resources(body, "AWS::Lambda::EventSourceMapping").items():
+        p = props(mapping)
+        source = _mapping_source(body, mapping)
+        if source is None:
+            continue
+        source_id, source_resource = source
+        kind = source_resource.get("Type")
+        if kind in ("AWS::Kinesis::Stream", "AWS::DynamoDB::Table"):
+            problems += _stream_mapping_problems(lid, p)
+        if kind != "AWS::SQS::Queue":
+            continue
+        visibility = _number(body, props(source_resource).get("VisibilityTimeout"), 30)
+        for function_id in referenced_ids(p.get("FunctionName")) & set(functions):
+            timeout = _number(body, props(functions[function_id]).get("Timeout"), 3)
+            if visibility is not None and timeout is not None and visibility < timeout:
+                problems.append(
+                    f"{lid}: {source_id} VisibilityTimeout {visibility}s is shorter than "
+                    f"{function_id} Timeout {timeout}s"
+                )
+    return problems
+
+
+def subscription_problems(body: Body) -> list[str]:
+    """Every queue subscribed to a topic has a queue policy letting that topic send to it.
+
+    Without it AWS drops every delivery; the emulator does not check, so only this does.
+    """
+    allowed: set[str] = set()
+    for policy in resources(body, "AWS::SQS::QueuePolicy").values():
+        p = props(policy)
+        for statement in as_list((p.get("PolicyDocument") or {}).get("Statement")):
+            principal = statement.get("Principal") or {}
+            condition = statement.get("Condition") or {}
+            source_arn = any(
+                "aws:SourceArn" in (condition.get(op) or {}) for op in ("ArnEquals", "ArnLike")
+            )
+            if (
+                statement.get("Effect") == "Allow"
+                and "sns.amazonaws.com" in as_list(principal.get("Service"))
+                and "sqs:SendMessage" in as_list(statement.get("Action"))
+                and source_arn
+            ):
+                allowed |= referenced_ids(p.get("Queues"))
+    problems = []
+    for lid, subscription in resources(body, "AWS::SNS::Subscription").items():
+        p = props(subscription)
+        if p.get("Protocol") != "sqs":
+            continue
+        for queue in referenced_ids(p.get("Endpoint")) - allowed:
+            problems.append(
+                f"{lid}: queue {queue} has no QueuePolicy allowing sns.amazonaws.com "
+                "sqs:SendMessage from the topic (aws:SourceArn condition)"
+            )
+    return problems
+
+
 def transform_problems(body: Body) -> list[str]:
     """Plain CloudFormation only: the local emulator silently skips SAM resources."""
     transforms = as_list(body.get("Transform"))
@@ -387,6 +484,8 @@ RULES = [
     lambda_problems,
     iam_problems,
     event_source_mapping_problems,
+    event_source_wiring_problems,
+    subscription_problems,
     transform_problems,
 ]
 
@@ -665,3 +764,66 @@ def test_silencing_needs_a_reason_and_never_covers_errors() -> None:
         "E3002: errors may not be silenced",
     ]
     assert silenced_checks_without_reason("      ignore_checks: [W1020]  # why\n") == []
+
+
+WIRING = """
+Parameters:
+  Visibility: {Type: Number, Default: 20}
+Resources:
+  Queue:
+    Type: AWS::SQS::Queue
+    Properties: {VisibilityTimeout: !Ref Visibility}
+  Stream:
+    Type: AWS::Kinesis::Stream
+    Properties: {ShardCount: 1}
+  Fn:
+    Type: AWS::Lambda::Function
+    Properties: {Timeout: 60}
+  QueueMapping:
+    Type: AWS::Lambda::EventSourceMapping
+    Properties: {EventSourceArn: !GetAtt Queue.Arn, FunctionName: !Ref Fn}
+  StreamMapping:
+    Type: AWS::Lambda::EventSourceMapping
+    Properties: {EventSourceArn: !GetAtt Stream.Arn, FunctionName: !Ref Fn}
+  GuardedStreamMapping:
+    Type: AWS::Lambda::EventSourceMapping
+    Properties:
+      EventSourceArn: !GetAtt Stream.Arn
+      FunctionName: !Ref Fn
+      MaximumRetryAttempts: 3
+      DestinationConfig: {OnFailure: {Destination: !GetAtt Queue.Arn}}
+  Subscription:
+    Type: AWS::SNS::Subscription
+    Properties: {Protocol: sqs, Endpoint: !GetAtt Queue.Arn, TopicArn: arn:aws:sns:::t}
+  OpenQueue:
+    Type: AWS::SQS::Queue
+  OpenSubscription:
+    Type: AWS::SNS::Subscription
+    Properties: {Protocol: sqs, Endpoint: !GetAtt OpenQueue.Arn, TopicArn: arn:aws:sns:::t}
+  QueuePolicy:
+    Type: AWS::SQS::QueuePolicy
+    Properties:
+      Queues: [!Ref Queue]
+      PolicyDocument:
+        Statement:
+          - Effect: Allow
+            Principal: {Service: sns.amazonaws.com}
+            Action: sqs:SendMessage
+            Resource: !GetAtt Queue.Arn
+            Condition: {ArnEquals: {aws:SourceArn: arn:aws:sns:::t}}
+"""
+
+
+def test_wiring_rule_flags_short_visibility_and_unguarded_streams() -> None:
+    assert event_source_wiring_problems(loads(WIRING)) == [
+        "QueueMapping: Queue VisibilityTimeout 20s is shorter than Fn Timeout 60s",
+        "StreamMapping: stream mapping needs a bounded MaximumRetryAttempts",
+        "StreamMapping: stream mapping needs an OnFailure destination for dropped records",
+    ]
+
+
+def test_subscription_rule_needs_a_queue_policy_for_the_topic() -> None:
+    assert subscription_problems(loads(WIRING)) == [
+        "OpenSubscription: queue OpenQueue has no QueuePolicy allowing sns.amazonaws.com "
+        "sqs:SendMessage from the topic (aws:SourceArn condition)"
+    ]
