@@ -1,0 +1,460 @@
+"""The compatibility gate: a table of real breaking and non-breaking schema changes."""
+
+from __future__ import annotations
+
+import copy
+import json
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rocket_contracts import compat, registry
+
+Schema = dict[str, Any]
+
+BASE: Schema = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "https://schemas.rocket.dev/demo/order-placed.v1.json",
+    "title": "DemoOrderPlacedV1",
+    "description": "An order was placed.",
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["order_id", "amount", "status", "lines"],
+    "properties": {
+        "order_id": {"description": "Id.", "type": "string", "pattern": "^o-[0-9]+$"},
+        "amount": {"description": "Total.", "type": "number", "minimum": 0, "maximum": 1000000},
+        "quantity": {"description": "Units.", "type": "integer", "minimum": 1},
+        "status": {"description": "Status.", "type": "string", "enum": ["OPEN", "PAID"]},
+        "note": {"description": "Note.", "type": ["string", "null"], "maxLength": 200},
+        "placed_at": {"description": "When.", "type": "string", "format": "date-time"},
+        "channel": {"description": "Channel.", "type": "string", "default": "web"},
+        "tags": {
+            "description": "Tags.",
+            "type": "array",
+            "maxItems": 10,
+            "items": {"description": "Tag.", "type": "string", "maxLength": 20},
+        },
+        "lines": {"description": "Lines.", "type": "array", "items": {"$ref": "#/$defs/line"}},
+        "attributes": {
+            "description": "Free attributes.",
+            "type": "object",
+            "additionalProperties": {"description": "Value.", "type": "string", "maxLength": 50},
+        },
+        "payload": {"description": "Open object.", "type": "object"},
+        "payment": {
+            "description": "Card or pix.",
+            "anyOf": [
+                {
+                    "type": "object",
+                    "required": ["card"],
+                    "properties": {"card": {"type": "string"}},
+                },
+                {"type": "object", "required": ["pix"], "properties": {"pix": {"type": "string"}}},
+            ],
+        },
+    },
+    "$defs": {
+        "line": {
+            "description": "One line.",
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["sku"],
+            "properties": {
+                "sku": {"description": "SKU.", "type": "string", "maxLength": 32},
+                "qty": {"description": "Quantity.", "type": "integer", "multipleOf": 2},
+            },
+        }
+    },
+}
+
+
+def _edit(change: Callable[[Schema], object]) -> Schema:
+    new = copy.deepcopy(BASE)
+    change(new)
+    return new
+
+
+def _props(schema: Schema) -> Schema:
+    props: Schema = schema["properties"]
+    return props
+
+
+BREAKING: list[tuple[str, Callable[[Schema], object], str, str]] = [
+    (
+        "required field added",
+        lambda s: s["required"].append("quantity"),
+        "$.quantity",
+        "required-added",
+    ),
+    (
+        "required field removed",
+        lambda s: s["required"].remove("status"),
+        "$.status",
+        "required-removed",
+    ),
+    (
+        "new required field",
+        lambda s: (
+            _props(s).update(shop={"description": "Shop.", "type": "string"}),
+            s["required"].append("shop"),
+        ),
+        "$.shop",
+        "required-added",
+    ),
+    (
+        "number narrowed to integer",
+        lambda s: _props(s)["amount"].update(type="integer"),
+        "$.amount",
+        "type-narrowed",
+    ),
+    (
+        "null no longer allowed",
+        lambda s: _props(s)["note"].update(type="string"),
+        "$.note",
+        "type-narrowed",
+    ),
+    (
+        "type given to an untyped field",
+        lambda s: _props(s)["payment"].update(type="object"),
+        "$.payment",
+        "type-narrowed",
+    ),
+    (
+        "enum value removed",
+        lambda s: _props(s)["status"].update(enum=["OPEN"]),
+        "$.status",
+        "enum-value-removed",
+    ),
+    (
+        "enum put on a free string",
+        lambda s: _props(s)["channel"].update(enum=["web", "app"]),
+        "$.channel",
+        "enum-added",
+    ),
+    (
+        "maxLength lowered",
+        lambda s: _props(s)["note"].update(maxLength=100),
+        "$.note",
+        "constraint-tightened",
+    ),
+    (
+        "minLength added",
+        lambda s: _props(s)["order_id"].update(minLength=5),
+        "$.order_id",
+        "constraint-tightened",
+    ),
+    (
+        "minimum raised",
+        lambda s: _props(s)["amount"].update(minimum=1),
+        "$.amount",
+        "constraint-tightened",
+    ),
+    (
+        "maximum lowered",
+        lambda s: _props(s)["amount"].update(maximum=10),
+        "$.amount",
+        "constraint-tightened",
+    ),
+    (
+        "exclusiveMaximum added",
+        lambda s: _props(s)["quantity"].update(exclusiveMaximum=100),
+        "$.quantity",
+        "constraint-tightened",
+    ),
+    (
+        "pattern changed",
+        lambda s: _props(s)["order_id"].update(pattern="^o-[0-9]{8}$"),
+        "$.order_id",
+        "constraint-tightened",
+    ),
+    (
+        "format added",
+        lambda s: _props(s)["order_id"].update(format="uuid"),
+        "$.order_id",
+        "constraint-tightened",
+    ),
+    (
+        "format changed",
+        lambda s: _props(s)["placed_at"].update(format="date"),
+        "$.placed_at",
+        "constraint-tightened",
+    ),
+    (
+        "open object closed",
+        lambda s: _props(s)["payload"].update(additionalProperties=False),
+        "$.payload",
+        "additional-properties-tightened",
+    ),
+    (
+        "optional property removed from a closed object",
+        lambda s: _props(s).pop("quantity"),
+        "$.quantity",
+        "property-removed",
+    ),
+    (
+        "map value narrowed",
+        lambda s: _props(s)["attributes"]["additionalProperties"].update(maxLength=10),
+        "$.attributes.*",
+        "constraint-tightened",
+    ),
+    (
+        "map key pattern added",
+        lambda s: _props(s)["attributes"].update(propertyNames={"pattern": "^[a-z]+$"}),
+        "$.attributes{name}",
+        "constraint-tightened",
+    ),
+    (
+        "array item narrowed",
+        lambda s: _props(s)["tags"]["items"].update(maxLength=5),
+        "$.tags[]",
+        "constraint-tightened",
+    ),
+    (
+        "maxItems lowered",
+        lambda s: _props(s)["tags"].update(maxItems=3),
+        "$.tags",
+        "constraint-tightened",
+    ),
+    (
+        "uniqueItems added",
+        lambda s: _props(s)["tags"].update(uniqueItems=True),
+        "$.tags",
+        "constraint-tightened",
+    ),
+    (
+        "field in $defs narrowed",
+        lambda s: s["$defs"]["line"]["properties"]["sku"].update(maxLength=8),
+        "$.lines[].sku",
+        "constraint-tightened",
+    ),
+    (
+        "required added in $defs",
+        lambda s: s["$defs"]["line"]["required"].append("qty"),
+        "$.lines[].qty",
+        "required-added",
+    ),
+    (
+        "multipleOf no longer divides",
+        lambda s: s["$defs"]["line"]["properties"]["qty"].update(multipleOf=4),
+        "$.lines[].qty",
+        "constraint-tightened",
+    ),
+    (
+        "default changed",
+        lambda s: _props(s)["channel"].update(default="app"),
+        "$.channel",
+        "default-changed",
+    ),
+    (
+        "anyOf branch removed",
+        lambda s: _props(s)["payment"]["anyOf"].pop(),
+        "$.payment",
+        "composition-narrowed",
+    ),
+    (
+        "not added",
+        lambda s: _props(s)["order_id"].update({"not": {"const": "o-0"}}),
+        "$.order_id",
+        "constraint-tightened",
+    ),
+    (
+        "$id changed",
+        lambda s: s.update({"$id": "https://schemas.rocket.dev/demo/order-placed.v2.json"}),
+        "$",
+        "id-changed",
+    ),
+]
+
+COMPATIBLE: list[tuple[str, Callable[[Schema], object]]] = [
+    ("nothing changed", lambda s: None),
+    (
+        "optional field added",
+        lambda s: _props(s).update(coupon={"description": "Coupon.", "type": "string"}),
+    ),
+    ("enum value added", lambda s: _props(s)["status"]["enum"].append("CANCELLED")),
+    ("integer widened to number", lambda s: _props(s)["quantity"].update(type="number")),
+    ("null allowed", lambda s: _props(s)["order_id"].update(type=["string", "null"])),
+    ("maxLength raised", lambda s: _props(s)["note"].update(maxLength=500)),
+    ("minimum lowered", lambda s: _props(s)["quantity"].update(minimum=0)),
+    ("maximum removed", lambda s: _props(s)["amount"].pop("maximum")),
+    ("pattern removed", lambda s: _props(s)["order_id"].pop("pattern")),
+    ("format removed", lambda s: _props(s)["placed_at"].pop("format")),
+    ("closed object opened", lambda s: s.update(additionalProperties=True)),
+    ("maxItems raised", lambda s: _props(s)["tags"].update(maxItems=50)),
+    (
+        "multipleOf divides the old one",
+        lambda s: s["$defs"]["line"]["properties"]["qty"].update(multipleOf=1),
+    ),
+    (
+        "descriptions and examples reworded",
+        lambda s: (
+            s.update(description="Placed.", examples=[{}]),
+            _props(s)["amount"].update(description="Order total."),
+        ),
+    ),
+    ("anyOf branch added", lambda s: _props(s)["payment"]["anyOf"].append({"type": "string"})),
+    (
+        "optional field added in $defs",
+        lambda s: s["$defs"]["line"]["properties"].update(
+            note={"description": "N.", "type": "string"}
+        ),
+    ),
+    (
+        "$ref inlined with the same shape",
+        lambda s: _props(s)["lines"].update(items=copy.deepcopy(BASE["$defs"]["line"])),
+    ),
+]
+
+
+def _breaking(name: str) -> Callable[[Schema], object]:
+    return next(case[1] for case in BREAKING if case[0] == name)
+
+
+def _compatible(name: str) -> Callable[[Schema], object]:
+    return next(case[1] for case in COMPATIBLE if case[0] == name)
+
+
+@pytest.mark.parametrize(
+    ("change", "path", "rule"), [case[1:] for case in BREAKING], ids=[case[0] for case in BREAKING]
+)
+def test_breaking_change_is_named_by_path_and_rule(
+    change: Callable[[Schema], object], path: str, rule: str
+) -> None:
+    breaches = compat.check(BASE, _edit(change))
+
+    assert (path, rule) in {(breach.path, breach.rule) for breach in breaches}, breaches
+
+
+@pytest.mark.parametrize(
+    "change", [case[1] for case in COMPATIBLE], ids=[case[0] for case in COMPATIBLE]
+)
+def test_compatible_change_passes(change: Callable[[Schema], object]) -> None:
+    assert compat.check(BASE, _edit(change)) == []
+
+
+def test_recursive_definitions_terminate() -> None:
+    tree: Schema = {
+        "$id": "https://schemas.rocket.dev/demo/tree-built.v1.json",
+        "$ref": "#/$defs/node",
+        "$defs": {
+            "node": {
+                "type": "object",
+                "properties": {
+                    "name": {"type": "string"},
+                    "children": {"type": "array", "items": {"$ref": "#/$defs/node"}},
+                },
+            }
+        },
+    }
+    narrowed = copy.deepcopy(tree)
+    narrowed["$defs"]["node"]["properties"]["name"]["maxLength"] = 3
+
+    assert compat.check(tree, tree) == []
+    assert [str(b) for b in compat.check(tree, narrowed)] == [
+        "$.name: constraint-tightened: maxLength none -> 3"
+    ]
+
+
+@pytest.mark.parametrize("event_type", registry.event_types())
+def test_every_shipped_schema_is_compatible_with_itself(event_type: str) -> None:
+    schema = registry.schema_for(event_type)
+    assert compat.check(schema, copy.deepcopy(schema)) == []
+
+
+def test_a_real_schema_gaining_a_required_field_is_breaking() -> None:
+    old = registry.schema_for("assets.asset.upserted.v1")
+    new = copy.deepcopy(old)
+    new["$defs"]["asset"]["required"].append("owner")
+    new["$defs"]["asset"]["properties"]["owner"] = {"description": "Owner.", "type": "string"}
+
+    assert [str(b) for b in compat.check(old, new)] == [
+        "$.asset.owner: required-added: old messages may lack it"
+    ]
+
+
+# -- the command against a git history -------------------------------------------------------
+
+
+def _git(root: Path, *args: str) -> None:
+    subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True)
+
+
+@pytest.fixture
+def history(tmp_path: Path) -> Path:
+    """A git repository whose first commit holds two schema files."""
+    root = tmp_path / "history"
+    schemas = root / "contracts" / "schemas" / "demo"
+    schemas.mkdir(parents=True)
+    (schemas / "order-placed.v1.json").write_text(json.dumps(BASE, indent=2))
+    (schemas / "order-cancelled.v1.json").write_text(json.dumps(BASE, indent=2))
+    _git(root, "init", "-q", "-b", "main")
+    _git(root, "add", "contracts")
+    _git(
+        root,
+        "-c",
+        "user.name=Rocket Tests",
+        "-c",
+        "user.email=tests@rocket.invalid",
+        "commit",
+        "-q",
+        "-m",
+        "Add demo schemas",
+    )
+    return root
+
+
+def _run(root: Path, capsys: pytest.CaptureFixture[str], base: str = "main") -> tuple[int, str]:
+    status = compat.main(["--base", base, "--root", str(root)])
+    captured = capsys.readouterr()
+    return status, captured.out + captured.err
+
+
+def test_command_passes_compatible_edits_and_new_versions(
+    history: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    schemas = history / "contracts" / "schemas" / "demo"
+    (schemas / "order-placed.v1.json").write_text(
+        json.dumps(_edit(_compatible("optional field added")))
+    )
+    v2 = _edit(lambda s: s["required"].append("quantity"))
+    (schemas / "order-placed.v2.json").write_text(json.dumps(v2))
+
+    status, output = _run(history, capsys)
+
+    assert status == 0, output
+
+
+def test_command_fails_naming_file_field_and_rule(
+    history: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    schemas = history / "contracts" / "schemas" / "demo"
+    (schemas / "order-placed.v1.json").write_text(
+        json.dumps(_edit(_breaking("enum value removed")))
+    )
+
+    status, output = _run(history, capsys)
+
+    assert status == 1
+    assert "contracts/schemas/demo/order-placed.v1.json: $.status: enum-value-removed" in output
+
+
+def test_command_fails_when_a_schema_version_is_deleted(
+    history: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (history / "contracts" / "schemas" / "demo" / "order-cancelled.v1.json").unlink()
+
+    status, output = _run(history, capsys)
+
+    assert status == 1
+    assert "order-cancelled.v1.json: $: schema-deleted" in output
+
+
+def test_command_reports_an_unknown_base_ref(
+    history: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, output = _run(history, capsys, base="no-such-branch")
+
+    assert status == 2
+    assert "no-such-branch" in output
