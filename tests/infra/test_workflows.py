@@ -200,8 +200,17 @@ def test_deploy_job_assumes_a_role_through_oidc_builds_and_deploys() -> None:
     assert credentials[0]["with"]["role-to-assume"] == "${{ vars.AWS_DEPLOY_ROLE_ARN }}"
     commands = [s.get("run", "") for s in steps]
     build = commands.index('uv run rocket build "$SERVICE"')
-    deploy = commands.index('uv run rocket deploy "$SERVICE" --stage "$STAGE"')
+    deploy = commands.index(
+        'uv run rocket deploy "$SERVICE" --stage "$STAGE" --region "$AWS_REGION"'
+        ' --package "dist/$SERVICE.zip"'
+    )
+    platform = commands.index(
+        'uv run rocket deploy platform --stage "$STAGE" --region "$AWS_REGION"'
+    )
     assert steps.index(credentials[0]) < build < deploy
+    assert steps.index(credentials[0]) < platform
+    assert steps[build]["if"] == steps[deploy]["if"] == "inputs.service != 'platform'"
+    assert steps[platform]["if"] == "inputs.service == 'platform'"
     assert job["env"] == {"SERVICE": "${{ inputs.service }}", "STAGE": "${{ inputs.stage }}"}
 
 
