@@ -36,6 +36,13 @@ class PartitionSpec:
     location: str
 
 
+@dataclass(frozen=True)
+class ListedObject:
+    key: str
+    etag: str
+    size: int
+
+
 class ObjectStore(Protocol):
     def download(
         self, bucket: str, key: str, dest: Path, *, etag: str | None, version_id: str | None
@@ -58,6 +65,8 @@ class ObjectStore(Protocol):
     def exists(self, bucket: str, key: str) -> bool: ...
 
     def list_keys(self, bucket: str, prefix: str) -> list[str]: ...
+
+    def list_objects(self, bucket: str, prefix: str) -> list[ListedObject]: ...
 
 
 class Catalog(Protocol):

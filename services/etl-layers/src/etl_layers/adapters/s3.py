@@ -10,7 +10,7 @@ import boto3
 from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import ClientError
 
-from etl_layers.ports import ObjectChangedError, StorageError
+from etl_layers.ports import ListedObject, ObjectChangedError, StorageError
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -85,12 +85,18 @@ class S3ObjectStore:
         return True
 
     def list_keys(self, bucket: str, prefix: str) -> list[str]:
-        keys: list[str] = []
+        return [listed.key for listed in self.list_objects(bucket, prefix)]
+
+    def list_objects(self, bucket: str, prefix: str) -> list[ListedObject]:
+        listed: list[ListedObject] = []
         try:
             for page in self._s3.get_paginator("list_objects_v2").paginate(
                 Bucket=bucket, Prefix=prefix
             ):
-                keys.extend(item["Key"] for item in page.get("Contents", []))
+                listed.extend(
+                    ListedObject(item["Key"], item["ETag"].strip('"'), item["Size"])
+                    for item in page.get("Contents", [])
+                )
         except ClientError as exc:
             raise StorageError(f"list s3://{bucket}/{prefix}") from exc
-        return keys
+        return listed
