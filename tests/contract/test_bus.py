@@ -1,0 +1,348 @@
+"""publish -> SNS -> SQS -> parse_record, on the emulator, and every way a message can be bad."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from moto import mock_aws
+from rocket_contracts import bus, registry, testing
+from rocket_contracts.envelope import CloudEvent
+from rocket_contracts.models.assets.upsert_requested_v1 import AssetsUpsertRequestedV1
+from rocket_contracts.models.compactor.compaction_requested_v1 import (
+    CompactorCompactionRequestedV1,
+)
+from rocket_contracts.models.gapscraper.series_updated_v1 import GapscraperSeriesUpdatedV1
+
+REGION = "us-east-1"
+SOURCE = "rocket/compactor"
+
+
+def _example(model: type[Any], index: int = 0) -> Any:
+    return model.model_validate(
+        registry.schema_for(registry.event_type_for(model))["examples"][index]
+    )
+
+
+@dataclass
+class Bus:
+    sns: Any
+    sqs: Any
+    topic_arn: str
+
+    def subscribe(self, name: str, *, raw: bool, types: list[str]) -> tuple[str, str]:
+        url = self.sqs.create_queue(QueueName=name)["QueueUrl"]
+        arn = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+        self.sns.subscribe(
+            TopicArn=self.topic_arn,
+            Protocol="sqs",
+            Endpoint=arn,
+            Attributes={
+                "RawMessageDelivery": "true" if raw else "false",
+                "FilterPolicy": json.dumps({"type": types}),
+            },
+        )
+        return url, arn
+
+    def receive(self, url: str, arn: str) -> list[dict[str, Any]]:
+        """Drain the queue into records shaped as Lambda hands them to a function."""
+        response = self.sqs.receive_message(
+            QueueUrl=url,
+            MaxNumberOfMessages=10,
+            MessageAttributeNames=["All"],
+            AttributeNames=["All"],
+        )
+        return [_lambda_record(message, arn) for message in response.get("Messages", [])]
+
+
+def _lambda_record(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:
+    attributes = {
+        name: {"stringValue": value.get("StringValue"), "dataType": value["DataType"]}
+        for name, value in message.get("MessageAttributes", {}).items()
+    }
+    return {
+        "messageId": message["MessageId"],
+        "receiptHandle": message["ReceiptHandle"],
+        "body": message["Body"],
+        "attributes": message["Attributes"],
+        "messageAttributes": attributes,
+        "md5OfBody": message["MD5OfBody"],
+        "eventSource": "aws:sqs",
+        "eventSourceARN": queue_arn,
+        "awsRegion": REGION,
+    }
+
+
+@pytest.fixture
+def aws_bus() -> Iterator[Bus]:
+    with mock_aws():
+        session = boto3.Session(
+            aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION
+        )
+        sns = session.client("sns")
+        topic_arn = sns.create_topic(Name="rocket-test-events")["TopicArn"]
+        yield Bus(sns=sns, sqs=session.client("sqs"), topic_arn=topic_arn)
+
+
+@pytest.mark.parametrize("raw", [True, False], ids=["raw-delivery", "sns-envelope"])
+def test_published_event_round_trips_through_sns_and_sqs(aws_bus: Bus, raw: bool) -> None:
+    sent = _example(GapscraperSeriesUpdatedV1)
+    url, arn = aws_bus.subscribe("consumer", raw=raw, types=["gapscraper.series.updated.v1"])
+
+    envelope = bus.publish(
+        aws_bus.topic_arn,
+        sent,
+        correlation_id="req-42",
+        sns_client=aws_bus.sns,
+        source="rocket/gap-scraper",
+        subject="CURRENCY#USD",
+    )
+    (record,) = aws_bus.receive(url, arn)
+    parsed = bus.parse_record(record)
+
+    assert parsed.event_type == "gapscraper.series.updated.v1"
+    assert parsed.data == sent
+    assert parsed.data_as(GapscraperSeriesUpdatedV1).series_key == "CURRENCY#USD"
+    assert parsed.envelope == envelope
+    assert parsed.correlation_id == "req-42"
+    assert parsed.envelope.source == "rocket/gap-scraper"
+    assert parsed.envelope.subject == "CURRENCY#USD"
+    assert str(parsed.envelope.dataschema) == registry.schema_id(parsed.event_type)
+
+
+def test_type_attribute_drives_subscription_filters(aws_bus: Bus) -> None:
+    url, arn = aws_bus.subscribe("compactor", raw=True, types=["compactor.compaction.requested.v1"])
+
+    for model in (GapscraperSeriesUpdatedV1, CompactorCompactionRequestedV1):
+        bus.publish(
+            aws_bus.topic_arn,
+            _example(model),
+            correlation_id="req-1",
+            sns_client=aws_bus.sns,
+            source=SOURCE,
+        )
+    records = aws_bus.receive(url, arn)
+
+    assert [bus.parse_record(r).event_type for r in records] == [
+        "compactor.compaction.requested.v1"
+    ]
+    assert (
+        records[0]["messageAttributes"]["type"]["stringValue"]
+        == "compactor.compaction.requested.v1"
+    )
+
+
+def test_required_null_is_kept_and_unset_optionals_are_left_out(aws_bus: Bus) -> None:
+    created = _example(AssetsUpsertRequestedV1)
+    assert created.previous_hash is None
+    assert created.location is None
+    url, arn = aws_bus.subscribe("assets", raw=True, types=["assets.upsert.requested.v1"])
+
+    bus.publish(
+        aws_bus.topic_arn, created, correlation_id="r", sns_client=aws_bus.sns, source=SOURCE
+    )
+    (record,) = aws_bus.receive(url, arn)
+    data = json.loads(record["body"])["data"]
+
+    assert data["previous_hash"] is None
+    assert "location" not in data
+    assert bus.parse_record(record).data == created
+
+
+class RecordingSns:
+    def __init__(self) -> None:
+        self.published: list[dict[str, Any]] = []
+
+    def publish(self, **kwargs: Any) -> dict[str, Any]:
+        self.published.append(kwargs)
+        return {"MessageId": "m-1"}
+
+
+def test_publish_refuses_a_model_that_breaks_its_schema() -> None:
+    bad = CompactorCompactionRequestedV1.model_construct(
+        **{**_example(CompactorCompactionRequestedV1).model_dump(), "request_id": "has spaces"}
+    )
+    sns = RecordingSns()
+
+    with pytest.raises(bus.ContractViolation) as caught:
+        bus.publish(
+            "arn:aws:sns:us-east-1:123456789012:t",
+            bad,
+            correlation_id="r",
+            sns_client=sns,
+            source=SOURCE,
+        )
+
+    assert any(error.startswith("$.data.request_id:") for error in caught.value.errors)
+    assert sns.published == []
+
+
+def test_publish_refuses_a_bad_source_or_correlation_id() -> None:
+    sns = RecordingSns()
+    event = _example(CompactorCompactionRequestedV1)
+
+    with pytest.raises(bus.ContractViolation) as caught:
+        bus.publish("arn:t", event, correlation_id=" ", sns_client=sns, source="compactor")
+
+    assert {e.split(":")[0] for e in caught.value.errors} == {"$.source", "$.correlationid"}
+    assert sns.published == []
+
+
+def test_publish_refuses_a_message_too_large_for_sns() -> None:
+    example = registry.schema_for("assets.upsert.requested.v1")["examples"][0]
+    columns = [
+        {"name": f"c{i:04d}" + "x" * 200, "type": "varchar(255)", "nullable": True}
+        for i in range(2000)
+    ]
+    huge = AssetsUpsertRequestedV1.model_validate({**example, "columns": columns})
+    sns = RecordingSns()
+
+    with pytest.raises(bus.ContractViolation, match="oversized"):
+        bus.publish("arn:t", huge, correlation_id="r", sns_client=sns, source=SOURCE)
+
+    assert sns.published == []
+
+
+def test_publish_refuses_a_model_that_is_not_a_contract() -> None:
+    envelope = CloudEvent.model_validate(registry.envelope_schema()["examples"][0])
+
+    with pytest.raises(registry.UnknownEventTypeError):
+        bus.publish("arn:t", envelope, correlation_id="r", sns_client=RecordingSns(), source=SOURCE)
+
+
+# -- parse_record: what is not a contract message ---------------------------------------------
+
+
+@pytest.fixture
+def good_record() -> dict[str, Any]:
+    return testing.sqs_record_for(_example(GapscraperSeriesUpdatedV1), correlation_id="req-7")
+
+
+def _with_body(record: dict[str, Any], body: str) -> dict[str, Any]:
+    return {**record, "body": body}
+
+
+def _envelope(record: dict[str, Any]) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(record["body"])
+    return loaded
+
+
+def _violation(record: Any) -> bus.ContractViolation:
+    with pytest.raises(bus.ContractViolation) as caught:
+        bus.parse_record(record)
+    assert isinstance(caught.value, ValueError)
+    assert caught.value.errors, "a violation always says what is wrong"
+    return caught.value
+
+
+def test_parse_accepts_a_powertools_record_and_a_plain_dict(good_record: dict[str, Any]) -> None:
+    from_dict = bus.parse_record(good_record)
+    from_powertools = bus.parse_record(SQSRecord(copy.deepcopy(good_record)))
+
+    assert from_dict.data == from_powertools.data == _example(GapscraperSeriesUpdatedV1)
+
+
+def test_invalid_json_body(good_record: dict[str, Any]) -> None:
+    violation = _violation(_with_body(good_record, "{not json"))
+    assert "not JSON" in str(violation)
+
+
+def test_body_that_is_not_an_object(good_record: dict[str, Any]) -> None:
+    violation = _violation(_with_body(good_record, "[1, 2]"))
+    assert "not a JSON object" in str(violation)
+
+
+def test_unknown_event_type(good_record: dict[str, Any]) -> None:
+    envelope = _envelope(good_record)
+    envelope["type"] = "gapscraper.series.exploded.v1"
+    record = _with_body(good_record, json.dumps(envelope))
+    record["messageAttributes"] = {}
+
+    violation = _violation(record)
+
+    assert violation.errors == ["$.type: no contract schema for 'gapscraper.series.exploded.v1'"]
+
+
+def test_data_that_does_not_match_its_schema(good_record: dict[str, Any]) -> None:
+    envelope = _envelope(good_record)
+    envelope["data"]["sgs_code"] = 0
+    del envelope["data"]["series_key"]
+
+    violation = _violation(_with_body(good_record, json.dumps(envelope)))
+
+    assert any(e.startswith("$.data.sgs_code:") for e in violation.errors)
+    assert any("'series_key' is a required property" in e for e in violation.errors)
+
+
+@pytest.mark.parametrize(
+    "missing",
+    ["id", "source", "type", "time", "specversion", "data", "correlationid", "dataschema"],
+)
+def test_envelope_missing_a_field(good_record: dict[str, Any], missing: str) -> None:
+    envelope = _envelope(good_record)
+    del envelope[missing]
+
+    violation = _violation(_with_body(good_record, json.dumps(envelope)))
+
+    assert f"$: '{missing}' is a required property" in violation.errors
+
+
+def test_envelope_with_a_bad_time_or_an_extra_attribute(good_record: dict[str, Any]) -> None:
+    envelope = _envelope(good_record)
+    envelope["time"] = "yesterday"
+    envelope["traceparent"] = "00-abc"
+
+    violation = _violation(_with_body(good_record, json.dumps(envelope)))
+
+    assert any(e.startswith("$.time:") for e in violation.errors)
+    assert any("traceparent" in e for e in violation.errors)
+
+
+def test_type_attribute_that_disagrees_with_the_envelope(good_record: dict[str, Any]) -> None:
+    good_record["messageAttributes"]["type"]["stringValue"] = "ingest.job.requested.v1"
+
+    violation = _violation(good_record)
+
+    assert "message attribute type" in violation.errors[0]
+
+
+def test_dataschema_that_disagrees_with_the_type(good_record: dict[str, Any]) -> None:
+    envelope = _envelope(good_record)
+    envelope["dataschema"] = registry.schema_id("ingest.job.requested.v1")
+
+    violation = _violation(_with_body(good_record, json.dumps(envelope)))
+
+    assert any(e.startswith("$.dataschema:") for e in violation.errors)
+
+
+def test_sns_envelope_around_a_message_that_is_not_json(good_record: dict[str, Any]) -> None:
+    record = _with_body(good_record, testing.sns_notification("plain text"))
+    record["messageAttributes"] = {}
+
+    violation = _violation(record)
+
+    assert "SNS Message is not JSON" in str(violation)
+
+
+def test_something_that_is_not_an_sqs_record(good_record: dict[str, Any]) -> None:
+    violation = _violation({"body": good_record["body"]})
+
+    assert any(e.startswith("record.messageId") for e in violation.errors)
+
+
+def test_data_as_refuses_another_type(good_record: dict[str, Any]) -> None:
+    parsed = bus.parse_record(good_record)
+
+    with pytest.raises(
+        bus.ContractViolation, match=re.escape("expected 'compactor.compaction.requested.v1'")
+    ):
+        parsed.data_as(CompactorCompactionRequestedV1)
