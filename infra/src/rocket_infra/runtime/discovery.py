@@ -14,7 +14,11 @@ from typing import Any
 
 import yaml
 
+from rocket_infra.runtime import log
+from rocket_infra.runtime.template_values import TemplateValues, UnresolvableError, substitute
 from rocket_infra.runtime.workers import FunctionSpec
+
+ACCOUNT = "123456789012"  # moto's default account
 
 Clients = Mapping[str, Any]
 
@@ -67,13 +71,22 @@ class Schedule:
     targets: tuple[ScheduleTarget, ...]
 
 
+@dataclass(frozen=True)
+class StateMachineSpec:
+    arn: str
+    name: str
+    definition: str  # resolved JSON, before the runtime rewires its Lambda tasks
+    role_arn: str
+    type: str  # STANDARD | EXPRESS
+
+
 @dataclass
 class Topology:
     functions: list[FunctionSpec] = field(default_factory=list)
     sqs: list[SqsMapping] = field(default_factory=list)
     kinesis: list[KinesisMapping] = field(default_factory=list)
     schedules: list[Schedule] = field(default_factory=list)
-    state_machines: list[str] = field(default_factory=list)
+    state_machines: list[StateMachineSpec] = field(default_factory=list)
     glue_jobs: list[str] = field(default_factory=list)
 
 
@@ -224,9 +237,7 @@ def discover(
         _mappings(clients, stack, functions, topology, taken_over)
         topology.schedules.extend(_rules(clients, stack))
         topology.schedules.extend(_scheduler_schedules(clients, stack))
-        topology.state_machines.extend(
-            physical for _, physical in stack.physical("AWS::StepFunctions::StateMachine")
-        )
+        topology.state_machines.extend(_state_machines(clients, stack, region))
         topology.glue_jobs.extend(_glue_jobs(clients, stack))
     topology.glue_jobs = sorted(set(topology.glue_jobs))
     return topology
@@ -370,6 +381,52 @@ def _scheduler_schedules(clients: Clients, stack: _Stack) -> Iterator[Schedule]:
             if target
             else (),
         )
+
+
+def _state_machines(clients: Clients, stack: _Stack, region: str) -> Iterator[StateMachineSpec]:
+    physical = dict(stack.physical("AWS::StepFunctions::StateMachine"))
+    values = TemplateValues(
+        clients=clients,
+        resources={logical: (pid, rtype) for logical, pid, rtype in stack.resources if logical},
+        parameters=stack.parameters,
+        region=region,
+        account=ACCOUNT,
+    )
+    for logical_id, properties in stack.template_resources("AWS::StepFunctions::StateMachine"):
+        try:
+            spec = _state_machine(values, properties, physical.get(logical_id, ""), region)
+        except (UnresolvableError, ValueError, KeyError) as exc:
+            log.error(
+                "state machine unresolvable",
+                stack=stack.name,
+                logical_id=logical_id,
+                error=str(exc),
+            )
+            continue
+        yield spec
+
+
+def _state_machine(
+    values: TemplateValues, properties: Mapping[str, Any], physical: str, region: str
+) -> StateMachineSpec:
+    name = values.resolve(properties.get("StateMachineName")) or physical.rsplit(":", 1)[-1]
+    if not name:
+        raise ValueError("a state machine without a name or physical id")
+    if "Definition" in properties:
+        definition = json.dumps(values.resolve(properties["Definition"]))
+    else:
+        definition = str(values.resolve(properties["DefinitionString"]))
+    substitutions = values.resolve(properties.get("DefinitionSubstitutions") or {})
+    definition = substitute(definition, substitutions)
+    json.loads(definition)  # fail here, by name, rather than in the emulator
+    role = values.resolve(properties.get("RoleArn")) or f"arn:aws:iam::{ACCOUNT}:role/local-runtime"
+    return StateMachineSpec(
+        arn=f"arn:aws:states:{region}:{ACCOUNT}:stateMachine:{name}",
+        name=str(name),
+        definition=definition,
+        role_arn=str(role),
+        type=str(values.resolve(properties.get("StateMachineType")) or "STANDARD"),
+    )
 
 
 def _glue_jobs(clients: Clients, stack: _Stack) -> Iterator[str]:

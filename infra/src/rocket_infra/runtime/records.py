@@ -22,6 +22,7 @@ class Invocation:
     duration: float  # seconds
     error: str | None  # "<errorType>: <errorMessage>" for a function error
     request_id: str = ""
+    item_ids: list[str] = field(default_factory=list)  # message ids / sequence numbers
     correlation_ids: list[str] = field(default_factory=list)
 
 
@@ -118,6 +119,7 @@ class Activity:
                 duration=result.duration,
                 error=error_text,
                 request_id=result.request_id,
+                item_ids=list(items),
                 correlation_ids=cids,
             )
             with self._lock:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -31,7 +32,16 @@ class _Armed:
 
 
 class ScheduleRunner:
-    def __init__(self, *, clients: Any, activity: Activity, region: str, account: str) -> None:
+    def __init__(
+        self,
+        *,
+        clients: Any,
+        activity: Activity,
+        region: str,
+        account: str,
+        clock: Callable[[str], datetime] | None = None,
+    ) -> None:
+        self._clock = clock or _now
         self._clients = clients
         self._activity = activity
         self._region = region
@@ -62,7 +72,7 @@ class ScheduleRunner:
                 except ValueError as exc:
                     log.error("schedule rejected", schedule=schedule.name, error=str(exc))
                     continue
-                now = _now(schedule)
+                now = self._clock(schedule.timezone)
                 armed[schedule.name] = _Armed(schedule, expression, expression.next_after(now))
                 log.info(
                     "schedule armed",
@@ -86,14 +96,20 @@ class ScheduleRunner:
 
     def _run(self) -> None:
         while not self._stop.wait(_TICK):
-            for schedule in self._due():
-                self._fire(schedule, reason="time")
+            self.tick()
+
+    def tick(self) -> int:
+        """Fire every schedule that is due now; how many fired."""
+        due = self._due()
+        for schedule in due:
+            self._fire(schedule, reason="time")
+        return len(due)
 
     def _due(self) -> list[Schedule]:
         due = []
         with self._lock:
             for armed in self._armed.values():
-                now = _now(armed.schedule)
+                now = self._clock(armed.schedule.timezone)
                 if armed.next_fire is None or now < armed.next_fire:
                     continue
                 armed.next_fire = armed.expression.next_after(max(now, armed.next_fire))
@@ -163,5 +179,5 @@ class ScheduleRunner:
         log.info("schedule delivered", schedule=schedule.name, target=target.arn)
 
 
-def _now(schedule: Schedule) -> datetime:
-    return datetime.now(ZoneInfo(schedule.timezone))
+def _now(timezone: str) -> datetime:
+    return datetime.now(ZoneInfo(timezone))

@@ -101,17 +101,21 @@ class SqsPoller:
             log.info("records left for retry", source=mapping.queue_arn, failed_item_ids=failed)
 
     def _receive_batch(self) -> list[dict[str, Any]]:
-        batch = self._receive(self.mapping.batch_size, _LONG_POLL_SECONDS)
-        if not batch or self.mapping.batching_window <= 0:
-            return batch
+        first = self._receive(self.mapping.batch_size, _LONG_POLL_SECONDS)
+        if not first or self.mapping.batching_window <= 0:
+            return first
+        # A message whose visibility timeout ends inside the batching window comes back: keep
+        # it once, with its newest receipt handle (the older one can no longer delete it).
+        batch = {m["MessageId"]: m for m in first}
         deadline = time.monotonic() + self.mapping.batching_window
         while len(batch) < self.mapping.batch_size and not self._stop.is_set():
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 break
             wait = min(_LONG_POLL_SECONDS, math.ceil(remaining))
-            batch.extend(self._receive(self.mapping.batch_size - len(batch), wait))
-        return batch
+            for message in self._receive(self.mapping.batch_size - len(batch), wait):
+                batch[message["MessageId"]] = message
+        return list(batch.values())
 
     def _receive(self, wanted: int, wait: int) -> list[dict[str, Any]]:
         response = self._sqs.receive_message(

@@ -20,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from rocket_infra.runtime import log
+from rocket_infra.runtime.discovery import StateMachineSpec
 from rocket_infra.runtime.records import Activity
 
 MARKER = "rocketLocalRuntimeTask"
@@ -92,6 +93,7 @@ class StepFunctionsBridge:
         self._queue_name = queue_name
         self._queue_url = ""
         self._state_machines: list[str] = []
+        self._wired: dict[str, str] = {}
         self._pending = 0
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -109,20 +111,27 @@ class StepFunctionsBridge:
         self._thread.join(5)
         self._pool.shutdown(wait=False, cancel_futures=True)
 
-    def sync(self, state_machine_arns: list[str]) -> None:
-        self._state_machines = list(state_machine_arns)
-        for arn in state_machine_arns:
-            described = self._sfn.describe_state_machine(stateMachineArn=arn)
-            if MARKER in described["definition"]:
+    def sync(self, specs: list[StateMachineSpec]) -> None:
+        """Create or update each deployed state machine in the executing backend, rewired."""
+        self._state_machines = [spec.arn for spec in specs]
+        for spec in specs:
+            definition, count = rewire_definition(json.loads(spec.definition), self._queue_url)
+            text = json.dumps(definition)
+            if self._wired.get(spec.arn) == text:
                 continue
-            definition, count = rewire_definition(
-                json.loads(described["definition"]), self._queue_url
-            )
-            if count:
-                self._sfn.update_state_machine(
-                    stateMachineArn=arn, definition=json.dumps(definition)
+            try:
+                current = self._sfn.describe_state_machine(stateMachineArn=spec.arn)
+            except self._sfn.exceptions.StateMachineDoesNotExist:
+                self._sfn.create_state_machine(
+                    name=spec.name, definition=text, roleArn=spec.role_arn, type=spec.type
                 )
-            log.info("state machine wired", state_machine=arn, lambda_tasks=count)
+            else:
+                if json.loads(current["definition"]) != definition:
+                    self._sfn.update_state_machine(
+                        stateMachineArn=spec.arn, definition=text, roleArn=spec.role_arn
+                    )
+            self._wired[spec.arn] = text
+            log.info("state machine wired", state_machine=spec.arn, lambda_tasks=count)
 
     def is_idle(self) -> bool:
         with self._lock:

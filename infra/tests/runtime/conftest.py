@@ -1,0 +1,113 @@
+"""One emulator (moto server in this process), the test-only stack and a started Runtime,
+shared by the runtime tests of one module."""
+
+from __future__ import annotations
+
+import json
+import socket
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto.server import ThreadedMotoServer
+
+from rocket_infra.runtime import EMULATOR_CONFIG, Runtime
+from rocket_infra.runtime.discovery import parse_template, resolve_string
+
+HERE = Path(__file__).parent
+REPO_ROOT = HERE.parents[2]
+STAGE = "rtest"
+
+
+@dataclass
+class Stack:
+    runtime: Runtime
+    endpoint_url: str
+    out_dir: Path
+
+    def client(self, service: str) -> Any:
+        return boto3.client(
+            service,  # type: ignore[call-overload]
+            endpoint_url=self.endpoint_url,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+
+    def queue_url(self, name: str) -> str:
+        url: str = self.client("sqs").get_queue_url(QueueName=f"rocket-{STAGE}-rt-{name}")["QueueUrl"]
+        return url
+
+    def seen(self, name: str) -> list[Any]:
+        path = self.out_dir / f"{name}.jsonl"
+        if not path.exists():
+            return []
+        return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _create_glue_jobs(stack: Stack, template: dict[str, Any]) -> None:
+    # What the deploy reconciles: moto's CloudFormation skips AWS::Glue::Job.
+    parameters = {"Stage": STAGE}
+    for resource in template["Resources"].values():
+        if resource["Type"] != "AWS::Glue::Job":
+            continue
+        props = resource["Properties"]
+        stack.client("glue").create_job(
+            Name=resolve_string(props["Name"], parameters),
+            Role="arn:aws:iam::123456789012:role/glue",
+            Command={
+                "Name": "pythonshell",
+                "ScriptLocation": resolve_string(props["Command"]["ScriptLocation"], parameters),
+            },
+            DefaultArguments=props.get("DefaultArguments", {}),
+        )
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    port = _free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    endpoint_url = f"http://127.0.0.1:{port}"
+    with pytest.MonkeyPatch.context() as patch:
+        # The handlers live next to the tests; the server runs in this process, so its Step
+        # Functions interpreter must be told its own port (moto's server script does that).
+        patch.setenv("PYTHONPATH", str(HERE / "lambdas"))
+        patch.setenv("MOTO_PORT", str(port))
+        request = urllib.request.Request(  # noqa: S310 - local emulator
+            f"{endpoint_url}/moto-api/config", data=json.dumps(EMULATOR_CONFIG).encode(), method="POST"
+        )
+        urllib.request.urlopen(request, timeout=10).close()  # noqa: S310
+        out_dir = tmp_path_factory.mktemp("seen")
+        runtime = Runtime(endpoint_url=endpoint_url, stage=STAGE, repo_root=REPO_ROOT)
+        result = Stack(runtime, endpoint_url, out_dir)
+        body = (HERE / "stack.yaml").read_text()
+        result.client("cloudformation").create_stack(
+            StackName=f"rocket-{STAGE}-rt",
+            TemplateBody=body,
+            Parameters=[
+                {"ParameterKey": "Stage", "ParameterValue": STAGE},
+                {"ParameterKey": "OutDir", "ParameterValue": str(out_dir)},
+            ],
+            Capabilities=["CAPABILITY_NAMED_IAM"],
+        )
+        _create_glue_jobs(result, dict(parse_template(body)))
+        runtime.start()
+        try:
+            yield result
+        finally:
+            runtime.stop()
+            server.stop()
+
+
