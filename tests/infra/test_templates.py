@@ -478,6 +478,45 @@ def service_stack_problems(body: Body, service: str) -> list[str]:
     return problems
 
 
+# Name properties: two stages (or two services) in one account must never collide.
+NAME_PROPERTIES = {
+    "AWS::SQS::Queue": "QueueName",
+    "AWS::SNS::Topic": "TopicName",
+    "AWS::S3::Bucket": "BucketName",
+    "AWS::DynamoDB::Table": "TableName",
+    "AWS::Lambda::Function": "FunctionName",
+    "AWS::Kinesis::Stream": "Name",
+    "AWS::CloudWatch::Alarm": "AlarmName",
+    "AWS::StepFunctions::StateMachine": "StateMachineName",
+    "AWS::Glue::Job": "Name",
+    "AWS::IAM::Role": "RoleName",
+    "AWS::Events::Rule": "Name",
+    "AWS::Scheduler::Schedule": "Name",
+    "AWS::Logs::LogGroup": "LogGroupName",
+}
+
+
+def name_prefix(template_path: Path) -> str:
+    """`rocket-${Stage}-<service>` for a service stack, `rocket-${Stage}-` otherwise."""
+    relative = template_path.relative_to(REPO_ROOT).parts
+    if len(relative) == 3 and relative[0] == "services" and relative[2] == "template.yaml":
+        return "rocket-${Stage}-" + relative[1]
+    return "rocket-${Stage}-"
+
+
+def naming_problems(body: Body, prefix: str) -> list[str]:
+    """Every explicit resource name carries the stage and the service."""
+    problems = []
+    for resource_type, name_property in NAME_PROPERTIES.items():
+        for lid, resource in resources(body, resource_type).items():
+            if name_property not in props(resource):
+                continue
+            name = render(props(resource)[name_property])
+            if name is None or prefix not in name:
+                problems.append(f"{lid}: {name_property} {name!r} does not contain {prefix!r}")
+    return problems
+
+
 RULES = [
     queue_problems,
     bucket_problems,
@@ -552,6 +591,11 @@ def test_silenced_lint_checks_say_why(template: Template) -> None:
 @pytest.mark.parametrize("rule", RULES, ids=[r.__name__ for r in RULES])
 def test_template_keeps_the_rule(template: Template, rule: Any) -> None:
     assert rule(template.body) == []
+
+
+@each_template()
+def test_resource_names_carry_stage_and_service(template: Template) -> None:
+    assert naming_problems(template.body, name_prefix(template.path)) == []
 
 
 @pytest.mark.parametrize("service_dir", SERVICE_DIRS, ids=[d.name for d in SERVICE_DIRS])
@@ -827,3 +871,19 @@ def test_subscription_rule_needs_a_queue_policy_for_the_topic() -> None:
         "OpenSubscription: queue OpenQueue has no QueuePolicy allowing sns.amazonaws.com "
         "sqs:SendMessage from the topic (aws:SourceArn condition)"
     ]
+
+
+def test_naming_rule_flags_names_without_stage_or_service() -> None:
+    body = loads(
+        "Resources:\n"
+        "  Good: {Type: AWS::SQS::Queue, Properties: {QueueName: !Sub 'rocket-${Stage}-svc-q'}}\n"
+        "  Unnamed: {Type: AWS::SQS::Queue}\n"
+        "  Fixed: {Type: AWS::SQS::Queue, Properties: {QueueName: jobs}}\n"
+        "  Other: {Type: AWS::SNS::Topic, Properties: {TopicName: !Sub 'rocket-${Stage}-x'}}\n"
+    )
+    assert naming_problems(body, "rocket-${Stage}-svc") == [
+        "Fixed: QueueName 'jobs' does not contain 'rocket-${Stage}-svc'",
+        "Other: TopicName 'rocket-${Stage}-x' does not contain 'rocket-${Stage}-svc'",
+    ]
+    assert name_prefix(REPO_ROOT / "services" / "svc" / "template.yaml") == "rocket-${Stage}-svc"
+    assert name_prefix(REPO_ROOT / "infra" / "platform.yaml") == "rocket-${Stage}-"
