@@ -1,20 +1,26 @@
-"""One emulator (moto server in this process), the test-only stack and a started Runtime,
-shared by the runtime tests of one module."""
+"""One emulator, the test-only stack and a started Runtime, shared by the runtime tests.
+
+The emulator is moto's server in a child process rather than a ThreadedMotoServer: moto keeps
+its backends in module globals, so an in-process server would share (and be reset by) every
+other moto user in the same test process.
+"""
 
 from __future__ import annotations
 
 import json
 import socket
+import subprocess
+import sys
+import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
-
 from rocket_infra.runtime import EMULATOR_CONFIG, Runtime
 from rocket_infra.runtime.discovery import parse_template, resolve_string
 
@@ -39,7 +45,9 @@ class Stack:
         )
 
     def queue_url(self, name: str) -> str:
-        url: str = self.client("sqs").get_queue_url(QueueName=f"rocket-{STAGE}-rt-{name}")["QueueUrl"]
+        url: str = self.client("sqs").get_queue_url(QueueName=f"rocket-{STAGE}-rt-{name}")[
+            "QueueUrl"
+        ]
         return url
 
     def seen(self, name: str) -> list[Any]:
@@ -74,21 +82,42 @@ def _create_glue_jobs(stack: Stack, template: dict[str, Any]) -> None:
         )
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+@contextmanager
+def _moto_server() -> Iterator[str]:
     port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
     endpoint_url = f"http://127.0.0.1:{port}"
-    with pytest.MonkeyPatch.context() as patch:
-        # The handlers live next to the tests; the server runs in this process, so its Step
-        # Functions interpreter must be told its own port (moto's server script does that).
-        patch.setenv("PYTHONPATH", str(HERE / "lambdas"))
-        patch.setenv("MOTO_PORT", str(port))
-        request = urllib.request.Request(  # noqa: S310 - local emulator
-            f"{endpoint_url}/moto-api/config", data=json.dumps(EMULATOR_CONFIG).encode(), method="POST"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(f"{endpoint_url}/moto-api/data.json", timeout=1).close()
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        request = urllib.request.Request(
+            f"{endpoint_url}/moto-api/config",
+            data=json.dumps(EMULATOR_CONFIG).encode(),
+            method="POST",
         )
-        urllib.request.urlopen(request, timeout=10).close()  # noqa: S310
+        urllib.request.urlopen(request, timeout=10).close()
+        yield endpoint_url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture(scope="package")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    with _moto_server() as endpoint_url, pytest.MonkeyPatch.context() as patch:
+        # The test handlers live next to the tests, outside any installed package.
+        patch.setenv("PYTHONPATH", str(HERE / "lambdas"))
         out_dir = tmp_path_factory.mktemp("seen")
         runtime = Runtime(endpoint_url=endpoint_url, stage=STAGE, repo_root=REPO_ROOT)
         result = Stack(runtime, endpoint_url, out_dir)
@@ -108,6 +137,3 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             yield result
         finally:
             runtime.stop()
-            server.stop()
-
-

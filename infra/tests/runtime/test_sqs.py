@@ -17,18 +17,24 @@ def _send(stack: Stack, queue: str, bodies: list[dict[str, object]]) -> list[str
             {
                 "Id": str(i),
                 "MessageBody": json.dumps(body),
-                "MessageAttributes": {"type": {"DataType": "String", "StringValue": "test.thing.done.v1"}},
+                "MessageAttributes": {
+                    "type": {"DataType": "String", "StringValue": "test.thing.done.v1"}
+                },
             }
             for i, body in enumerate(bodies)
         ],
     )
-    return [entry["MessageId"] for entry in sorted(response["Successful"], key=lambda e: int(e["Id"]))]
+    return [
+        entry["MessageId"] for entry in sorted(response["Successful"], key=lambda e: int(e["Id"]))
+    ]
 
 
 def _dlq_bodies(stack: Stack, queue: str) -> list[dict[str, object]]:
-    messages = stack.client("sqs").receive_message(
-        QueueUrl=stack.queue_url(f"{queue}-dlq"), MaxNumberOfMessages=10
-    ).get("Messages", [])
+    messages = (
+        stack.client("sqs")
+        .receive_message(QueueUrl=stack.queue_url(f"{queue}-dlq"), MaxNumberOfMessages=10)
+        .get("Messages", [])
+    )
     return [json.loads(m["Body"]) for m in messages]
 
 
@@ -52,14 +58,24 @@ def test_the_handler_gets_a_lambda_shaped_event_context_and_environment(stack: S
     seen = stack.seen("partial")[-1]
     record = seen["event"]["Records"][0]
     assert set(record) == {
-        "messageId", "receiptHandle", "body", "attributes", "messageAttributes",
-        "md5OfBody", "eventSource", "eventSourceARN", "awsRegion",
+        "messageId",
+        "receiptHandle",
+        "body",
+        "attributes",
+        "messageAttributes",
+        "md5OfBody",
+        "eventSource",
+        "eventSourceARN",
+        "awsRegion",
     }
     assert record["eventSource"] == "aws:sqs"
     assert record["eventSourceARN"].endswith(":rocket-rtest-rt-partial")
     assert record["attributes"]["ApproximateReceiveCount"] == "1"
     assert record["messageAttributes"]["type"] == {
-        "stringValue": "test.thing.done.v1", "stringListValues": [], "binaryListValues": [], "dataType": "String",
+        "stringValue": "test.thing.done.v1",
+        "stringListValues": [],
+        "binaryListValues": [],
+        "dataType": "String",
     }
     assert seen["greeting"] == "deployed-value"
     assert seen["endpoint"] == stack.endpoint_url
@@ -89,4 +105,6 @@ def test_a_handler_that_raises_fails_the_whole_batch(stack: Stack) -> None:
     # the good record was never deleted either: both end in the DLQ
     dlq = _dlq_bodies(stack, "raise")
     dlq += _dlq_bodies(stack, "raise") if len(dlq) < 2 else []
-    assert sorted(json.dumps(b) for b in dlq) == sorted(json.dumps(b) for b in [{"ok": 1}, {"boom": 1}])
+    assert sorted(json.dumps(b) for b in dlq) == sorted(
+        json.dumps(b) for b in [{"ok": 1}, {"boom": 1}]
+    )

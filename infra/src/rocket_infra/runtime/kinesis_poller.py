@@ -38,6 +38,7 @@ class KinesisPoller:
         self._region = region
         self._stop = threading.Event()
         self._busy: dict[str, bool] = {}
+        self._next_iterators: dict[str, str] = {}
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
 
@@ -66,12 +67,26 @@ class KinesisPoller:
             thread.join(timeout)
 
     def is_drained(self) -> bool:
+        """No shard is processing and none has records past what was read (a peek with the
+        shard's next iterator, which the reader keeps using, so nothing is skipped)."""
         with self._lock:
-            return not any(self._busy.values())
+            if any(self._busy.values()):
+                return False
+            iterators = list(self._next_iterators.values())
+        for iterator in iterators:
+            if self._kinesis.get_records(ShardIterator=iterator, Limit=1).get("Records"):
+                return False
+        return True
 
     def _set_busy(self, shard_id: str, busy: bool) -> None:
         with self._lock:
             self._busy[shard_id] = busy
+
+    def _set_idle(self, shard_id: str, next_iterator: str | None) -> None:
+        with self._lock:
+            self._busy[shard_id] = False
+            if next_iterator:
+                self._next_iterators[shard_id] = next_iterator
 
     def _run(self, shard_id: str) -> None:
         iterator: str | None = None
@@ -85,7 +100,7 @@ class KinesisPoller:
                     iterator = response.get("NextShardIterator")
                     pending.extend(response.get("Records", []))
                 if not pending:
-                    self._set_busy(shard_id, False)
+                    self._set_idle(shard_id, iterator)
                     self._stop.wait(_IDLE_WAIT)
                     continue
                 self._set_busy(shard_id, True)

@@ -8,7 +8,7 @@ from typing import Any, Protocol
 
 from rocket_infra.runtime import log
 from rocket_infra.runtime.events import failed_item_ids
-from rocket_infra.runtime.workers import InvokeResult, WorkerPool
+from rocket_infra.runtime.workers import InvokeResult, WorkerPool, function_name
 
 
 @dataclass(frozen=True)
@@ -90,6 +90,7 @@ class Activity:
         partial: bool = True,
     ) -> InvokeResult:
         """Call the function's handler in its worker, record and log what happened."""
+        function = function_name(function)
         worker = self._workers.get(function)
         items = item_ids or []
         cids = correlation_ids or []

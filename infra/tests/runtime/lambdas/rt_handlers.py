@@ -18,9 +18,17 @@ def _write(name: str, document: Any) -> None:
 
 def partial(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Fails a record while its body asks to (`fail_until` >= this delivery's receive count)."""
-    _write("partial", {"event": event, "greeting": os.environ.get("GREETING"), "request_id": context.aws_request_id,
-                       "remaining_ms": context.get_remaining_time_in_millis(), "function": context.function_name,
-                       "endpoint": os.environ.get("AWS_ENDPOINT_URL")})
+    _write(
+        "partial",
+        {
+            "event": event,
+            "greeting": os.environ.get("GREETING"),
+            "request_id": context.aws_request_id,
+            "remaining_ms": context.get_remaining_time_in_millis(),
+            "function": context.function_name,
+            "endpoint": os.environ.get("AWS_ENDPOINT_URL"),
+        },
+    )
     failures = []
     for record in event["Records"]:
         body = json.loads(record["body"])
@@ -41,11 +49,14 @@ def raise_on_boom(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 def record_kinesis(event: dict[str, Any], context: Any) -> dict[str, Any]:
     for record in event["Records"]:
-        _write("kinesis", {
-            "shard": record["eventID"].split(":")[0],
-            "key": record["kinesis"]["partitionKey"],
-            "data": base64.b64decode(record["kinesis"]["data"]).decode(),
-        })
+        _write(
+            "kinesis",
+            {
+                "shard": record["eventID"].split(":")[0],
+                "key": record["kinesis"]["partitionKey"],
+                "data": base64.b64decode(record["kinesis"]["data"]).decode(),
+            },
+        )
     return {"batchItemFailures": []}
 
 
