@@ -206,6 +206,9 @@ def cmd_events(args: argparse.Namespace, root: Path) -> int:
                 return 0
             time.sleep(0.5)
     endpoint = args.endpoint_url
+    if endpoint is None:
+        print(f"no `rocket up` is running for stage {args.stage}; pass --endpoint-url")
+        return 1
     sqs = aws.client("sqs", endpoint_url=endpoint, region=args.region)
     try:
         queue_url = sqs.get_queue_url(QueueName=events.tap_queue_name(args.stage))["QueueUrl"]
@@ -287,10 +290,10 @@ def _stop_on_sigterm(_signum: int, _frame: FrameType | None) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO if args.verbose else logging.WARNING)
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     root = project.repo_root()
     try:

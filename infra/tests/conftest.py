@@ -1,0 +1,49 @@
+"""Fixtures for the rocket CLI tests: an emulator and a small repository with a test service."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from rocket_infra import deploy, project
+from rocket_infra.emulator import Emulator
+
+FIXTURES = Path(__file__).parent / "fixtures"
+REPO = Path(__file__).resolve().parents[2]
+
+
+def make_repo(target: Path) -> Path:
+    """A workspace with the real platform template and the test-only `probe` service."""
+    (target / "infra").mkdir(parents=True)
+    shutil.copy(REPO / "infra" / "platform.yaml", target / "infra" / "platform.yaml")
+    shutil.copytree(FIXTURES / "services", target / "services")
+    (target / "pyproject.toml").write_text(
+        '[tool.uv.workspace]\nmembers = ["services/*"]\n', encoding="utf-8"
+    )
+    return target
+
+
+@pytest.fixture(scope="module")
+def emulator_server() -> Iterator[Emulator]:
+    with Emulator.running() as emulator:
+        yield emulator
+
+
+@pytest.fixture(scope="module")
+def probe_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_repo(tmp_path_factory.mktemp("repo"))
+
+
+@pytest.fixture(scope="module")
+def deployed_probe(emulator_server: Emulator, probe_repo: Path) -> deploy.Deployed:
+    """platform + probe deployed into the emulator, as `rocket deploy --endpoint-url` does."""
+    for name in (project.PLATFORM, "probe"):
+        deployed = deploy.deploy(
+            project.service(probe_repo, name),
+            stage="local",
+            endpoint_url=emulator_server.endpoint_url,
+            repo_root=probe_repo,
+        )
+    return deployed

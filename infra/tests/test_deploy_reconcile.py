@@ -1,0 +1,193 @@
+"""Deploying into the emulator: what moto's CloudFormation skips is reconciled from the template,
+and a resource type that is neither deployed nor reconciled fails the deploy by name."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import time
+import urllib.parse
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rocket_infra import aws, deploy, project, reconcile
+from rocket_infra.emulator import Emulator
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def _client(emulator: Emulator, name: str) -> Any:
+    return aws.client(name, endpoint_url=emulator.endpoint_url)
+
+
+def _receive_all(sqs: Any, queue_url: str, expected: int, timeout: float = 5.0) -> list[Any]:
+    messages: list[Any] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and len(messages) < expected:
+        batch = sqs.receive_message(
+            QueueUrl=queue_url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]
+        ).get("Messages", [])
+        messages.extend(batch)
+    # one more short look: nothing else may have arrived
+    messages.extend(
+        sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
+    )
+    return messages
+
+
+def test_subscription_filter_and_raw_delivery_work_end_to_end(
+    emulator_server: Emulator, deployed_probe: deploy.Deployed
+) -> None:
+    sns, sqs = _client(emulator_server, "sns"), _client(emulator_server, "sqs")
+    topic = deploy.exports(_client(emulator_server, "cloudformation"))["rocket-local-EventTopicArn"]
+    for event_type in ("ingest.job.requested.v1", "ingest.job.started.v1"):
+        sns.publish(
+            TopicArn=topic,
+            Message=json.dumps({"type": event_type}),
+            MessageAttributes={"type": {"DataType": "String", "StringValue": event_type}},
+        )
+    queue_url = sqs.get_queue_url(QueueName="rocket-local-probe-requests")["QueueUrl"]
+
+    messages = _receive_all(sqs, queue_url, expected=1)
+
+    assert [json.loads(m["Body"]) for m in messages] == [{"type": "ingest.job.requested.v1"}]
+    assert messages[0]["MessageAttributes"]["type"]["StringValue"] == "ingest.job.requested.v1"
+
+
+def test_redeploy_updates_in_place_without_a_second_subscription(
+    emulator_server: Emulator, deployed_probe: deploy.Deployed, probe_repo: Path
+) -> None:
+    deploy.deploy(
+        project.service(probe_repo, "probe"),
+        stage="local",
+        endpoint_url=emulator_server.endpoint_url,
+        repo_root=probe_repo,
+    )
+    sns = _client(emulator_server, "sns")
+    topic = deploy.exports(_client(emulator_server, "cloudformation"))["rocket-local-EventTopicArn"]
+    endpoints = [
+        s["Endpoint"] for s in sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
+    ]
+    assert endpoints.count("arn:aws:sqs:us-east-1:123456789012:rocket-local-probe-requests") == 1
+
+
+def test_bucket_notification_is_delivered_for_matching_keys_only(
+    emulator_server: Emulator, deployed_probe: deploy.Deployed
+) -> None:
+    s3, sqs = _client(emulator_server, "s3"), _client(emulator_server, "sqs")
+    bucket = deployed_probe.physical_ids["RawBucket"]
+    s3.put_object(Bucket=bucket, Key="incoming/a b.json", Body=b"{}")
+    s3.put_object(Bucket=bucket, Key="elsewhere/b.json", Body=b"{}")
+    queue_url = sqs.get_queue_url(QueueName="rocket-local-probe-notify")["QueueUrl"]
+
+    bodies = [json.loads(m["Body"]) for m in _receive_all(sqs, queue_url, expected=2)]
+
+    keys = [
+        urllib.parse.unquote_plus(record["s3"]["object"]["key"])
+        for body in bodies
+        for record in body.get("Records", [])
+    ]
+    assert keys == ["incoming/a b.json"]
+
+
+def test_bucket_properties_moto_ignores_are_applied(
+    emulator_server: Emulator, deployed_probe: deploy.Deployed
+) -> None:
+    s3 = _client(emulator_server, "s3")
+    bucket = deployed_probe.physical_ids["RawBucket"]
+    assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
+    block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
+    assert all(block.values())
+
+
+def test_glue_catalog_and_job_exist_as_the_template_says(
+    emulator_server: Emulator, deployed_probe: deploy.Deployed
+) -> None:
+    glue = _client(emulator_server, "glue")
+    job = glue.get_job(JobName="rocket-local-probe-reprocess")["Job"]
+    bucket = deployed_probe.physical_ids["RawBucket"]
+    assert job["Command"]["ScriptLocation"] == f"s3://{bucket}/scripts/reprocess.py"
+    assert job["DefaultArguments"] == {"--database": "rocket_local_probe"}
+    assert job["ExecutionProperty"]["MaxConcurrentRuns"] == 3
+    table = glue.get_table(DatabaseName="rocket_local_probe", Name="rows")["Table"]
+    assert table["PartitionKeys"] == [{"Name": "dt", "Type": "string"}]
+
+
+def test_alarm_ttl_and_function_environment_are_reconciled(
+    emulator_server: Emulator, deployed_probe: deploy.Deployed
+) -> None:
+    alarms = _client(emulator_server, "cloudwatch").describe_alarms(
+        AlarmNames=["rocket-local-probe-errors"]
+    )["MetricAlarms"]
+    assert alarms[0]["AlarmActions"] == ["arn:aws:sns:us-east-1:123456789012:rocket-local-alarms"]
+    assert alarms[0]["Dimensions"] == [{"Name": "FunctionName", "Value": "rocket-local-probe"}]
+    ttl = _client(emulator_server, "dynamodb").describe_time_to_live(
+        TableName="rocket-local-probe-series"
+    )["TimeToLiveDescription"]
+    assert ttl == {"TimeToLiveStatus": "ENABLED", "AttributeName": "expires_at"}
+    environment = _client(emulator_server, "lambda").get_function_configuration(
+        FunctionName="rocket-local-probe"
+    )["Environment"]["Variables"]
+    # moto resolves !Ref to the (skipped) Glue job to nothing; the reconciler puts it back
+    assert environment == {
+        "JOB_NAME": "rocket-local-probe-reprocess",
+        "MODE": "emulated",
+        "TABLE": "rocket-local-probe-series",
+    }
+
+
+def test_outputs_moto_drops_are_kept(deployed_probe: deploy.Deployed) -> None:
+    assert deployed_probe.outputs["ReprocessJobName"] == "rocket-local-probe-reprocess"
+    assert deployed_probe.outputs["CatalogName"] == "rocket_local_probe"
+    assert deployed_probe.outputs["RequestQueueUrl"].endswith("/rocket-local-probe-requests")
+
+
+def test_lambda_code_is_uploaded_under_the_code_key(
+    emulator_server: Emulator, deployed_probe: deploy.Deployed
+) -> None:
+    bucket = deploy.exports(_client(emulator_server, "cloudformation"))[
+        "rocket-local-ArtifactBucketName"
+    ]
+    body = _client(emulator_server, "s3").get_object(Bucket=bucket, Key="probe/local.zip")["Body"]
+    names = zipfile.ZipFile(io.BytesIO(body.read())).namelist()
+    assert "probe/handlers/echo.py" in names
+
+
+def test_unsupported_type_fails_the_deploy_by_name(
+    emulator_server: Emulator, tmp_path: Path
+) -> None:
+    folder = tmp_path / "services" / "unsupported"
+    folder.mkdir(parents=True)
+    shutil.copy(FIXTURES / "unsupported.yaml", folder / "template.yaml")
+
+    with pytest.raises(
+        reconcile.UnsupportedResourceError, match=r"Api \(AWS::AppSync::GraphQLApi\)"
+    ):
+        deploy.deploy(
+            project.service(tmp_path, "unsupported"),
+            stage="local",
+            endpoint_url=emulator_server.endpoint_url,
+            repo_root=tmp_path,
+        )
+    cfn = _client(emulator_server, "cloudformation")
+    assert deploy.stack_status(cfn, "rocket-local-unsupported") is None
+
+
+def test_every_reconciled_type_is_one_moto_skips() -> None:
+    # A type in both tables would be created twice; one in neither fails the deploy.
+    assert not reconcile.NATIVE & reconcile.RECONCILED.keys()
+
+
+def test_service_deploy_before_platform_says_so(
+    emulator_server: Emulator, probe_repo: Path
+) -> None:
+    with pytest.raises(deploy.DeployError, match="deploy the platform stack first"):
+        deploy.deploy(
+            project.service(probe_repo, "probe"),
+            stage="nothing",
+            endpoint_url=emulator_server.endpoint_url,
+            repo_root=probe_repo,
+        )
