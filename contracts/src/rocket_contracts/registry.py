@@ -52,6 +52,7 @@ class SchemaFile:
         return self.event_type.split(".", 1)[0]
 
 
+@cache
 def schemas_root() -> Path:
     """The directory holding the schema files: packaged copy first, repository otherwise."""
     packaged = Path(__file__).resolve().parent / "schemas"

@@ -38,9 +38,20 @@ def _validator(schema_text: str) -> Draft202012Validator:
     return Draft202012Validator(json.loads(schema_text), format_checker=FORMAT_CHECKER)
 
 
+# Registry schemas are loaded once and never mutated, so their identity is a cheap cache key;
+# the dict itself is kept in the entry, so its id cannot be reused while the entry lives.
+_BY_IDENTITY: dict[int, tuple[dict[str, Any], Draft202012Validator]] = {}
+
+
 def validator(schema: dict[str, Any]) -> Draft202012Validator:
     """A (cached) Draft 2020-12 validator for ``schema`` that checks formats."""
-    return _validator(json.dumps(schema, sort_keys=True))
+    known = _BY_IDENTITY.get(id(schema))
+    if known is not None and known[0] is schema:
+        return known[1]
+    built = _validator(json.dumps(schema, sort_keys=True))
+    if len(_BY_IDENTITY) < 1024:
+        _BY_IDENTITY[id(schema)] = (schema, built)
+    return built
 
 
 def errors(schema: dict[str, Any], instance: object, *, at: str = "$") -> list[str]:
