@@ -1,1 +1,3 @@
-"""rocket_contracts."""
+"""Rocket's message contracts: JSON Schemas, the models generated from them, the CloudEvents
+envelope, and the bus helpers every service uses to publish and consume (see contracts/README.md).
+"""
