@@ -260,6 +260,12 @@ BREAKING: list[tuple[str, Callable[[Schema], object], str, str]] = [
         "constraint-tightened",
     ),
     (
+        "title (the model's class name) changed",
+        lambda s: s.update(title="DemoOrderSubmittedV1"),
+        "$",
+        "title-changed",
+    ),
+    (
         "$id changed",
         lambda s: s.update({"$id": "https://schemas.rocket.dev/demo/order-placed.v2.json"}),
         "$",

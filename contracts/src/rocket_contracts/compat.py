@@ -277,6 +277,10 @@ def check(old: Schema, new: Schema) -> list[Breach]:
     comparison = _Comparison(old, new)
     if old.get("$id") != new.get("$id"):
         comparison.breach("$", "id-changed", f"{old.get('$id')!r} -> {new.get('$id')!r}")
+    if old.get("title") != new.get("title"):
+        # The title names the generated model class that every consumer imports.
+        detail = f"{old.get('title')!r} -> {new.get('title')!r}"
+        comparison.breach("$", "title-changed", detail)
     comparison.compare(old, new, "$")
     return comparison.breaches
 
