@@ -417,37 +417,53 @@ def event_source_wiring_problems(body: Body) -> list[str]:
     return problems
 
 
-def subscription_problems(body: Body) -> list[str]:
-    """Every queue subscribed to a topic has a queue policy letting that topic send to it.
-
-    Without it AWS drops every delivery; the emulator does not check, so only this does.
-    """
-    allowed: set[str] = set()
-    for policy in resources(body, "AWS::SQS::QueuePolicy").values():
+def _queue_policies_allowing(body: Body, service: str) -> dict[str, str]:
+    """Queue logical id -> logical id of a QueuePolicy letting this AWS service send to it."""
+    allowed: dict[str, str] = {}
+    for policy_id, policy in resources(body, "AWS::SQS::QueuePolicy").items():
         p = props(policy)
         for statement in as_list((p.get("PolicyDocument") or {}).get("Statement")):
             principal = statement.get("Principal") or {}
-            condition = statement.get("Condition") or {}
-            source_arn = any(
-                "aws:SourceArn" in (condition.get(op) or {}) for op in ("ArnEquals", "ArnLike")
-            )
             if (
                 statement.get("Effect") == "Allow"
-                and "sns.amazonaws.com" in as_list(principal.get("Service"))
+                and service in as_list(principal.get("Service"))
                 and "sqs:SendMessage" in as_list(statement.get("Action"))
-                and source_arn
+                and statement.get("Condition")
             ):
-                allowed |= referenced_ids(p.get("Queues"))
+                allowed |= dict.fromkeys(referenced_ids(p.get("Queues")), policy_id)
+    return allowed
+
+
+def subscription_problems(body: Body) -> list[str]:
+    """Queues fed by a topic or a bucket have a queue policy letting that source send.
+
+    Without it AWS drops every SNS delivery, and refuses a bucket notification unless the
+    policy exists before the bucket (DependsOn). The emulator checks neither.
+    """
+    from_sns = _queue_policies_allowing(body, "sns.amazonaws.com")
+    from_s3 = _queue_policies_allowing(body, "s3.amazonaws.com")
     problems = []
     for lid, subscription in resources(body, "AWS::SNS::Subscription").items():
         p = props(subscription)
         if p.get("Protocol") != "sqs":
             continue
-        for queue in referenced_ids(p.get("Endpoint")) - allowed:
+        for queue in sorted(referenced_ids(p.get("Endpoint")) - set(from_sns)):
             problems.append(
                 f"{lid}: queue {queue} has no QueuePolicy allowing sns.amazonaws.com "
-                "sqs:SendMessage from the topic (aws:SourceArn condition)"
+                "sqs:SendMessage (with a source condition)"
             )
+    for lid, bucket in resources(body, "AWS::S3::Bucket").items():
+        notifications = props(bucket).get("NotificationConfiguration") or {}
+        depends_on = set(as_list(bucket.get("DependsOn")))
+        for target in as_list(notifications.get("QueueConfigurations")):
+            for queue in sorted(referenced_ids(target.get("Queue"))):
+                if queue not in from_s3:
+                    problems.append(
+                        f"{lid}: queue {queue} has no QueuePolicy allowing s3.amazonaws.com "
+                        "sqs:SendMessage (with a source condition)"
+                    )
+                elif from_s3[queue] not in depends_on:
+                    problems.append(f"{lid}: must DependsOn {from_s3[queue]} (queue {queue})")
     return problems
 
 
@@ -844,6 +860,19 @@ Resources:
   OpenSubscription:
     Type: AWS::SNS::Subscription
     Properties: {Protocol: sqs, Endpoint: !GetAtt OpenQueue.Arn, TopicArn: arn:aws:sns:::t}
+  Landing:
+    Type: AWS::S3::Bucket
+    Properties:
+      NotificationConfiguration:
+        QueueConfigurations: [{Event: "s3:ObjectCreated:*", Queue: !GetAtt Queue.Arn}]
+  Raw:
+    Type: AWS::S3::Bucket
+    DependsOn: QueuePolicy
+    Properties:
+      NotificationConfiguration:
+        QueueConfigurations:
+          - {Event: "s3:ObjectCreated:*", Queue: !GetAtt Queue.Arn}
+          - {Event: "s3:ObjectCreated:*", Queue: !GetAtt OpenQueue.Arn}
   QueuePolicy:
     Type: AWS::SQS::QueuePolicy
     Properties:
@@ -855,6 +884,11 @@ Resources:
             Action: sqs:SendMessage
             Resource: !GetAtt Queue.Arn
             Condition: {ArnEquals: {aws:SourceArn: arn:aws:sns:::t}}
+          - Effect: Allow
+            Principal: {Service: s3.amazonaws.com}
+            Action: sqs:SendMessage
+            Resource: !GetAtt Queue.Arn
+            Condition: {StringEquals: {aws:SourceAccount: "1"}}
 """
 
 
@@ -866,10 +900,13 @@ def test_wiring_rule_flags_short_visibility_and_unguarded_streams() -> None:
     ]
 
 
-def test_subscription_rule_needs_a_queue_policy_for_the_topic() -> None:
+def test_subscription_rule_needs_queue_policies_for_topics_and_buckets() -> None:
     assert subscription_problems(loads(WIRING)) == [
         "OpenSubscription: queue OpenQueue has no QueuePolicy allowing sns.amazonaws.com "
-        "sqs:SendMessage from the topic (aws:SourceArn condition)"
+        "sqs:SendMessage (with a source condition)",
+        "Landing: must DependsOn QueuePolicy (queue Queue)",
+        "Raw: queue OpenQueue has no QueuePolicy allowing s3.amazonaws.com "
+        "sqs:SendMessage (with a source condition)",
     ]
 
 
