@@ -11,7 +11,6 @@ from typing import Any
 
 import duckdb
 import pytest
-
 from etl_layers.datasets import DatasetCatalog, default_datasets_dir
 from etl_layers.events import RawObject
 from etl_layers.pipeline import Pipeline, PipelineConfig
@@ -53,8 +52,13 @@ class FakeStore:
         self.put(bucket, key, json.dumps(body, default=str).encode())
 
     def copy(
-        self, src_bucket: str, src_key: str, dest_bucket: str, dest_key: str,
-        *, version_id: str | None,
+        self,
+        src_bucket: str,
+        src_key: str,
+        dest_bucket: str,
+        dest_key: str,
+        *,
+        version_id: str | None,
     ) -> None:
         self.put(dest_bucket, dest_key, self.objects[(src_bucket, src_key)])
 
@@ -105,9 +109,7 @@ def store() -> FakeStore:
 
 
 @pytest.fixture
-def pipeline(
-    datasets: DatasetCatalog, store: FakeStore, tmp_path: Path
-) -> Pipeline:
+def pipeline(datasets: DatasetCatalog, store: FakeStore, tmp_path: Path) -> Pipeline:
     work = tmp_path / "work"
     work.mkdir()
     return Pipeline(
@@ -135,8 +137,12 @@ def run_transform(datasets: DatasetCatalog, tmp_path: Path) -> Transform:
     """Write `content` to a file named `name` and run the transform of `dataset` over it."""
     counter = iter(range(1_000_000))
 
-    def run(content: bytes | str, name: str = "input.csv", dataset: str = "transactions",
-            existing: Sequence[tuple[str, Path]] = ()) -> TransformResult:
+    def run(
+        content: bytes | str,
+        name: str = "input.csv",
+        dataset: str = "transactions",
+        existing: Sequence[tuple[str, Path]] = (),
+    ) -> TransformResult:
         n = next(counter)
         folder = tmp_path / f"run{n}"
         folder.mkdir()
@@ -192,4 +198,3 @@ def trusted_rows(result: TransformResult) -> list[dict[str, Any]]:
 
 def quarantine_rows(result: TransformResult) -> list[dict[str, Any]]:
     return [] if result.quarantine is None else rows(result.quarantine)
-

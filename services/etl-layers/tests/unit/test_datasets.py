@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from pydantic import ValidationError
-
 from etl_layers.datasets import DatasetCatalog, DatasetSpec, UnknownDatasetError
+from pydantic import ValidationError
 
 
 def test_shipped_datasets(datasets: DatasetCatalog) -> None:

@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from etl_layers.events import InvalidNotificationError, RawObject, parse_s3_message
 
 EVENTS = Path(__file__).parents[1] / "events"

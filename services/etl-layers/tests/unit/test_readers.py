@@ -12,7 +12,6 @@ import openpyxl  # type: ignore[import-untyped]
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-
 from etl_layers.readers import (
     FileFormat,
     UnreadableFileError,
@@ -57,7 +56,9 @@ def test_whitespace_only_file_is_unreadable(run_transform: Any) -> None:
 def test_header_only_file_has_no_rows_and_writes_nothing(run_transform: Any) -> None:
     result = run_transform(HEADER)
     assert (result.rows_in, result.rows_out, result.rows_quarantined) == (0, 0, 0)
-    assert result.trusted == [] and result.delivery == [] and result.quarantine is None
+    assert result.trusted == []
+    assert result.delivery == []
+    assert result.quarantine is None
 
 
 def test_file_in_an_undeclared_delimiter_is_unreadable(run_transform: Any) -> None:
@@ -78,9 +79,12 @@ def test_rows_with_a_different_delimiter_than_the_header_are_quarantined(
 
 def test_semicolon_and_decimal_comma_are_detected(run_transform: Any, trusted_of: Rows) -> None:
     result = run_transform(
-        "id;nome;valor;data;categoria\n1;Venda;1.234,56;15/01/2024;Vendas\n2;Taxa;0,99;16/01/2024;Tarifas\n"
+        "id;nome;valor;data;categoria\n"
+        "1;Venda;1.234,56;15/01/2024;Vendas\n"
+        "2;Taxa;0,99;16/01/2024;Tarifas\n"
     )
-    assert result.read.delimiter == ";" and result.read.decimal_comma
+    assert result.read.delimiter == ";"
+    assert result.read.decimal_comma
     assert [(r["amount"], r["date"], r["category"]) for r in trusted_of(result)] == [
         (1234.56, "2024-01-15", "Vendas"),
         (0.99, "2024-01-16", "Tarifas"),
@@ -88,7 +92,9 @@ def test_semicolon_and_decimal_comma_are_detected(run_transform: Any, trusted_of
 
 
 def test_amounts_with_thousands_separators(run_transform: Any, trusted_of: Rows) -> None:
-    result = run_transform(HEADER + '1,A,"1,234,567.89",2024-01-15,Sales\n2,B,"12,000",2024-01-15,Sales\n')
+    result = run_transform(
+        HEADER + '1,A,"1,234,567.89",2024-01-15,Sales\n2,B,"12,000",2024-01-15,Sales\n'
+    )
     assert [r["amount"] for r in trusted_of(result)] == [1234567.89, 12000.0]
 
 
@@ -115,7 +121,9 @@ def test_latin1_file_is_decoded(run_transform: Any, trusted_of: Rows) -> None:
 def test_broken_utf8_row_is_quarantined_and_the_rest_kept(
     run_transform: Any, trusted_of: Rows, quarantine_of: Rows
 ) -> None:
-    content = (HEADER + "1,São,10,2024-01-15,Sales\n").encode() + b"2,Bad\xff\xfe,20,2024-01-15,Sales\n"
+    content = (
+        HEADER + "1,São,10,2024-01-15,Sales\n"
+    ).encode() + b"2,Bad\xff\xfe,20,2024-01-15,Sales\n"
     result = run_transform(content)
     assert result.read.encoding == "utf-8"
     assert [r["id"] for r in trusted_of(result)] == [1]
@@ -127,9 +135,7 @@ def test_broken_utf8_row_is_quarantined_and_the_rest_kept(
 def test_row_with_too_many_columns_is_quarantined(
     run_transform: Any, trusted_of: Rows, quarantine_of: Rows
 ) -> None:
-    result = run_transform(
-        HEADER + "1,A,10,2024-01-15,Sales\n2,B,20,2024-01-15,Sales,surprise\n"
-    )
+    result = run_transform(HEADER + "1,A,10,2024-01-15,Sales\n2,B,20,2024-01-15,Sales,surprise\n")
     assert [r["id"] for r in trusted_of(result)] == [1]
     (row,) = quarantine_of(result)
     assert row["failed_rules"] == "reader:too_many_columns"
@@ -259,7 +265,7 @@ def test_detect_format(key: str, expected: FileFormat) -> None:
 
 
 def test_unsupported_extension_is_unreadable() -> None:
-    with pytest.raises(UnreadableFileError, match="unsupported file type '.pdf'"):
+    with pytest.raises(UnreadableFileError, match=r"unsupported file type '\.pdf'"):
         detect_format("transactions/report.pdf")
 
 

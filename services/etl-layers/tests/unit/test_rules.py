@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from etl_layers.transform import TransformResult
 
 HEADER = "id,name,amount,date,category\n"

@@ -1,0 +1,155 @@
+"""The pipeline over fakes: outputs, catalog, event, idempotency and quarantine of files."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import jsonschema
+import pytest
+from etl_layers.events import RawObject
+from etl_layers.pipeline import Pipeline, Status, stem_for
+from rocket_contracts.registry import schema_for
+
+SAMPLE = (
+    b"id,name,amount,date,category\n"
+    b"1,Transaction A,150.50,2024-01-15,Sales\n"
+    b"2,Transaction B,75.25,2024-01-16,Marketing\n"
+    b"3,Transaction C,300.00,2024-01-17,Sales\n"
+    b"4,Broken,abc,2024-01-17,Sales\n"
+)
+
+
+def _published(pipeline: Pipeline) -> list[tuple[dict[str, Any], str, str]]:
+    return pipeline.publisher.published  # type: ignore[attr-defined, no-any-return]
+
+
+def test_a_file_goes_through_every_layer(pipeline: Pipeline, store: Any) -> None:
+    raw = store.put("raw", "transactions/2024/sample data.csv", SAMPLE)
+    outcome = pipeline.process(raw)
+    assert outcome.status is Status.PUBLISHED
+    stem = stem_for(raw)
+    assert store.keys("trusted") == sorted(
+        [
+            f"_manifests/transactions/{stem}.json",
+            *(
+                f"transactions/year=2024/month=01/day={d}/{stem}_0.parquet"
+                for d in ("15", "16", "17")
+            ),
+        ]
+    )
+    assert len(store.keys("delivery")) == 6
+    assert store.keys("quarantine") == [f"transactions/rows/{stem}.parquet"]
+    catalog = pipeline.catalog.partitions  # type: ignore[attr-defined]
+    assert sorted(catalog[("rocket_test_etl", "transactions_trusted")]) == [
+        ("2024", "01", "15"),
+        ("2024", "01", "16"),
+        ("2024", "01", "17"),
+    ]
+    assert catalog[("rocket_test_etl", "transactions_trusted")][("2024", "01", "15")] == (
+        "s3://trusted/transactions/year=2024/month=01/day=15/"
+    )
+    assert ("DAILY_SUMMARY", "2024", "01", "17") in catalog[
+        ("rocket_test_etl", "transactions_delivery")
+    ]
+    ((event, correlation_id, subject),) = _published(pipeline)
+    assert subject == "transactions/2024/sample data.csv"
+    assert correlation_id.startswith("raw-")
+    assert event["rows"] == {"in": 4, "out": 3, "quarantined": 1, "duplicates": 0}
+    assert event["source"]["format"] == "csv"
+    jsonschema.validate(event, schema_for("etl.delivery.published.v1"))
+
+
+def test_the_same_object_again_changes_nothing(pipeline: Pipeline, store: Any) -> None:
+    raw = store.put("raw", "transactions/a.csv", SAMPLE)
+    pipeline.process(raw)
+    before = dict(store.objects)
+    puts = len(store.puts)
+    assert pipeline.process(raw).status is Status.ALREADY_DONE
+    assert store.objects == before
+    assert len(store.puts) == puts
+    assert len(_published(pipeline)) == 1
+
+
+def test_a_crash_before_the_manifest_rewrites_the_same_objects(
+    pipeline: Pipeline, store: Any
+) -> None:
+    raw = store.put("raw", "transactions/a.csv", SAMPLE)
+    pipeline.process(raw)
+    keys = {b: store.keys(b) for b in ("trusted", "delivery", "quarantine")}
+    del store.objects[("trusted", pipeline.manifest_key("transactions", stem_for(raw)))]
+    assert pipeline.process(raw).status is Status.PUBLISHED
+    assert {b: store.keys(b) for b in ("trusted", "delivery", "quarantine")} == keys
+    first, second = (e for e, _, _ in _published(pipeline))
+    assert first["rows"] == second["rows"]  # its own earlier rows are not counted as duplicates
+
+
+def test_another_file_with_the_same_rows_writes_no_duplicates(
+    pipeline: Pipeline, store: Any
+) -> None:
+    pipeline.process(store.put("raw", "transactions/a.csv", SAMPLE))
+    outcome = pipeline.process(store.put("raw", "transactions/copy-of-a.csv", SAMPLE))
+    assert outcome.event is not None
+    assert outcome.event["rows"] == {"in": 4, "out": 0, "quarantined": 1, "duplicates": 3}
+    assert outcome.event["partitions"]["trusted"] == []
+
+
+def test_unreadable_file_is_quarantined_whole_with_the_reason(
+    pipeline: Pipeline, store: Any
+) -> None:
+    raw = store.put("raw", "transactions/empty.csv", b"")
+    outcome = pipeline.process(raw)
+    assert outcome.status is Status.FILE_QUARANTINED
+    stem = stem_for(raw)
+    assert store.keys("quarantine") == [
+        f"transactions/files/{stem}/empty.csv",
+        f"transactions/files/{stem}/reason.json",
+    ]
+    reason = json.loads(store.objects[("quarantine", f"transactions/files/{stem}/reason.json")])
+    assert reason["reason"] == "empty file"
+    assert reason["source"] == "s3://raw/transactions/empty.csv"
+    assert _published(pipeline) == []
+    assert pipeline.process(raw).status is Status.ALREADY_DONE
+
+
+def test_object_outside_any_dataset_is_quarantined(pipeline: Pipeline, store: Any) -> None:
+    raw = store.put("raw", "invoices/2024/a.csv", SAMPLE)
+    outcome = pipeline.process(raw)
+    assert outcome.status is Status.FILE_QUARANTINED
+    assert outcome.reason == "no dataset declared for this key"
+    assert store.keys("quarantine")[0].startswith("_unrouted/files/")
+
+
+def test_header_only_file_publishes_nothing(pipeline: Pipeline, store: Any) -> None:
+    outcome = pipeline.process(
+        store.put("raw", "transactions/h.csv", b"id,name,amount,date,category\n")
+    )
+    assert outcome.status is Status.NO_ROWS
+    assert _published(pipeline) == []
+    assert store.keys("delivery") == []
+
+
+def test_object_replaced_since_the_event_is_left_to_its_own_event(
+    pipeline: Pipeline, store: Any
+) -> None:
+    old = store.put("raw", "transactions/a.csv", SAMPLE)
+    store.put("raw", "transactions/a.csv", SAMPLE + b"5,E,1,2024-01-18,Sales\n")
+    assert pipeline.process(old).status is Status.SUPERSEDED
+    assert store.keys("trusted") == []
+
+
+def test_given_correlation_id_is_carried(pipeline: Pipeline, store: Any) -> None:
+    pipeline.process(store.put("raw", "transactions/a.csv", SAMPLE), correlation_id="tx-1")
+    assert _published(pipeline)[0][1] == "tx-1"
+
+
+@pytest.mark.parametrize(
+    ("key", "prefix"),
+    [("transactions/a b/São Paulo.csv", "S_o_Paulo-"), ("transactions/.csv", "csv-")],
+)
+def test_stem_is_readable_and_safe(key: str, prefix: str) -> None:
+    stem = stem_for(RawObject("raw", key, "e"))
+    assert stem.startswith(prefix)
+    assert len(stem.rsplit("-", 1)[1]) == 16
+    assert stem_for(RawObject("raw", key, "e")) == stem
+    assert stem_for(RawObject("raw", key, "other")) != stem
