@@ -8,6 +8,7 @@ rule catches what it is meant to catch.
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import re
 from collections.abc import Iterator
@@ -274,29 +275,125 @@ def _alarm_watches_errors(alarm: Body, names: set[str]) -> bool:
     return False
 
 
+def _log_group_ids(body: Body, lid: str, function: Body) -> list[str]:
+    """Logical ids of the log groups a function writes to (by LoggingConfig or by name)."""
+    names = {f"/aws/lambda/{n}" for n in _function_names(lid, function)}
+    configured = referenced_ids((props(function).get("LoggingConfig") or {}).get("LogGroup"))
+    return [
+        gid
+        for gid, group in resources(body, "AWS::Logs::LogGroup").items()
+        if gid in configured or render(props(group).get("LogGroupName")) in names
+    ]
+
+
 def lambda_problems(body: Body) -> list[str]:
     """Every function has its log group with a retention, and an Errors alarm with an action."""
     log_groups = resources(body, "AWS::Logs::LogGroup")
     alarms = resources(body, "AWS::CloudWatch::Alarm")
     problems = []
     for lid, function in resources(body, "AWS::Lambda::Function").items():
-        names = _function_names(lid, function)
-        configured = referenced_ids((props(function).get("LoggingConfig") or {}).get("LogGroup"))
-        groups = [
-            props(group)
-            for gid, group in log_groups.items()
-            if gid in configured
-            or render(props(group).get("LogGroupName")) in {f"/aws/lambda/{n}" for n in names}
-        ]
+        groups = [props(log_groups[gid]) for gid in _log_group_ids(body, lid, function)]
         if not groups:
             problems.append(f"{lid}: no AWS::Logs::LogGroup /aws/lambda/<function name>")
         elif not all(group.get("RetentionInDays") for group in groups):
             problems.append(f"{lid}: its log group has no RetentionInDays")
+        names = _function_names(lid, function)
         watching = [a for a in alarms.values() if _alarm_watches_errors(a, names)]
         if not watching:
             problems.append(f"{lid}: no AWS::CloudWatch::Alarm on AWS/Lambda Errors")
         elif not all(props(a).get("AlarmActions") for a in watching):
             problems.append(f"{lid}: its Errors alarm notifies nobody (AlarmActions)")
+    return problems
+
+
+# What a function's role needs for AWS to let it run at all, per source, and the AWS managed
+# policies that grant the same.
+_SOURCE_ACTIONS = {
+    "AWS::SQS::Queue": (
+        ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"),
+        "AWSLambdaSQSQueueExecutionRole",
+    ),
+    "AWS::Kinesis::Stream": (
+        (
+            "kinesis:GetRecords",
+            "kinesis:GetShardIterator",
+            "kinesis:DescribeStream",
+            "kinesis:ListShards",
+        ),
+        "AWSLambdaKinesisExecutionRole",
+    ),
+}
+_LOG_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
+_LOG_MANAGED = (
+    "AWSLambdaBasicExecutionRole",
+    "AWSLambdaSQSQueueExecutionRole",
+    "AWSLambdaKinesisExecutionRole",
+)
+
+
+def _role_statements(body: Body, role_id: str) -> list[Body]:
+    documents = [
+        policy.get("PolicyDocument") or {}
+        for policy in as_list(props(body["Resources"][role_id]).get("Policies"))
+    ]
+    for kind in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+        for policy in resources(body, kind).values():
+            if role_id in referenced_ids(props(policy).get("Roles")):
+                documents.append(props(policy).get("PolicyDocument") or {})
+    return [
+        branch
+        for document in documents
+        for statement in as_list(document.get("Statement"))
+        for branch in _branches(statement)
+        if branch.get("Effect") == "Allow"
+    ]
+
+
+def _grants(statements: list[Body], action: str, target_id: str, target_name: str | None) -> bool:
+    """Does an Allow statement cover this action on the resource (by reference or by name)?"""
+    for statement in statements:
+        actions = [str(a).lower() for a in as_list(statement.get("Action"))]
+        if not any(fnmatch.fnmatchcase(action.lower(), a) for a in actions):
+            continue
+        for resource in as_list(statement.get("Resource")):
+            rendered = render(resource) or ""
+            if target_id in referenced_ids(resource) or (target_name and target_name in rendered):
+                return True
+    return False
+
+
+def function_role_problems(body: Body) -> list[str]:
+    """A function's own role lets it write its logs and read its event sources.
+
+    AWS refuses an event source mapping whose function cannot read the source, and a function
+    that cannot write its log group runs with no logs at all; the emulator checks neither.
+    """
+    roles = resources(body, "AWS::IAM::Role")
+    problems = []
+    for lid, function in resources(body, "AWS::Lambda::Function").items():
+        role_ids = referenced_ids(props(function).get("Role")) & set(roles)
+        if not role_ids:
+            continue  # a role from outside this template: nothing to check here
+        (role_id,) = role_ids
+        statements = _role_statements(body, role_id)
+        managed = " ".join(
+            str(render(a)) for a in as_list(props(roles[role_id]).get("ManagedPolicyArns"))
+        )
+        for gid in _log_group_ids(body, lid, function):
+            name = render(props(body["Resources"][gid]).get("LogGroupName"))
+            missing = [a for a in _LOG_ACTIONS if not _grants(statements, a, gid, name)]
+            if missing and not any(m in managed for m in _LOG_MANAGED):
+                problems.append(f"{lid}: role {role_id} cannot {missing} on log group {gid}")
+        for mapping in resources(body, "AWS::Lambda::EventSourceMapping").values():
+            if lid not in referenced_ids(props(mapping).get("FunctionName")):
+                continue
+            source = _mapping_source(body, mapping)
+            if source is None or source[1].get("Type") not in _SOURCE_ACTIONS:
+                continue
+            actions, managed_name = _SOURCE_ACTIONS[source[1]["Type"]]
+            missing = [a for a in actions if not _grants(statements, a, source[0], None)]
+            if missing and managed_name not in managed:
+                problems.append(f"{lid}: role {role_id} cannot {missing} on {source[0]}")
     return problems
 
 
@@ -541,6 +638,7 @@ RULES = [
     event_source_mapping_problems,
     event_source_wiring_problems,
     subscription_problems,
+    function_role_problems,
     transform_problems,
 ]
 
@@ -924,3 +1022,51 @@ def test_naming_rule_flags_names_without_stage_or_service() -> None:
     ]
     assert name_prefix(REPO_ROOT / "services" / "svc" / "template.yaml") == "rocket-${Stage}-svc"
     assert name_prefix(REPO_ROOT / "infra" / "platform.yaml") == "rocket-${Stage}-"
+
+
+ROLES = """
+Resources:
+  Queue:
+    Type: AWS::SQS::Queue
+  Fn:
+    Type: AWS::Lambda::Function
+    Properties: {FunctionName: fn, Role: !GetAtt Role.Arn}
+  Logs:
+    Type: AWS::Logs::LogGroup
+    Properties: {LogGroupName: /aws/lambda/fn}
+  Mapping:
+    Type: AWS::Lambda::EventSourceMapping
+    Properties: {EventSourceArn: !GetAtt Queue.Arn, FunctionName: !Ref Fn}
+  Role:
+    Type: AWS::IAM::Role
+    Properties:
+      Policies:
+        - PolicyName: p
+          PolicyDocument:
+            Statement:
+              - {Effect: Allow, Action: "logs:Put*", Resource: !Sub "${Logs.Arn}:*"}
+              - {Effect: Allow, Action: [sqs:ReceiveMessage], Resource: !GetAtt Queue.Arn}
+  Extra:
+    Type: AWS::IAM::Policy
+    Properties:
+      Roles: [!Ref Role]
+      PolicyDocument:
+        Statement:
+          - {Effect: Allow, Action: sqs:DeleteMessage, Resource: !GetAtt Queue.Arn}
+"""
+
+
+def test_function_role_rule_needs_logs_and_source_permissions() -> None:
+    assert function_role_problems(loads(ROLES)) == [
+        "Fn: role Role cannot ['logs:CreateLogStream'] on log group Logs",
+        "Fn: role Role cannot ['sqs:GetQueueAttributes'] on Queue",
+    ]
+    managed = loads(
+        ROLES.replace(
+            "    Properties:\n      Policies:",
+            "    Properties:\n      ManagedPolicyArns:\n"
+            "        - arn:aws:iam::aws:policy/service-role/AWSLambdaSQSQueueExecutionRole\n"
+            "      Policies:",
+        )
+    )
+    assert function_role_problems(managed) == []
