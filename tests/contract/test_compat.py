@@ -369,15 +369,46 @@ def test_every_shipped_schema_is_compatible_with_itself(event_type: str) -> None
     assert compat.check(schema, copy.deepcopy(schema)) == []
 
 
-def test_a_real_schema_gaining_a_required_field_is_breaking() -> None:
-    old = registry.schema_for("assets.asset.upserted.v1")
+def _real(event_type: str, change: Callable[[Schema], object]) -> list[str]:
+    old = registry.schema_for(event_type)
     new = copy.deepcopy(old)
-    new["$defs"]["asset"]["required"].append("owner")
-    new["$defs"]["asset"]["properties"]["owner"] = {"description": "Owner.", "type": "string"}
+    change(new)
+    return [str(breach) for breach in compat.check(old, new)]
 
-    assert [str(b) for b in compat.check(old, new)] == [
+
+def test_a_real_schema_gaining_a_required_field_is_breaking() -> None:
+    def add_owner(schema: Schema) -> None:
+        schema["$defs"]["asset"]["required"].append("owner")
+        schema["$defs"]["asset"]["properties"]["owner"] = {"description": "O.", "type": "string"}
+
+    assert _real("assets.asset.upserted.v1", add_owner) == [
         "$.asset.owner: required-added: old messages may lack it"
     ]
+
+
+def test_a_real_status_losing_a_value_is_breaking() -> None:
+    def drop_no_input(schema: Schema) -> None:
+        schema["properties"]["status"]["enum"].remove("NO_INPUT")
+
+    assert _real("compactor.domain.processed.v1", drop_no_input) == [
+        "$.status: enum-value-removed: ['NO_INPUT'] no longer allowed"
+    ]
+
+
+def test_a_real_date_range_getting_shorter_is_breaking() -> None:
+    def cap(schema: Schema) -> None:
+        schema["properties"]["missing_days"]["maximum"] = 366
+
+    assert _real("gapscraper.download.requested.v1", cap) == [
+        "$.missing_days: constraint-tightened: maximum 3660 -> 366"
+    ]
+
+
+def test_a_real_schema_gaining_an_optional_field_is_compatible() -> None:
+    def add_source(schema: Schema) -> None:
+        schema["properties"]["source"] = {"description": "Where from.", "type": "string"}
+
+    assert _real("gapscraper.series.updated.v1", add_source) == []
 
 
 # -- the command against a git history -------------------------------------------------------
