@@ -135,7 +135,10 @@ class FunctionWorker:
         return json.loads(response["payload"]), None
 
     def _crashed(self, request_id: str) -> dict[str, Any]:
-        code = self._process.poll() if self._process else None
+        code = None
+        if self._process is not None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                code = self._process.wait(timeout=2)
         log.error("worker exited", function=self.spec.name, request_id=request_id, exit_code=code)
         self._kill()
         message = f"RequestId: {request_id} Error: Runtime exited with error: exit status {code}"

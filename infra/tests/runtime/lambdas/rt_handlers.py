@@ -80,3 +80,22 @@ def total(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if any(value < 0 for value in event["doubled"]):
         raise ValueError("negative input")
     return {"total": sum(event["doubled"]), "count": len(event["doubled"])}
+
+
+_CALLS = {"count": 0}
+
+
+def warm_counter(event: Any, context: Any) -> dict[str, Any]:
+    """Module state survives between invocations of one warm worker, as in a Lambda container."""
+    _CALLS["count"] += 1
+    return {"count": _CALLS["count"], "stage": os.environ.get("STAGE"), "pid": os.getpid()}
+
+
+def crash(event: Any, context: Any) -> None:
+    os._exit(3)
+
+
+def sleep_past_timeout(event: Any, context: Any) -> None:
+    import time
+
+    time.sleep(30)

@@ -1,0 +1,403 @@
+"""The runtime's pure parts and its workers, without an emulator."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rocket_infra.runtime.discovery import Schedule, ScheduleTarget
+from rocket_infra.runtime.events import failed_item_ids, sqs_record
+from rocket_infra.runtime.glue import glue_argv, last_error_line, script_candidates
+from rocket_infra.runtime.records import Activity
+from rocket_infra.runtime.schedule_expressions import ScheduleExpressionError, parse
+from rocket_infra.runtime.schedules import ScheduleRunner
+from rocket_infra.runtime.stepfunctions import MARKER, rewire_definition
+from rocket_infra.runtime.template_values import TemplateValues, substitute
+from rocket_infra.runtime.workers import (
+    FunctionSpec,
+    FunctionWorker,
+    WorkerPool,
+    worker_environment,
+)
+
+LAMBDAS = Path(__file__).parent / "lambdas"
+FN_ARN = "arn:aws:lambda:us-east-1:123456789012:function:rocket-local-x-fn"
+
+
+# --- schedule expressions -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("expression", "after", "expected"),
+    [
+        ("rate(5 minutes)", datetime(2026, 11, 22, 4, 0), datetime(2026, 11, 22, 4, 5)),
+        ("rate(1 day)", datetime(2026, 11, 22, 4, 0), datetime(2026, 11, 23, 4, 0)),
+        ("cron(0 3 * * ? *)", datetime(2026, 11, 22, 4, 0), datetime(2026, 11, 23, 3, 0)),
+        ("cron(0 3 * * ? *)", datetime(2026, 11, 22, 2, 59), datetime(2026, 11, 22, 3, 0)),
+        ("cron(0/15 * ? * MON-FRI *)", datetime(2026, 11, 21, 10, 7), datetime(2026, 11, 23, 0, 0)),
+        (
+            "cron(0/15 * ? * MON-FRI *)",
+            datetime(2026, 11, 23, 10, 7),
+            datetime(2026, 11, 23, 10, 15),
+        ),
+        ("cron(30 12 L * ? *)", datetime(2026, 2, 3, 0, 0), datetime(2026, 2, 28, 12, 30)),
+        ("cron(0 9 ? * 2#1 *)", datetime(2026, 11, 22, 0, 0), datetime(2026, 12, 7, 9, 0)),
+        ("cron(0 9 ? * 6L *)", datetime(2026, 11, 1, 0, 0), datetime(2026, 11, 27, 9, 0)),
+        # 2026-11-01 is a Sunday: the nearest weekday of the 1st is Monday the 2nd
+        ("cron(0 8 1W * ? *)", datetime(2026, 11, 1, 7, 0), datetime(2026, 11, 2, 8, 0)),
+        ("cron(0 0 1 JAN ? 2027)", datetime(2026, 11, 22, 0, 0), datetime(2027, 1, 1, 0, 0)),
+        ("at(2026-12-01T10:00:00)", datetime(2026, 11, 22, 0, 0), datetime(2026, 12, 1, 10, 0)),
+    ],
+)
+def test_next_fire_time(expression: str, after: datetime, expected: datetime) -> None:
+    assert parse(expression).next_after(after) == expected
+
+
+def test_an_at_expression_fires_once() -> None:
+    assert parse("at(2026-12-01T10:00:00)").next_after(datetime(2026, 12, 1, 10, 0)) is None
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "rate(1 minutes)",
+        "rate(5 minute)",
+        "rate(0 minutes)",
+        "cron(0 3 * * * *)",
+        "cron(0 3 * *)",
+        "every day",
+    ],
+)
+def test_invalid_schedule_expressions_are_rejected(expression: str) -> None:
+    with pytest.raises(ScheduleExpressionError):
+        parse(expression)
+
+
+# --- schedules fire on time -------------------------------------------------------------------
+
+
+class FakeSqs:
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str]] = []
+
+    def get_queue_url(self, QueueName: str) -> dict[str, str]:  # noqa: N803 - boto3's names
+        return {"QueueUrl": f"http://local/{QueueName}"}
+
+    def send_message(self, QueueUrl: str, MessageBody: str) -> None:  # noqa: N803
+        self.sent.append((QueueUrl, MessageBody))
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self, timezone: str) -> datetime:
+        return self.now
+
+
+def test_a_rate_schedule_fires_on_time_to_its_target(tmp_path: Path) -> None:
+    sqs = FakeSqs()
+    clock = Clock(datetime(2026, 11, 22, 4, 0, 30, tzinfo=UTC))
+    activity = Activity(WorkerPool(endpoint_url="http://x", region="us-east-1", repo_root=tmp_path))
+    runner = ScheduleRunner(
+        clients={"sqs": sqs},
+        activity=activity,
+        region="us-east-1",
+        account="123456789012",
+        clock=clock,
+    )
+    target = ScheduleTarget("q", "arn:aws:sqs:us-east-1:123456789012:work", '{"go": 1}')
+    runner.sync(
+        [
+            Schedule(
+                "every-minute",
+                "EveryMinute",
+                "rule",
+                "arn:rule",
+                "rate(1 minute)",
+                "UTC",
+                True,
+                (target,),
+            )
+        ]
+    )
+
+    assert runner.tick() == 0
+    clock.now += timedelta(seconds=59)
+    assert runner.tick() == 0
+    clock.now += timedelta(seconds=2)
+    assert runner.tick() == 1
+    assert runner.tick() == 0
+    clock.now += timedelta(minutes=1)
+    assert runner.tick() == 1
+    _wait_for(lambda: len(sqs.sent) == 2)
+    assert sqs.sent == [("http://local/work", '{"go": 1}')] * 2
+
+
+def test_a_disabled_schedule_does_not_fire(tmp_path: Path) -> None:
+    clock = Clock(datetime(2026, 11, 22, 4, 0, tzinfo=UTC))
+    activity = Activity(WorkerPool(endpoint_url="http://x", region="us-east-1", repo_root=tmp_path))
+    runner = ScheduleRunner(
+        clients={"sqs": FakeSqs()}, activity=activity, region="us-east-1", account="1", clock=clock
+    )
+    runner.sync([Schedule("off", "Off", "rule", "arn:rule", "rate(1 minute)", "UTC", False, ())])
+    clock.now += timedelta(minutes=5)
+    assert runner.tick() == 0
+
+
+def _wait_for(condition: Any, timeout: float = 5.0) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+
+
+# --- Step Functions rewiring ------------------------------------------------------------------
+
+
+def test_lambda_tasks_are_rewired_and_other_tasks_left_alone() -> None:
+    definition = {
+        "StartAt": "A",
+        "States": {
+            "A": {
+                "Type": "Task",
+                "Resource": FN_ARN,
+                "Next": "B",
+                "Retry": [{"ErrorEquals": ["States.ALL"]}],
+            },
+            "B": {
+                "Type": "Map",
+                "ItemProcessor": {
+                    "StartAt": "C",
+                    "States": {
+                        "C": {
+                            "Type": "Task",
+                            "Resource": "arn:aws:states:::lambda:invoke",
+                            "Parameters": {"FunctionName": FN_ARN, "Payload.$": "$.item"},
+                            "OutputPath": "$.Payload",
+                            "End": True,
+                        }
+                    },
+                },
+                "Next": "D",
+            },
+            "D": {
+                "Type": "Parallel",
+                "Branches": [
+                    {
+                        "StartAt": "E",
+                        "States": {
+                            "E": {
+                                "Type": "Task",
+                                "Resource": FN_ARN,
+                                "Parameters": {"x.$": "$.y"},
+                                "End": True,
+                            }
+                        },
+                    }
+                ],
+                "Next": "F",
+            },
+            "F": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::sqs:sendMessage",
+                "Parameters": {"QueueUrl": "q"},
+                "End": True,
+            },
+        },
+    }
+
+    rewired, count = rewire_definition(definition, "http://queue")
+
+    assert count == 3
+    a = rewired["States"]["A"]
+    assert a["Resource"] == "arn:aws:states:::sqs:sendMessage.waitForTaskToken"
+    assert a["Retry"] == [{"ErrorEquals": ["States.ALL"]}]
+    assert a["Parameters"]["QueueUrl"] == "http://queue"
+    assert a["Parameters"]["MessageBody"] == {
+        "Integration": "function",
+        "FunctionName": FN_ARN,
+        "Payload.$": "$",
+        "TaskToken.$": "$$.Task.Token",
+        MARKER: True,
+    }
+    c = rewired["States"]["B"]["ItemProcessor"]["States"]["C"]
+    assert c["OutputPath"] == "$.Payload"
+    assert c["Parameters"]["MessageBody"]["Integration"] == "invoke"
+    assert c["Parameters"]["MessageBody"]["Payload.$"] == "$.item"
+    e = rewired["States"]["D"]["Branches"][0]["States"]["E"]
+    assert e["Parameters"]["MessageBody"]["Payload"] == {"x.$": "$.y"}
+    assert rewired["States"]["F"] == definition["States"]["F"]  # type: ignore[index]
+
+
+# --- events ----------------------------------------------------------------------------------
+
+
+def test_sqs_record_has_lambdas_shape() -> None:
+    message = {
+        "MessageId": "m1",
+        "ReceiptHandle": "rh",
+        "MD5OfBody": "abc",
+        "Body": '{"a": 1}',
+        "Attributes": {
+            "ApproximateReceiveCount": "2",
+            "SentTimestamp": "1",
+            "SenderId": "s",
+            "ApproximateFirstReceiveTimestamp": "2",
+        },
+        "MessageAttributes": {"blob": {"DataType": "Binary", "BinaryValue": b"\x01"}},
+    }
+    record = sqs_record(message, queue_arn="arn:aws:sqs:us-east-1:1:q", region="us-east-1")
+    assert record["attributes"]["ApproximateReceiveCount"] == "2"
+    assert record["messageAttributes"]["blob"] == {
+        "binaryValue": "AQ==",
+        "stringListValues": [],
+        "binaryListValues": [],
+        "dataType": "Binary",
+    }
+    assert record["eventSourceARN"] == "arn:aws:sqs:us-east-1:1:q"
+
+
+@pytest.mark.parametrize(
+    ("payload", "expected"),
+    [
+        (None, []),
+        ({}, []),
+        ({"batchItemFailures": []}, []),
+        ({"batchItemFailures": [{"itemIdentifier": "b"}]}, ["b"]),
+        ({"batchItemFailures": [{"itemIdentifier": "zzz"}]}, None),  # unknown id: whole batch fails
+        ({"batchItemFailures": [{"itemIdentifier": ""}]}, None),
+        ({"batchItemFailures": [{}]}, None),
+    ],
+)
+def test_batch_item_failures_are_read_as_lambda_reads_them(
+    payload: Any, expected: list[str] | None
+) -> None:
+    assert failed_item_ids(payload, ["a", "b"]) == expected
+
+
+# --- Glue and templates ----------------------------------------------------------------------
+
+
+def test_a_script_location_maps_to_the_service_folder_then_the_repo_root() -> None:
+    root = Path("/repo")
+    assert script_candidates("s3://rocket-local-artifacts/etl-layers/glue/job.py", root) == [
+        root / "services/etl-layers/glue/job.py",
+        root / "etl-layers/glue/job.py",
+    ]
+    assert glue_argv("j", "r1", {"--a": "1", "b": "2"}) == [
+        "--JOB_NAME",
+        "j",
+        "--JOB_RUN_ID",
+        "r1",
+        "--a",
+        "1",
+        "--b",
+        "2",
+    ]
+    assert (
+        last_error_line("Traceback (most recent call last):\n  File \"x\"\nKeyError: 'k'\n")
+        == "KeyError: 'k'"
+    )
+    assert last_error_line("just exited 1\n") is None
+
+
+def test_template_values_resolve_subs_refs_and_substitutions() -> None:
+    values = TemplateValues(
+        clients={},
+        resources={"Queue": ("http://local/123456789012/rocket-dev-q", "AWS::SQS::Queue")},
+        parameters={"Stage": "dev"},
+        region="us-east-1",
+        account="123456789012",
+    )
+    assert values.resolve({"Fn::Sub": "rocket-${Stage}-x ${Queue.Arn} ${!Literal}"}) == (
+        "rocket-dev-x arn:aws:sqs:us-east-1:123456789012:rocket-dev-q ${Literal}"
+    )
+    assert values.resolve({"Fn::Join": ["-", [{"Ref": "Stage"}, "y"]]}) == "dev-y"
+    assert substitute('{"Resource": "${Fn}"}', {"Fn": FN_ARN}) == json.dumps({"Resource": FN_ARN})
+
+
+# --- workers ---------------------------------------------------------------------------------
+
+
+def _worker(tmp_path: Path, handler: str, timeout: int = 5) -> FunctionWorker:
+    spec = FunctionSpec(
+        "rocket-local-x-fn",
+        FN_ARN,
+        handler,
+        {"STAGE": "deployed", "AWS_ENDPOINT_URL": "https://real"},
+        timeout,
+    )
+    env = worker_environment(
+        spec, endpoint_url="http://127.0.0.1:1", region="us-east-1", task_root=tmp_path
+    )
+    env["PYTHONPATH"] = str(LAMBDAS)
+    return FunctionWorker(spec, env, tmp_path)
+
+
+def test_a_worker_stays_warm_with_the_deployed_environment(tmp_path: Path) -> None:
+    worker = _worker(tmp_path, "rt_handlers.warm_counter")
+    try:
+        first, second = worker.invoke({}), worker.invoke({})
+    finally:
+        worker.stop()
+    assert first.error is None
+    assert (first.payload["count"], second.payload["count"]) == (1, 2)
+    assert first.payload["pid"] == second.payload["pid"]
+    assert first.payload["stage"] == "deployed"
+
+
+def test_a_worker_that_crashes_is_reported_and_restarted(tmp_path: Path) -> None:
+    crashing = _worker(tmp_path, "rt_handlers.crash")
+    try:
+        result = crashing.invoke({})
+        again = crashing.invoke({})
+    finally:
+        crashing.stop()
+    assert result.error is not None
+    assert result.error["errorType"] == "Runtime.ExitError"
+    assert "exit status 3" in result.error["errorMessage"]
+    assert again.error is not None
+    assert again.error["errorType"] == "Runtime.ExitError"  # a fresh process ran it again
+
+
+def test_a_handler_past_its_timeout_is_stopped(tmp_path: Path) -> None:
+    worker = _worker(tmp_path, "rt_handlers.sleep_past_timeout", timeout=1)
+    try:
+        result = worker.invoke({})
+    finally:
+        worker.stop()
+    assert result.error == {
+        "errorType": "Sandbox.Timedout",
+        "errorMessage": "Task timed out after 1.00 seconds",
+    }
+
+
+def test_a_handler_that_cannot_be_imported_fails_every_invocation(tmp_path: Path) -> None:
+    worker = _worker(tmp_path, "rt_handlers.no_such_function")
+    try:
+        result = worker.invoke({})
+    finally:
+        worker.stop()
+    assert result.error is not None
+    assert result.error["errorType"] == "Runtime.ImportModuleError"
+
+
+def test_the_emulator_endpoint_and_dummy_credentials_win_over_deployed_values(
+    tmp_path: Path,
+) -> None:
+    spec = FunctionSpec(
+        "f", FN_ARN, "m.h", {"AWS_ENDPOINT_URL": "https://real", "AWS_ACCESS_KEY_ID": "AKIAREAL"}
+    )
+    env = worker_environment(
+        spec, endpoint_url="http://127.0.0.1:9", region="eu-west-1", task_root=tmp_path
+    )
+    assert env["AWS_ENDPOINT_URL"] == "http://127.0.0.1:9"
+    assert env["AWS_ACCESS_KEY_ID"] == "testing"
+    assert env["AWS_DEFAULT_REGION"] == "eu-west-1"
+    assert env["_HANDLER"] == "m.h"
