@@ -25,18 +25,18 @@ def make_repo(target: Path) -> Path:
     return target
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def emulator_server() -> Iterator[Emulator]:
     with Emulator.running() as emulator:
         yield emulator
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def probe_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_repo(tmp_path_factory.mktemp("repo"))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def deployed_probe(emulator_server: Emulator, probe_repo: Path) -> deploy.Deployed:
     """platform + probe deployed into the emulator, as `rocket deploy --endpoint-url` does."""
     for name in (project.PLATFORM, "probe"):

@@ -43,13 +43,14 @@ def test_subscription_filter_and_raw_delivery_work_end_to_end(
 ) -> None:
     sns, sqs = _client(emulator_server, "sns"), _client(emulator_server, "sqs")
     topic = deploy.exports(_client(emulator_server, "cloudformation"))["rocket-local-EventTopicArn"]
+    queue_url = sqs.get_queue_url(QueueName="rocket-local-probe-requests")["QueueUrl"]
+    sqs.purge_queue(QueueUrl=queue_url)  # the session's other tests publish too
     for event_type in ("ingest.job.requested.v1", "ingest.job.started.v1"):
         sns.publish(
             TopicArn=topic,
             Message=json.dumps({"type": event_type}),
             MessageAttributes={"type": {"DataType": "String", "StringValue": event_type}},
         )
-    queue_url = sqs.get_queue_url(QueueName="rocket-local-probe-requests")["QueueUrl"]
 
     messages = _receive_all(sqs, queue_url, expected=1)
 
