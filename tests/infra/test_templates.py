@@ -564,6 +564,39 @@ def subscription_problems(body: Body) -> list[str]:
     return problems
 
 
+def _imports(resource: Any, export: str) -> bool:
+    return bool(resource == {"Fn::ImportValue": {"Fn::Sub": "rocket-${Stage}-" + export}})
+
+
+def _grants_on_import(statements: list[Body], action: str, export: str) -> bool:
+    return any(
+        any(fnmatch.fnmatchcase(action.lower(), str(a).lower()) for a in as_list(s.get("Action")))
+        and any(_imports(r, export) for r in as_list(s.get("Resource")))
+        for s in statements
+    )
+
+
+def topic_key_problems(body: Body) -> list[str]:
+    """A role that publishes to the KMS-encrypted shared topic may also use its key.
+
+    Without kms:GenerateDataKey and kms:Decrypt on the topic's key every Publish fails with
+    KMS.AccessDeniedException on AWS; the emulator does not encrypt, so only this catches it.
+    """
+    problems = []
+    for role_id in resources(body, "AWS::IAM::Role"):
+        statements = _role_statements(body, role_id)
+        if not _grants_on_import(statements, "sns:Publish", "EventTopicArn"):
+            continue
+        missing = [
+            action
+            for action in ("kms:GenerateDataKey", "kms:Decrypt")
+            if not _grants_on_import(statements, action, "EventTopicKeyArn")
+        ]
+        if missing:
+            problems.append(f"{role_id}: publishes to the event topic but cannot {missing} its key")
+    return problems
+
+
 def transform_problems(body: Body) -> list[str]:
     """Plain CloudFormation only: the local emulator silently skips SAM resources."""
     transforms = as_list(body.get("Transform"))
@@ -639,6 +672,7 @@ RULES = [
     event_source_wiring_problems,
     subscription_problems,
     function_role_problems,
+    topic_key_problems,
     transform_problems,
 ]
 
@@ -1070,3 +1104,34 @@ def test_function_role_rule_needs_logs_and_source_permissions() -> None:
         )
     )
     assert function_role_problems(managed) == []
+
+
+def test_topic_key_rule_needs_the_key_to_publish() -> None:
+    body = loads(
+        """
+Resources:
+  Publisher:
+    Type: AWS::IAM::Role
+    Properties:
+      Policies:
+        - PolicyName: p
+          PolicyDocument:
+            Statement:
+              - Effect: Allow
+                Action: sns:Publish
+                Resource: {"Fn::ImportValue": !Sub "rocket-${Stage}-EventTopicArn"}
+              - Effect: Allow
+                Action: kms:GenerateDataKey*
+                Resource: {"Fn::ImportValue": !Sub "rocket-${Stage}-EventTopicKeyArn"}
+  Reader:
+    Type: AWS::IAM::Role
+    Properties:
+      Policies:
+        - PolicyName: p
+          PolicyDocument:
+            Statement: [{Effect: Allow, Action: s3:GetObject, Resource: arn:aws:s3:::b/*}]
+"""
+    )
+    assert topic_key_problems(body) == [
+        "Publisher: publishes to the event topic but cannot ['kms:Decrypt'] its key"
+    ]
