@@ -133,7 +133,7 @@ class DatasetCatalog:
 
 def default_datasets_dir() -> Path:
     """The packaged declarations (wheel), else the service's `datasets/` folder (workspace)."""
-    packaged = Path(__file__).parent / "datasets"
+    packaged = Path(__file__).parent / "declarations"
     if packaged.is_dir():
         return packaged
     return Path(__file__).resolve().parents[2] / "datasets"
