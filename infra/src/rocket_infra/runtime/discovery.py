@@ -360,7 +360,7 @@ def _scheduler_schedules(clients: Clients, stack: _Stack) -> Iterator[Schedule]:
     # SDK under the template's Name, so they are matched by that name.
     scheduler = clients["scheduler"]
     for logical_id, properties in stack.template_resources("AWS::Scheduler::Schedule"):
-        name = stack.resolve(properties.get("Name"))
+        name = _resource_name(stack, logical_id, properties)
         group = stack.resolve(properties.get("GroupName")) or "default"
         if name is None:
             continue
@@ -429,12 +429,20 @@ def _state_machine(
     )
 
 
+def _resource_name(stack: _Stack, logical_id: str, properties: Mapping[str, Any]) -> str | None:
+    """The name the deploy gives a resource moto's CloudFormation skips: its `Name`, or
+    `<stack>-<logical id>` when the template leaves it out."""
+    if "Name" not in properties:
+        return f"{stack.name}-{logical_id}"
+    return stack.resolve(properties["Name"])
+
+
 def _glue_jobs(clients: Clients, stack: _Stack) -> Iterator[str]:
     # moto's CloudFormation skips AWS::Glue::Job; the deploy creates it with the template's Name.
     glue = clients["glue"]
     names = {physical for _, physical in stack.physical("AWS::Glue::Job")}
-    for _, properties in stack.template_resources("AWS::Glue::Job"):
-        name = stack.resolve(properties.get("Name"))
+    for logical_id, properties in stack.template_resources("AWS::Glue::Job"):
+        name = _resource_name(stack, logical_id, properties)
         if name:
             names.add(name)
     for name in sorted(names):
