@@ -155,7 +155,29 @@ def wiring_problems(
         elif not exists(str(module)):
             problems.append(f"{event_type}: handler module {module} does not exist")
     problems += [f"produces {t}, which has no contract schema" for t in produces if t not in known]
+    if produces and not can_publish(body):
+        problems.append("produces events, but no role in template.yaml may publish to the topic")
     return problems
+
+
+def can_publish(body: Body) -> bool:
+    """Some role of the stack is allowed sns:Publish on the shared topic."""
+    topic = {"Fn::ImportValue": {"Fn::Sub": EVENT_TOPIC_EXPORT}}
+    for role in resources(body, "AWS::IAM::Role").values():
+        for policy in props(role).get("Policies") or []:
+            statements = (policy.get("PolicyDocument") or {}).get("Statement") or []
+            for statement in statements if isinstance(statements, list) else [statements]:
+                actions = statement.get("Action")
+                actions = actions if isinstance(actions, list) else [actions]
+                targets = statement.get("Resource")
+                targets = targets if isinstance(targets, list) else [targets]
+                if (
+                    statement.get("Effect") == "Allow"
+                    and "sns:Publish" in actions
+                    and topic in targets
+                ):
+                    return True
+    return False
 
 
 def load_service(service_dir: Path) -> tuple[Body, Body]:
@@ -207,6 +229,16 @@ Resources:
   OtherMapping:
     Type: AWS::Lambda::EventSourceMapping
     Properties: {EventSourceArn: !GetAtt OtherQueue.Arn, FunctionName: !Ref Other}
+  Role:
+    Type: AWS::IAM::Role
+    Properties:
+      Policies:
+        - PolicyName: publish
+          PolicyDocument:
+            Statement:
+              - Effect: Allow
+                Action: sns:Publish
+                Resource: {"Fn::ImportValue": !Sub "rocket-${Stage}-EventTopicArn"}
 """
 KNOWN = {"a.b.requested.v1", "a.b.done.v1", "c.d.done.v1"}
 MODULES = {"svc.handlers.work", "svc.handlers.other"}
@@ -229,6 +261,13 @@ def check(body: Body, messages: Body) -> list[str]:
 def test_consistent_wiring_passes() -> None:
     messages = {"consumes": {"a.b.requested.v1": "svc.handlers.work"}, "produces": ["a.b.done.v1"]}
     assert check(wired(), messages) == []
+
+
+def test_a_producer_needs_permission_to_publish() -> None:
+    messages = {"consumes": {"a.b.requested.v1": "svc.handlers.work"}, "produces": ["a.b.done.v1"]}
+    assert check(wired(**{"Action: sns:Publish": "Action: sns:Subscribe"}), messages) == [
+        "produces events, but no role in template.yaml may publish to the topic"
+    ]
 
 
 def test_filter_on_a_type_without_schema_fails() -> None:
