@@ -21,6 +21,7 @@ import sys
 import tempfile
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -30,6 +31,7 @@ from rocket_infra.runtime import log
 from rocket_infra.runtime.records import GlueRun
 
 _POLL = 0.3
+_CONCURRENT_RUNS = 4
 _SHIM = Path(__file__).parent / "glue_shim"
 _INHERITED = ("PATH", "HOME", "LANG", "TZ", "TMPDIR", "PYTHONPATH", "VIRTUAL_ENV", "SYSTEMROOT")
 
@@ -71,6 +73,8 @@ class GlueRunner:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="glue-runs", daemon=True)
+        # Runs queue here beyond this many at once (each is a Python process on a small machine).
+        self._pool = ThreadPoolExecutor(max_workers=_CONCURRENT_RUNS, thread_name_prefix="glue-run")
 
     def start(self) -> None:
         self._thread.start()
@@ -78,6 +82,7 @@ class GlueRunner:
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(5)
+        self._pool.shutdown(wait=False, cancel_futures=True)
 
     def sync(self, jobs: list[str]) -> None:
         with self._lock:
@@ -105,7 +110,7 @@ class GlueRunner:
         with self._lock:
             jobs = list(self._jobs)
         for job_name in jobs:
-            for emulated in self._glue.get_job_runs(JobName=job_name).get("JobRuns", []):
+            for emulated in self._job_runs(job_name):
                 started = emulated.get("StartedOn")
                 if isinstance(started, datetime) and started < self._since:
                     continue
@@ -120,6 +125,12 @@ class GlueRunner:
                     name=f"glue-{run.run_id}",
                     daemon=True,
                 ).start()
+
+    def _job_runs(self, job_name: str) -> list[dict[str, Any]]:
+        runs: list[dict[str, Any]] = []
+        for page in self._glue.get_paginator("get_job_runs").paginate(JobName=job_name):
+            runs.extend(page.get("JobRuns", []))
+        return runs
 
     def _execute(self, run: GlueRun, emulated: dict[str, Any]) -> None:
         try:
