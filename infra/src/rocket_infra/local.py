@@ -63,10 +63,11 @@ class LocalPlatform:
         services: Sequence[str] | None = None,
         journal: Path | None = None,
         out: TextIO | None = None,
+        repo_root: Path | None = None,
     ) -> Iterator[LocalPlatform]:
         """Emulator on 127.0.0.1 (a free port when 0), platform + services deployed, runtime
         started; everything stopped on exit. `journal` records the bus for `rocket events`."""
-        root = project.repo_root()
+        root = repo_root or project.repo_root()
         with Emulator.running(port, config=emulator_config()) as emulator:
             platform = cls(endpoint_url=emulator.endpoint_url, stage=stage, repo_root=root, out=out)
             try:

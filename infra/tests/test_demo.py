@@ -1,0 +1,111 @@
+"""`rocket demo`: scenarios run against one local platform; the exit status says if any failed."""
+
+from __future__ import annotations
+
+import io
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from rocket_contracts import registry
+from rocket_infra.demo import runner
+from rocket_infra.demo.report import ScenarioReport
+from rocket_infra.local import LocalPlatform
+
+
+@pytest.fixture(scope="module")
+def local_platform(probe_repo: Path) -> Iterator[LocalPlatform]:
+    """The platform stack only (no services): what every scenario runs on, started once."""
+    with LocalPlatform.start(services=[], repo_root=probe_repo, out=io.StringIO()) as platform:
+        yield platform
+
+
+def _demo(platform: LocalPlatform, scenarios: list[runner.Scenario]) -> tuple[int, str]:
+    out = io.StringIO()
+    code = runner.run_demo(
+        scenarios, platform_factory=lambda: runner.existing(platform), out=out, idle_timeout=10
+    )
+    return code, out.getvalue()
+
+
+def _passing(platform: LocalPlatform) -> ScenarioReport:
+    event_type = "ingest.job.requested.v1"
+    example = registry.schema_for(event_type)["examples"][0]
+    platform.publish(
+        registry.model_for(event_type).model_validate(example), correlation_id="demo-pass-1"
+    )
+    return ScenarioReport("passing", came_in={event_type: 1}, went_out={"nothing": 0})
+
+
+def _failing(_platform: LocalPlatform) -> ScenarioReport:
+    report = ScenarioReport("failing", came_in={"x.y.z.v1": 2})
+    report.expect(False, "expected 2 rows written, saw 0")
+    return report
+
+
+def _raising(_platform: LocalPlatform) -> ScenarioReport:
+    raise RuntimeError("boom")
+
+
+def test_zero_scenarios_exit_zero(local_platform: LocalPlatform) -> None:
+    code, out = _demo(local_platform, [])
+    assert code == 0
+    assert "0 scenarios, 0 failed" in out
+
+
+def test_passing_scenario_prints_its_table_and_the_bus(local_platform: LocalPlatform) -> None:
+    code, out = _demo(local_platform, [runner.Scenario("passing", _passing)])
+    assert code == 0
+    assert "== passing: OK" in out
+    assert "came in   ingest.job.requested.v1  1" in out
+    assert "demo-pass-1" in out  # the event, as the bus tap saw it
+    assert any(e.correlationid == "demo-pass-1" for e in local_platform.bus_events())
+
+
+def test_a_failing_scenario_fails_the_demo_and_the_others_still_run(
+    local_platform: LocalPlatform,
+) -> None:
+    code, out = _demo(
+        local_platform,
+        [
+            runner.Scenario("raising", _raising),
+            runner.Scenario("failing", _failing),
+            runner.Scenario("passing", _passing),
+        ],
+    )
+    assert code == 1
+    assert "scenario raised RuntimeError: boom" in out
+    assert "x expected 2 rows written, saw 0" in out
+    assert "== passing: OK" in out
+    assert "3 scenarios, 2 failed: raising, failing" in out
+
+
+def test_platform_outputs_and_physical_ids(local_platform: LocalPlatform) -> None:
+    outputs = local_platform.outputs("platform")
+    assert outputs["EventTopicArn"] == local_platform.physical_id("platform", "EventTopic")
+    assert local_platform.endpoint_url.startswith("http://127.0.0.1:")
+
+
+def test_discover_finds_run_functions_and_accepts_an_empty_package(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    package = tmp_path / "demo_pkg_for_test"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert runner.discover("demo_pkg_for_test") == []
+    (package / "b_service.py").write_text(
+        textwrap.dedent(
+            """
+            def run(platform):
+                return None
+            """
+        )
+    )
+    (package / "a_helper.py").write_text("VALUE = 1\n")
+    sys.modules.pop("demo_pkg_for_test", None)
+    assert [s.name for s in runner.discover("demo_pkg_for_test")] == ["b_service"]
+    for scenario in runner.discover():
+        assert callable(scenario.run)
