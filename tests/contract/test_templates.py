@@ -124,6 +124,22 @@ def _subscription_problems(
     return subscribed, problems
 
 
+def bus_subscriptions(body: Body, messages: Body, known: set[str]) -> tuple[set[str], list[str]]:
+    """The types the stack subscribes to on the shared topic, and what is wrong with them."""
+    subscribed: set[str] = set()
+    problems = []
+    for lid, subscription in resources(body, "AWS::SNS::Subscription").items():
+        topic = props(subscription).get("TopicArn")
+        if referenced_ids(topic) & set(body.get("Resources") or {}):
+            continue  # a topic of the service's own, not the shared bus
+        if not is_shared_topic(topic):
+            problems.append(f"{lid}: TopicArn must import {EVENT_TOPIC_EXPORT}")
+        types, found = _subscription_problems(lid, subscription, body, messages, known)
+        subscribed |= types
+        problems += found
+    return subscribed, problems
+
+
 def wiring_problems(
     package: str,
     body: Body,
@@ -138,13 +154,8 @@ def wiring_problems(
         problems.append(f"messages.yaml: unknown keys {sorted(unknown_keys)}")
     consumes = messages.get("consumes") or {}
     produces = messages.get("produces") or []
-    subscribed: set[str] = set()
-    for lid, subscription in resources(body, "AWS::SNS::Subscription").items():
-        if not is_shared_topic(props(subscription).get("TopicArn")):
-            continue
-        types, found = _subscription_problems(lid, subscription, body, messages, known)
-        subscribed |= types
-        problems += found
+    subscribed, found = bus_subscriptions(body, messages, known)
+    problems += found
     for event_type, module in consumes.items():
         if event_type not in known:
             problems.append(f"consumes {event_type}, which has no contract schema")
@@ -267,6 +278,14 @@ def test_a_producer_needs_permission_to_publish() -> None:
     messages = {"consumes": {"a.b.requested.v1": "svc.handlers.work"}, "produces": ["a.b.done.v1"]}
     assert check(wired(**{"Action: sns:Publish": "Action: sns:Subscribe"}), messages) == [
         "produces events, but no role in template.yaml may publish to the topic"
+    ]
+
+
+def test_subscription_to_an_unknown_topic_fails() -> None:
+    body = wired(**{'TopicArn: {"Fn::ImportValue"': 'TopicArn: {"Fn::GetAZs"'})
+    messages = {"consumes": {"a.b.requested.v1": "svc.handlers.work"}}
+    assert check(body, messages) == [
+        "Subscription: TopicArn must import rocket-${Stage}-EventTopicArn"
     ]
 
 
