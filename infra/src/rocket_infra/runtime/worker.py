@@ -64,6 +64,9 @@ def serve(
     for line in rx:
         request = json.loads(line)
         response: dict[str, Any] = {"request_id": request["request_id"]}
+        # Lambda sets the trace header per invocation; the X-Ray SDK (Powertools Tracer) treats
+        # a Lambda environment without it as "still initializing". Not sampled: no daemon here.
+        os.environ["_X_AMZN_TRACE_ID"] = _trace_header()
         if handler is None:
             response["error"] = init_error
         else:
@@ -74,6 +77,11 @@ def serve(
                 response["error"] = error_payload(exc)
         tx.write(json.dumps(response).encode() + b"\n")
         tx.flush()
+
+
+def _trace_header() -> str:
+    root = f"1-{int(time.time()):08x}-{os.urandom(12).hex()}"
+    return f"Root={root};Parent={os.urandom(8).hex()};Sampled=0"
 
 
 def main() -> None:

@@ -67,6 +67,8 @@ def worker_environment(
             "AWS_EXECUTION_ENV": "AWS_Lambda_python3.12",
             "LAMBDA_TASK_ROOT": str(task_root),
             "_HANDLER": spec.handler,
+            "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
+            "AWS_XRAY_DAEMON_ADDRESS": "127.0.0.1:2000",
             "PYTHONUNBUFFERED": "1",
         }
     )
