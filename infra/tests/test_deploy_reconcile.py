@@ -140,6 +140,22 @@ def test_alarm_ttl_and_function_environment_are_reconciled(
     }
 
 
+def test_state_machine_definition_and_schedule_are_reconciled(
+    emulator_server: Emulator, deployed_probe: deploy.Deployed
+) -> None:
+    definition = json.loads(
+        _client(emulator_server, "stepfunctions").describe_state_machine(
+            stateMachineArn=deployed_probe.physical_ids["Workflow"]
+        )["definition"]
+    )
+    assert definition["States"]["Echo"]["Resource"] == (
+        "arn:aws:lambda:us-east-1:123456789012:function:rocket-local-probe"
+    )
+    schedule = _client(emulator_server, "scheduler").get_schedule(Name="rocket-local-probe-nightly")
+    assert schedule["ScheduleExpression"] == "cron(0 3 * * ? *)"
+    assert schedule["Target"]["Input"] == '{"source": "schedule"}'
+
+
 def test_outputs_moto_drops_are_kept(deployed_probe: deploy.Deployed) -> None:
     assert deployed_probe.outputs["ReprocessJobName"] == "rocket-local-probe-reprocess"
     assert deployed_probe.outputs["CatalogName"] == "rocket_local_probe"
