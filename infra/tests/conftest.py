@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from rocket_infra import deploy, project
 from rocket_infra.emulator import Emulator
+from rocket_infra.local import emulator_config
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REPO = Path(__file__).resolve().parents[2]
@@ -27,7 +28,8 @@ def make_repo(target: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def emulator_server() -> Iterator[Emulator]:
-    with Emulator.running() as emulator:
+    # configured as `rocket up` configures it (e.g. Step Functions executing mode)
+    with Emulator.running(config=emulator_config()) as emulator:
         yield emulator
 
 

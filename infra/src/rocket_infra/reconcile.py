@@ -403,13 +403,23 @@ def _fix_state_machine(ctx: Context, logical_id: str, props: dict[str, Any]) -> 
     definition = props.get("DefinitionString")
     if "Definition" in props:
         definition = json.dumps(props["Definition"])
-    if definition is None:
-        return
     for key, value in props.get("DefinitionSubstitutions", {}).items():
-        definition = definition.replace("${" + key + "}", str(value))
+        definition = (definition or "").replace("${" + key + "}", str(value))
     stepfunctions = ctx.client("stepfunctions")
     arn = ctx.physical_ids[logical_id]
-    if stepfunctions.describe_state_machine(stateMachineArn=arn).get("definition") != definition:
+    try:
+        deployed = stepfunctions.describe_state_machine(stateMachineArn=arn)
+    except stepfunctions.exceptions.StateMachineDoesNotExist:
+        # With execute_state_machine on, moto serves the API from a second backend that its
+        # CloudFormation does not write to: the machine must be created through the API.
+        stepfunctions.create_state_machine(
+            name=arn.rsplit(":", 1)[-1],
+            definition=definition or "{}",
+            roleArn=props["RoleArn"],
+            type=props.get("StateMachineType", "STANDARD"),
+        )
+        return
+    if definition is not None and deployed.get("definition") != definition:
         stepfunctions.update_state_machine(stateMachineArn=arn, definition=definition)
 
 

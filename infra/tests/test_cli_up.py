@@ -1,0 +1,82 @@
+"""`rocket up` as a user runs it: in its own process, reachable by `rocket trigger` and
+`rocket events`, gone (state file included) after SIGTERM."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from rocket_infra import control
+
+
+def _rocket(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "rocket_infra.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_up_serves_trigger_and_events_until_stopped(probe_repo: Path, tmp_path: Path) -> None:
+    env = {**os.environ, "ROCKET_REPO_ROOT": str(probe_repo)}
+    stage = "uptest"
+    log = (tmp_path / "up.log").open("w")
+    up = subprocess.Popen(
+        [sys.executable, "-m", "rocket_infra.cli", "up", "--port", "0", "--stage", stage],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+    )
+    try:
+        deadline = time.monotonic() + 90
+        while control.read_state(probe_repo, stage) is None:
+            assert up.poll() is None, (tmp_path / "up.log").read_text()
+            assert time.monotonic() < deadline, "rocket up did not come up"
+            time.sleep(0.2)
+        state = json.loads(control.state_path(probe_repo, stage).read_text())
+        assert state["endpoint_url"].startswith("http://127.0.0.1:")
+        assert state["pid"] == up.pid
+
+        trigger = _rocket("trigger", "no-such-schedule", "--stage", stage, env=env)
+        assert trigger.returncode == 1
+        assert (
+            "no-such-schedule" in trigger.stdout
+        )  # the runtime's own answer, via the control queue
+
+        events = _rocket("events", "--stage", stage, env=env)
+        assert events.returncode == 0, events.stderr
+    finally:
+        up.send_signal(signal.SIGTERM)
+        code = up.wait(timeout=30)
+        log.close()
+    assert code == 0, (tmp_path / "up.log").read_text()
+    output = (tmp_path / "up.log").read_text()
+    assert "rocket-uptest-platform" in output  # the stacks table
+    assert "rocket-uptest-probe-requests" in output  # the queues table
+    assert not control.state_path(probe_repo, stage).exists()
+
+
+def test_up_refuses_a_stage_that_is_already_up(
+    probe_repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from rocket_infra import cli
+
+    control.write_state(
+        probe_repo, control.State("busy", "http://127.0.0.1:1", os.getpid(), "us-east-1", "")
+    )
+    try:
+        os.environ["ROCKET_REPO_ROOT"] = str(probe_repo)
+        assert cli.main(["up", "--stage", "busy", "--port", "0"]) == 1
+    finally:
+        os.environ.pop("ROCKET_REPO_ROOT", None)
+        control.state_path(probe_repo, "busy").unlink()
+    assert "already up" in capsys.readouterr().out
