@@ -167,3 +167,23 @@ def test_300_requests_for_200_ids_and_10_invalid(platform: LocalPlatform) -> Non
         for k in keys
     }
     assert states == {"COMPLETED"}
+
+
+def test_the_producer_cli_request_starts_the_job(platform: LocalPlatform) -> None:
+    from ingest_gate.cli import main
+
+    job = platform.outputs("ingest-gate")["CanaryJobName"]
+    transaction_id = f"e2e-cli-{uuid.uuid4().hex[:8]}"
+    argv = ["request", "--job", job, "--arg", "dataset=stores", "--transaction-id", transaction_id]
+    argv += ["--endpoint-url", platform.endpoint_url, "--stage", platform.stage]
+
+    assert main(argv) == 0
+    assert platform.wait_idle(timeout=60)
+
+    [started] = [
+        e
+        for e in platform.bus_events()
+        if e.type == "ingest.job.started.v1" and e.subject == transaction_id
+    ]
+    data = IngestJobStartedV1.model_validate(started.data)
+    assert data.arguments == {"--dataset": "stores", "--transaction_id": transaction_id}
