@@ -158,8 +158,11 @@ def deploy(
     parameters = {k: v for k, v in parameters.items() if k in declared}
     name = project.stack_name(stage, service.name)
     start = time.monotonic()
-    apply = apply_direct if on_emulator else apply_change_set
-    apply(cfn, name, template_text, parameters, out)
+    if on_emulator:
+        apply_direct(cfn, name, {"TemplateBody": template_text}, parameters, out)
+    else:
+        source = _template_source(cfn, stage, region, name, template_text)
+        apply_change_set(cfn, name, source, parameters, out)
     ssm = None
     ids = physical_ids(cfn, name)
     if on_emulator:
@@ -176,6 +179,24 @@ def deploy(
         extra={"stack": name, "seconds": round(time.monotonic() - start, 2)},
     )
     return Deployed(name, stack_outputs(cfn, name, ssm), ids)
+
+
+TEMPLATE_BODY_LIMIT = 51_200
+
+
+def _template_source(
+    cfn: Any, stage: str, region: str, name: str, template_text: str
+) -> dict[str, str]:
+    """TemplateBody, or above CloudFormation's 51,200-byte body limit a TemplateURL in the
+    artifact bucket."""
+    if len(template_text.encode()) <= TEMPLATE_BODY_LIMIT:
+        return {"TemplateBody": template_text}
+    bucket = exports(cfn).get(f"rocket-{stage}-ArtifactBucketName")
+    if bucket is None:
+        raise DeployError(f"{name}: template above 51,200 bytes needs the platform's bucket")
+    key = f"templates/{name}/{hashlib.sha256(template_text.encode()).hexdigest()[:16]}.yaml"
+    aws.client("s3", region=region).put_object(Bucket=bucket, Key=key, Body=template_text.encode())
+    return {"TemplateURL": f"https://{bucket}.s3.{region}.amazonaws.com/{key}"}
 
 
 def _package_and_upload(
@@ -204,40 +225,45 @@ def _package_and_upload(
 
 
 def apply_change_set(
-    cfn: Any, name: str, template_body: str, parameters: dict[str, str], out: TextIO
+    cfn: Any,
+    name: str,
+    template: dict[str, str],
+    parameters: dict[str, str],
+    out: TextIO,
+    poll: float = 5.0,
 ) -> None:
     """Create or update `name` through a change set and wait; raise DeployError with the failed
-    events when it does not complete."""
-    status = _recover_failed_create(cfn, name)
+    events when it does not complete. `template`: TemplateBody or TemplateURL."""
+    status = _recover_failed_create(cfn, name, poll)
     change_type = "CREATE" if status is None else "UPDATE"
     change_set = f"rocket-{uuid.uuid4().hex[:12]}"
     cfn.create_change_set(
         StackName=name,
         ChangeSetName=change_set,
         ChangeSetType=change_type,
-        TemplateBody=template_body,
         Parameters=_parameter_list(parameters),
         Capabilities=CAPABILITIES,
+        **template,
     )
-    if not _change_set_ready(cfn, name, change_set):
+    if not _change_set_ready(cfn, name, change_set, poll):
         print(f"{name}: no changes", file=out)
         return
     cfn.execute_change_set(StackName=name, ChangeSetName=change_set)
-    _finish(cfn, name, out, poll=5.0)
+    _finish(cfn, name, out, poll)
 
 
 def apply_direct(
-    cfn: Any, name: str, template_body: str, parameters: dict[str, str], out: TextIO
+    cfn: Any, name: str, template: dict[str, str], parameters: dict[str, str], out: TextIO
 ) -> None:
     """The emulator's path: CreateStack/UpdateStack. moto 5.2.5's ExecuteChangeSet registers no
     exports (so no service stack could import the platform's) and leaves replaced resources
     behind on updates, while its CreateStack/UpdateStack do both right."""
-    status = _recover_failed_create(cfn, name)
+    status = _recover_failed_create(cfn, name, poll=0.1)
     arguments = {
         "StackName": name,
-        "TemplateBody": template_body,
         "Parameters": _parameter_list(parameters),
         "Capabilities": CAPABILITIES,
+        **template,
     }
     try:
         if status is None:
@@ -259,13 +285,15 @@ def _parameter_list(parameters: dict[str, str]) -> list[dict[str, str]]:
     return [{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()]
 
 
-def _recover_failed_create(cfn: Any, name: str) -> str | None:
+def _recover_failed_create(cfn: Any, name: str, poll: float) -> str | None:
     """A stack whose first create rolled back cannot be updated: delete it and start over."""
     status = stack_status(cfn, name)
     if status == "ROLLBACK_COMPLETE":
         cfn.delete_stack(StackName=name)
-        _wait_stack(cfn, name, poll=2.0)
+        _wait_stack(cfn, name, poll)
         return None
+    if status is not None and status.endswith("_IN_PROGRESS"):
+        raise DeployError(f"{name}: {status}, another deploy is running")
     return status
 
 
@@ -289,7 +317,7 @@ def _wait_stack(cfn: Any, name: str, poll: float, timeout: float = 3600.0) -> st
         time.sleep(poll)
 
 
-def _change_set_ready(cfn: Any, name: str, change_set: str) -> bool:
+def _change_set_ready(cfn: Any, name: str, change_set: str, poll: float) -> bool:
     """Wait for the change set; False when it has nothing to change."""
     deadline = time.monotonic() + 600
     while time.monotonic() < deadline:
@@ -303,23 +331,29 @@ def _change_set_ready(cfn: Any, name: str, change_set: str) -> bool:
                 cfn.delete_change_set(StackName=name, ChangeSetName=change_set)
                 return False
             raise DeployError(f"{name}: change set failed: {reason}")
-        time.sleep(2.0)
+        time.sleep(poll)
     raise DeployError(f"{name}: change set {change_set} not ready after 600 s")
 
 
 def report_failures(cfn: Any, name: str, out: TextIO) -> list[str]:
-    """Print (and return) the stack's failed resource events, newest first."""
+    """Print (and return) the failed resource events of the latest deployment, newest first."""
     lines: list[str] = []
     try:
         events = cfn.describe_stack_events(StackName=name)["StackEvents"]
     except ClientError:
         return lines
     for event in events:
-        if any(word in event.get("ResourceStatus", "") for word in _FAILED):
+        status = event.get("ResourceStatus", "")
+        if any(word in status for word in _FAILED) and event.get("ResourceStatusReason"):
             lines.append(
-                f"{event.get('LogicalResourceId')} {event.get('ResourceType')} "
-                f"{event.get('ResourceStatus')}: {event.get('ResourceStatusReason', '')}"
+                f"{event.get('LogicalResourceId')} ({event.get('ResourceType')}) "
+                f"{status}: {event.get('ResourceStatusReason')}"
             )
+        if (
+            event.get("ResourceType") == "AWS::CloudFormation::Stack"
+            and event.get("ResourceStatusReason") == "User Initiated"
+        ):
+            break  # where this deployment started
     for line in lines:
         print(f"  {line}", file=out)
     return lines

@@ -1,0 +1,143 @@
+"""The AWS path of `rocket deploy`: change sets, waiting, failures printed (on a fake
+CloudFormation that behaves like the real one, since tests never reach AWS)."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+from rocket_infra import deploy
+
+
+class FakeCloudFormation:
+    """Stacks and change sets in memory; `outcome` is the status an executed change set ends in."""
+
+    def __init__(self, outcome: str = "COMPLETE") -> None:
+        self.outcome = outcome
+        self.stacks: dict[str, dict[str, Any]] = {}
+        self.change_sets: dict[str, dict[str, Any]] = {}
+        self.calls: list[str] = []
+
+    def describe_stacks(self, StackName: str) -> dict[str, Any]:  # noqa: N803 (boto3's names)
+        if StackName not in self.stacks:
+            raise ClientError(
+                {
+                    "Error": {
+                        "Code": "ValidationError",
+                        "Message": f"Stack {StackName} does not exist",
+                    }
+                },
+                "DescribeStacks",
+            )
+        return {"Stacks": [self.stacks[StackName]]}
+
+    def create_change_set(self, **kwargs: Any) -> None:
+        self.calls.append(f"create_change_set {kwargs['ChangeSetType']}")
+        stack = self.stacks.get(kwargs["StackName"])
+        unchanged = stack is not None and stack["Template"] == kwargs.get("TemplateBody")
+        self.change_sets[kwargs["ChangeSetName"]] = {
+            **kwargs,
+            "Status": "FAILED" if unchanged else "CREATE_COMPLETE",
+            "StatusReason": "The submitted information didn't contain changes."
+            if unchanged
+            else "",
+        }
+        if stack is None:
+            self.stacks[kwargs["StackName"]] = {
+                "StackName": kwargs["StackName"],
+                "StackStatus": "REVIEW_IN_PROGRESS",
+                "Template": None,
+                "Events": [],
+            }
+
+    def describe_change_set(self, StackName: str, ChangeSetName: str) -> dict[str, Any]:  # noqa: N803
+        return self.change_sets[ChangeSetName]
+
+    def delete_change_set(self, StackName: str, ChangeSetName: str) -> None:  # noqa: N803
+        self.calls.append("delete_change_set")
+
+    def execute_change_set(self, StackName: str, ChangeSetName: str) -> None:  # noqa: N803
+        self.calls.append("execute_change_set")
+        change_set = self.change_sets[ChangeSetName]
+        stack = self.stacks[StackName]
+        kind = change_set["ChangeSetType"]
+        started = {
+            "ResourceType": "AWS::CloudFormation::Stack",
+            "LogicalResourceId": StackName,
+            "ResourceStatus": f"{kind}_IN_PROGRESS",
+            "ResourceStatusReason": "User Initiated",
+        }
+        if self.outcome == "COMPLETE":
+            stack["StackStatus"] = f"{kind}_COMPLETE"
+            stack["Template"] = change_set.get("TemplateBody")
+            stack["Events"] = [started, *stack["Events"]]
+            return
+        failed = {
+            "ResourceType": "AWS::SQS::Queue",
+            "LogicalResourceId": "Queue",
+            "ResourceStatus": f"{kind}_FAILED",
+            "ResourceStatusReason": "Queue name already taken",
+        }
+        stack["StackStatus"] = (
+            "ROLLBACK_COMPLETE" if kind == "CREATE" else "UPDATE_ROLLBACK_COMPLETE"
+        )
+        stack["Events"] = [failed, started, *stack["Events"]]
+
+    def describe_stack_events(self, StackName: str) -> dict[str, Any]:  # noqa: N803
+        return {"StackEvents": self.stacks[StackName]["Events"]}
+
+    def delete_stack(self, StackName: str) -> None:  # noqa: N803
+        self.calls.append("delete_stack")
+        del self.stacks[StackName]
+
+
+def _apply(cfn: FakeCloudFormation, body: str) -> str:
+    out = io.StringIO()
+    deploy.apply_change_set(cfn, "rocket-dev-svc", {"TemplateBody": body}, {"Stage": "dev"}, out, 0)
+    return out.getvalue()
+
+
+def test_new_stack_is_created_through_a_change_set() -> None:
+    cfn = FakeCloudFormation()
+    assert "rocket-dev-svc: CREATE_COMPLETE" in _apply(cfn, "v1")
+    assert cfn.calls == ["create_change_set CREATE", "execute_change_set"]
+    assert cfn.change_sets.popitem()[1]["Capabilities"] == deploy.CAPABILITIES
+
+
+def test_unchanged_template_is_a_no_op_and_a_changed_one_an_update() -> None:
+    cfn = FakeCloudFormation()
+    _apply(cfn, "v1")
+    assert "no changes" in _apply(cfn, "v1")
+    assert cfn.calls[-2:] == ["create_change_set UPDATE", "delete_change_set"]
+    assert "UPDATE_COMPLETE" in _apply(cfn, "v2")
+
+
+def test_failed_update_raises_and_prints_only_this_deployments_failures() -> None:
+    cfn = FakeCloudFormation()
+    _apply(cfn, "v1")
+    cfn.outcome = "FAILED"
+    out = io.StringIO()
+    with pytest.raises(deploy.DeployError, match="UPDATE_ROLLBACK_COMPLETE"):
+        deploy.apply_change_set(cfn, "rocket-dev-svc", {"TemplateBody": "v2"}, {}, out, 0)
+    assert out.getvalue().strip().splitlines() == [
+        "Queue (AWS::SQS::Queue) UPDATE_FAILED: Queue name already taken"
+    ]
+
+
+def test_stack_left_in_rollback_complete_is_deleted_and_created_again() -> None:
+    cfn = FakeCloudFormation("FAILED")
+    with pytest.raises(deploy.DeployError):
+        _apply(cfn, "v1")
+    cfn.outcome = "COMPLETE"
+    assert "CREATE_COMPLETE" in _apply(cfn, "v1")
+    assert cfn.calls[-3:] == ["delete_stack", "create_change_set CREATE", "execute_change_set"]
+
+
+def test_stack_busy_with_another_deploy_is_refused() -> None:
+    cfn = FakeCloudFormation()
+    _apply(cfn, "v1")
+    cfn.stacks["rocket-dev-svc"]["StackStatus"] = "UPDATE_IN_PROGRESS"
+    with pytest.raises(deploy.DeployError, match="another deploy is running"):
+        _apply(cfn, "v2")
