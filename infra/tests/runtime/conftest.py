@@ -82,6 +82,20 @@ def _create_glue_jobs(stack: Stack, template: dict[str, Any]) -> None:
         )
 
 
+def _create_schedules(stack: Stack) -> None:
+    # What the deploy reconciles: moto's CloudFormation skips AWS::Scheduler::Schedule.
+    stack.client("scheduler").create_schedule(
+        Name=f"rocket-{STAGE}-rt-scrape",
+        ScheduleExpression="rate(5 minutes)",
+        FlexibleTimeWindow={"Mode": "OFF"},
+        Target={
+            "Arn": f"arn:aws:sqs:us-east-1:123456789012:rocket-{STAGE}-rt-scheduler-target",
+            "RoleArn": "arn:aws:iam::123456789012:role/scheduler",
+            "Input": '{"command": "scrape"}',
+        },
+    )
+
+
 @contextmanager
 def _moto_server() -> Iterator[str]:
     port = _free_port()
@@ -132,6 +146,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             Capabilities=["CAPABILITY_NAMED_IAM"],
         )
         _create_glue_jobs(result, dict(parse_template(body)))
+        _create_schedules(result)
         runtime.start()
         try:
             yield result

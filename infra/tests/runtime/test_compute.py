@@ -153,3 +153,63 @@ def test_a_glue_script_that_raises_shows_failed_with_its_error(stack: Stack) -> 
     assert run.state == "FAILED"
     assert run.error == "ValueError: the source file is missing"
     assert "loading the batch" in run.log
+
+
+def test_trigger_fires_a_scheduler_schedule_by_logical_id(stack: Stack) -> None:
+    stack.runtime.trigger("ScrapeSchedule")
+    assert stack.runtime.wait_idle(30)
+
+    sqs = stack.client("sqs")
+    messages = sqs.receive_message(QueueUrl=stack.queue_url("scheduler-target"), WaitTimeSeconds=1)[
+        "Messages"
+    ]
+    assert [json.loads(m["Body"]) for m in messages] == [{"command": "scrape"}]
+
+
+LATE_STACK = """
+Parameters:
+  OutDir: {Type: String}
+Resources:
+  LateRole:
+    Type: AWS::IAM::Role
+    Properties:
+      RoleName: rocket-rtest-late-role
+      AssumeRolePolicyDocument:
+        Statement:
+          - {Effect: Allow, Principal: {Service: lambda.amazonaws.com}, Action: sts:AssumeRole}
+  LateQueue:
+    Type: AWS::SQS::Queue
+    Properties: {QueueName: rocket-rtest-late-queue, VisibilityTimeout: 5}
+  LateFunction:
+    Type: AWS::Lambda::Function
+    Properties:
+      FunctionName: rocket-rtest-late
+      Runtime: python3.12
+      Handler: rt_handlers.late
+      Role: !GetAtt LateRole.Arn
+      Code: {ZipFile: "def late(event, context):\\n    return None\\n"}
+      Environment: {Variables: {OUT_DIR: !Ref OutDir}}
+  LateMapping:
+    Type: AWS::Lambda::EventSourceMapping
+    Properties:
+      EventSourceArn: !GetAtt LateQueue.Arn
+      FunctionName: !Ref LateFunction
+"""
+
+
+def test_refresh_runs_what_a_later_deploy_added(stack: Stack) -> None:
+    stack.client("cloudformation").create_stack(
+        StackName="rocket-rtest-late",
+        TemplateBody=LATE_STACK,
+        Parameters=[{"ParameterKey": "OutDir", "ParameterValue": str(stack.out_dir)}],
+    )
+    stack.runtime.refresh()
+
+    sqs = stack.client("sqs")
+    url = sqs.get_queue_url(QueueName="rocket-rtest-late-queue")["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="hi")
+    assert stack.runtime.wait_idle(30)
+
+    assert stack.seen("late") == [["hi"]]
+    mapping = stack.client("lambda").list_event_source_mappings(FunctionName="rocket-rtest-late")
+    assert [m["State"] for m in mapping["EventSourceMappings"]] == ["Disabled"]  # taken over

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import TYPE_CHECKING
+
+import pytest
+from rocket_infra.runtime.log import JsonFormatter
 
 if TYPE_CHECKING:
     from infra.tests.runtime.conftest import Stack
@@ -108,3 +112,28 @@ def test_a_handler_that_raises_fails_the_whole_batch(stack: Stack) -> None:
     assert sorted(json.dumps(b) for b in dlq) == sorted(
         json.dumps(b) for b in [{"ok": 1}, {"boom": 1}]
     )
+
+
+def test_runtime_logs_carry_the_correlation_id_of_the_messages(
+    stack: Stack, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="rocket.runtime")
+    body: dict[str, object] = {
+        "specversion": "1.0",
+        "type": "test.thing.done.v1",
+        "correlationid": "corr-123",
+        "data": {},
+    }
+
+    _send(stack, "partial", [body])
+    assert stack.runtime.wait_idle(30)
+
+    returned = [r for r in caplog.records if r.getMessage() == "function returned"]
+    fields = [getattr(r, "fields", {}) for r in returned]
+    assert any(
+        f.get("correlation_ids") == ["corr-123"] and f["function"] == "rocket-rtest-rt-partial"
+        for f in fields
+    )
+    line = json.loads(JsonFormatter().format(returned[-1]))
+    assert line["message"] == "function returned"
+    assert line["correlation_ids"] == ["corr-123"]

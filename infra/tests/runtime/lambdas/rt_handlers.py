@@ -72,6 +72,10 @@ def scheduled(event: dict[str, Any], context: Any) -> None:
     _write("scheduled", event)
 
 
+def late(event: dict[str, Any], context: Any) -> None:
+    _write("late", [record["body"] for record in event["Records"]])
+
+
 def double(event: int, context: Any) -> int:
     return event * 2
 
