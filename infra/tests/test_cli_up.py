@@ -54,6 +54,12 @@ def test_up_serves_trigger_and_events_until_stopped(probe_repo: Path, tmp_path: 
 
         events = _rocket("events", "--stage", stage, env=env)
         assert events.returncode == 0, events.stderr
+
+        redeploy = _rocket(
+            "deploy", "probe", "--stage", stage, "--endpoint-url", state["endpoint_url"], env=env
+        )
+        assert redeploy.returncode == 0, redeploy.stderr
+        assert f"the running platform ({stage}) now runs the new probe" in redeploy.stdout
     finally:
         up.send_signal(signal.SIGTERM)
         code = up.wait(timeout=30)

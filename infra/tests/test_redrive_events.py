@@ -105,6 +105,7 @@ def test_bus_tap_records_every_event_and_journals_it(
     journal = tmp_path / "events.jsonl"
     tap = events.BusTap(sqs, queue_url, journal)
     _publish_example(emulator_server, "corr-a")
+    sns.publish(TopicArn=topic, Message="not a cloudevent")
     _publish_example(emulator_server, "corr-b")
 
     deadline = time.monotonic() + 5
@@ -113,6 +114,7 @@ def test_bus_tap_records_every_event_and_journals_it(
 
     seen = tap.events()
     assert sorted(e.correlationid for e in seen) == ["corr-a", "corr-b"]
+    assert tap.not_cloudevents == ["not a cloudevent"]
     assert [e.id for e in events.read_journal(journal)] == [e.id for e in seen]
     assert [e.correlationid for e in events.select(seen, "corr-b")] == ["corr-b"]
     line = events.format_event(seen[0])

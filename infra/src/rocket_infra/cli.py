@@ -112,9 +112,12 @@ def cmd_up(args: argparse.Namespace, root: Path) -> int:
             print("\nCtrl-C to stop.", flush=True)
 
             def run_command(command: dict[str, Any]) -> None:
-                if command.get("command") != "trigger":
+                if command.get("command") == "trigger":
+                    platform.runtime.trigger(str(command["schedule"]))
+                elif command.get("command") == "refresh":  # a stack was (re)deployed
+                    platform.runtime.refresh()
+                else:
                     raise ValueError(f"unknown command {command.get('command')!r}")
-                platform.runtime.trigger(str(command["schedule"]))
 
             while True:
                 control.serve_once(sqs, queue_url, run_command)
@@ -174,6 +177,11 @@ def cmd_deploy(args: argparse.Namespace, root: Path) -> int:
     )
     if deployed.outputs:
         print(table.render(("output", "value"), sorted(deployed.outputs.items())))
+    running = control.read_state(root, args.stage)
+    if running is not None and args.endpoint_url == running.endpoint_url:
+        sqs = aws.client("sqs", endpoint_url=running.endpoint_url, region=running.region)
+        control.send(sqs, args.stage, {"command": "refresh"})
+        print(f"the running platform ({args.stage}) now runs the new {args.service}")
     return 0
 
 

@@ -72,8 +72,11 @@ def ensure_tap(sqs: Any, sns: Any, stage: str, topic_arn: str) -> str:
     return queue_url
 
 
-def receive(sqs: Any, queue_url: str, wait_seconds: int = 0) -> Iterator[CloudEvent]:
-    """Read and delete everything waiting on the queue (one long poll at most)."""
+def receive(
+    sqs: Any, queue_url: str, wait_seconds: int = 0, rejected: list[str] | None = None
+) -> Iterator[CloudEvent]:
+    """Read and delete everything waiting on the queue (one long poll at most); bodies that are
+    not CloudEvents go to `rejected`."""
     while True:
         messages = sqs.receive_message(
             QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=wait_seconds
@@ -85,6 +88,8 @@ def receive(sqs: Any, queue_url: str, wait_seconds: int = 0) -> Iterator[CloudEv
             event = parse_tapped(message["Body"])
             if event is not None:
                 yield event
+            elif rejected is not None:
+                rejected.append(message["Body"])
         sqs.delete_message_batch(
             QueueUrl=queue_url,
             Entries=[
@@ -111,6 +116,7 @@ class BusTap:
         self._on_event = on_event
         self._interval = interval
         self._events: list[CloudEvent] = []
+        self.not_cloudevents: list[str] = []  # bodies on the bus that are no CloudEvent
         # One reader at a time, so no event is ever held by a reader that a caller of events()
         # does not wait for. Short polls with a pause between them keep the lock fair.
         self._lock = threading.Lock()
@@ -128,7 +134,7 @@ class BusTap:
     def drain(self) -> list[CloudEvent]:
         """Read what is waiting now; returns the new events."""
         with self._lock:
-            new = list(receive(self._sqs, self.queue_url))
+            new = list(receive(self._sqs, self.queue_url, rejected=self.not_cloudevents))
             self._events.extend(new)
             if self._journal is not None and new:
                 with self._journal.open("a") as journal:

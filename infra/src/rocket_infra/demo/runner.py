@@ -73,9 +73,9 @@ def render_report(report: ScenarioReport) -> str:
     return "\n".join(lines)
 
 
-def render_bus(events: Sequence[CloudEvent]) -> str:
+def render_bus(events: Sequence[CloudEvent], rejects: int = 0) -> str:
     counts = Counter(event.type for event in events)
-    lines = [f"== bus: {len(events)} events"]
+    lines = [f"== bus: {len(events)} events" + (f", {rejects} not CloudEvents" if rejects else "")]
     if counts:
         lines.append(table.render(("type", "count"), sorted(counts.items())))
         lines.append("")
@@ -115,10 +115,11 @@ def run_demo(
                 ScenarioReport(service="runtime", failures=[f"not idle after {idle_timeout:.0f} s"])
             )
         bus = platform.bus_events()
+        rejects = len(platform.bus_rejects())
     for report in reports:
         print(render_report(report), file=out)
         print(file=out)
-    print(render_bus(bus), file=out)
+    print(render_bus(bus, rejects), file=out)
     failed = [r.service for r in reports if r.failures]
     summary = f"{len(scenarios)} scenarios, {len(failed)} failed"
     print(
