@@ -20,7 +20,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
-from rocket_contracts.bus import ContractViolation, publish, to_json
+from rocket_contracts.bus import ContractViolation, publish, to_json, wrap
 from rocket_contracts.models.ingest.job_requested_v1 import IngestJobRequestedV1
 
 SOURCE = "rocket/ingest-cli"
@@ -85,6 +85,9 @@ def request(args: argparse.Namespace) -> int:
         requested_by=args.requested_by,
         now=datetime.now(UTC),
     )
+    correlation_id = args.correlation_id or str(uuid.uuid4())
+    # Refuse an invalid request before contacting AWS at all.
+    wrap(event, correlation_id=correlation_id, source=SOURCE, subject=event.transaction_id)
     session = _session(args)
     arn = args.topic_arn or topic_arn(
         _client(session, "cloudformation", args.endpoint_url), args.stage
@@ -92,7 +95,7 @@ def request(args: argparse.Namespace) -> int:
     sent = publish(
         arn,
         event,
-        correlation_id=args.correlation_id or str(uuid.uuid4()),
+        correlation_id=correlation_id,
         sns_client=_client(session, "sns", args.endpoint_url),
         source=SOURCE,
         subject=event.transaction_id,
