@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from rocket_infra.runtime.schedules import ScheduleRunner
 from rocket_infra.runtime.stepfunctions import MARKER, rewire_definition
 from rocket_infra.runtime.template_values import TemplateValues, substitute
 from rocket_infra.runtime.workers import (
+    FunctionPool,
     FunctionSpec,
     FunctionWorker,
     WorkerPool,
@@ -350,6 +352,24 @@ def test_a_worker_stays_warm_with_the_deployed_environment(tmp_path: Path) -> No
     assert (first.payload["count"], second.payload["count"]) == (1, 2)
     assert first.payload["pid"] == second.payload["pid"]
     assert first.payload["stage"] == "deployed"
+
+
+def test_a_function_runs_concurrent_invocations_in_separate_warm_workers(tmp_path: Path) -> None:
+    spec = FunctionSpec("rocket-local-x-fn", FN_ARN, "rt_handlers.rendezvous", {}, 20)
+    env = worker_environment(
+        spec, endpoint_url="http://127.0.0.1:1", region="us-east-1", task_root=tmp_path
+    )
+    env["PYTHONPATH"] = str(LAMBDAS)
+    pool = FunctionPool(spec, env, tmp_path, concurrency=2)
+    meeting = tmp_path / "meeting"
+    meeting.mkdir()
+    try:
+        with ThreadPoolExecutor(max_workers=2) as threads:
+            results = list(threads.map(pool.invoke, [{"dir": str(meeting), "expected": 2}] * 2))
+    finally:
+        pool.stop()
+    assert [r.error for r in results] == [None, None]
+    assert len({r.payload for r in results}) == 2
 
 
 def test_a_worker_that_crashes_is_reported_and_restarted(tmp_path: Path) -> None:

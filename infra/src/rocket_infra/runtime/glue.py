@@ -70,6 +70,7 @@ class GlueRunner:
         self._since = since
         self._jobs: list[str] = []
         self._runs: dict[str, GlueRun] = {}
+        self._processes: set[subprocess.Popen[bytes]] = set()
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="glue-runs", daemon=True)
@@ -80,9 +81,14 @@ class GlueRunner:
         self._thread.start()
 
     def stop(self) -> None:
+        """Stop watching and end the scripts still running (their runs stay FAILED)."""
         self._stop.set()
         self._thread.join(5)
         self._pool.shutdown(wait=False, cancel_futures=True)
+        with self._lock:
+            processes = list(self._processes)
+        for process in processes:
+            process.kill()
 
     def sync(self, jobs: list[str]) -> None:
         with self._lock:
@@ -140,22 +146,14 @@ class GlueRunner:
             log.info("glue run started", job=run.job_name, run_id=run.run_id, arguments=arguments)
             script = self._script(job["Command"]["ScriptLocation"])
             timeout = 60.0 * float(emulated.get("Timeout") or job.get("Timeout") or 2880)
-            completed = subprocess.run(
-                [sys.executable, str(script), *glue_argv(run.job_name, run.run_id, arguments)],
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                env=self._environment(),
-                cwd=self._repo_root,
-                timeout=timeout,
-                check=False,
-            )
-            output = completed.stdout.decode("utf-8", "replace")
+            returncode, stdout = self._run_script(run, script, arguments, timeout)
+            output = stdout.decode("utf-8", "replace")
             run.log = output
-            if completed.returncode == 0:
+            if returncode == 0:
                 run.state = "SUCCEEDED"
             else:
                 run.state = "FAILED"
-                run.error = last_error_line(output) or f"exit status {completed.returncode}"
+                run.error = last_error_line(output) or f"exit status {returncode}"
         except subprocess.TimeoutExpired as exc:
             run.state, run.error = "FAILED", f"Timeout: the run passed {exc.timeout:.0f} s"
         except Exception as exc:  # a run that cannot even start is a FAILED run, not a crash
@@ -168,6 +166,29 @@ class GlueRunner:
             state=run.state,
             error=run.error,
         )
+
+    def _run_script(
+        self, run: GlueRun, script: Path, arguments: dict[str, str], timeout: float
+    ) -> tuple[int, bytes]:
+        process = subprocess.Popen(
+            [sys.executable, str(script), *glue_argv(run.job_name, run.run_id, arguments)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            env=self._environment(),
+            cwd=self._repo_root,
+        )
+        with self._lock:
+            self._processes.add(process)
+        try:
+            stdout, _ = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
+            raise
+        finally:
+            with self._lock:
+                self._processes.discard(process)
+        return process.returncode, stdout
 
     def _script(self, location: str) -> Path:
         for candidate in script_candidates(location, self._repo_root):

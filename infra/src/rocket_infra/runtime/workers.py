@@ -26,6 +26,9 @@ from typing import IO, Any
 
 from rocket_infra.runtime import log
 
+# Warm workers per function at most: Lambda would scale further, a 2-core laptop does not.
+CONCURRENCY = 2
+
 # Variables of the runtime's own process a Lambda container would also have.
 _INHERITED = ("PATH", "HOME", "LANG", "TZ", "TMPDIR", "PYTHONPATH", "VIRTUAL_ENV", "SYSTEMROOT")
 
@@ -187,14 +190,58 @@ def _read_lines(stream: IO[bytes], responses: queue.Queue[bytes | None]) -> None
     responses.put(None)
 
 
+class FunctionPool:
+    """Up to `concurrency` warm workers of one function, as Lambda scales out containers for
+    concurrent invocations. The most recently used idle worker serves the next call."""
+
+    def __init__(
+        self, spec: FunctionSpec, env: Mapping[str, str], cwd: Path, concurrency: int
+    ) -> None:
+        self.spec = spec
+        self._env = env
+        self._cwd = cwd
+        self._concurrency = concurrency
+        self._idle: queue.LifoQueue[FunctionWorker] = queue.LifoQueue()
+        self._all: list[FunctionWorker] = []
+        self._lock = threading.Lock()
+
+    def invoke(self, event: Any) -> InvokeResult:
+        worker = self._acquire()
+        try:
+            return worker.invoke(event)
+        finally:
+            self._idle.put(worker)
+
+    def stop(self) -> None:
+        with self._lock:
+            workers, self._all = list(self._all), []
+        for worker in workers:
+            worker.stop()
+
+    def _acquire(self) -> FunctionWorker:
+        try:
+            return self._idle.get_nowait()
+        except queue.Empty:
+            pass
+        with self._lock:
+            if len(self._all) < self._concurrency:
+                worker = FunctionWorker(self.spec, self._env, self._cwd)
+                self._all.append(worker)
+                return worker
+        return self._idle.get()
+
+
 class WorkerPool:
     """The functions' workers by name and ARN; `sync` restarts a worker whose config changed."""
 
-    def __init__(self, *, endpoint_url: str, region: str, repo_root: Path) -> None:
+    def __init__(
+        self, *, endpoint_url: str, region: str, repo_root: Path, concurrency: int = CONCURRENCY
+    ) -> None:
         self._endpoint_url = endpoint_url
         self._region = region
         self._repo_root = repo_root
-        self._workers: dict[str, FunctionWorker] = {}
+        self._concurrency = concurrency
+        self._workers: dict[str, FunctionPool] = {}
         self._lock = threading.Lock()
 
     def sync(self, specs: list[FunctionSpec]) -> None:
@@ -211,9 +258,11 @@ class WorkerPool:
                         region=self._region,
                         task_root=self._repo_root,
                     )
-                    self._workers[name] = FunctionWorker(spec, env, self._repo_root)
+                    self._workers[name] = FunctionPool(
+                        spec, env, self._repo_root, self._concurrency
+                    )
 
-    def get(self, name_or_arn: str) -> FunctionWorker | None:
+    def get(self, name_or_arn: str) -> FunctionPool | None:
         name = function_name(name_or_arn)
         with self._lock:
             return self._workers.get(name)

@@ -103,3 +103,17 @@ def sleep_past_timeout(event: Any, context: Any) -> None:
     import time
 
     time.sleep(30)
+
+
+def rendezvous(event: dict[str, Any], context: Any) -> int:
+    """Returns once `event["expected"]` invocations are inside this handler at the same time."""
+    import time
+
+    folder = Path(event["dir"])
+    (folder / str(os.getpid())).touch()
+    deadline = time.monotonic() + 10
+    while len(list(folder.iterdir())) < event["expected"]:
+        if time.monotonic() > deadline:
+            raise TimeoutError("the other invocation never ran at the same time")
+        time.sleep(0.01)
+    return os.getpid()
