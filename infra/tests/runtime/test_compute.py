@@ -102,8 +102,9 @@ def test_a_map_of_lambda_tasks_completes_with_the_handlers_outputs(stack: Stack)
     described = sfn.describe_execution(executionArn=execution["executionArn"])
     assert described["status"] == "SUCCEEDED"
     assert json.loads(described["output"]) == {"total": 12, "count": 3}
-    functions = [i.function for i in stack.runtime.invocations() if i.source == "stepfunctions"]
-    assert functions.count(f"{PREFIX}-double") >= 3
+    source = f"stepfunctions:{execution['executionArn']}"
+    functions = [i.function for i in stack.runtime.invocations() if i.source == source]
+    assert functions.count(f"{PREFIX}-double") == 3
     assert f"{PREFIX}-total" in functions
 
 

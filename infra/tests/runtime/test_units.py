@@ -226,6 +226,7 @@ def test_lambda_tasks_are_rewired_and_other_tasks_left_alone() -> None:
         "FunctionName": FN_ARN,
         "Payload.$": "$",
         "TaskToken.$": "$$.Task.Token",
+        "ExecutionArn.$": "$$.Execution.Id",
         MARKER: True,
     }
     c = rewired["States"]["B"]["ItemProcessor"]["States"]["C"]

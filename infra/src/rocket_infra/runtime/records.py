@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import threading
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from rocket_infra.runtime import log
 from rocket_infra.runtime.events import failed_item_ids
 from rocket_infra.runtime.workers import InvokeResult, WorkerPool, function_name
+
+MAX_INVOCATIONS = 100_000
 
 
 @dataclass(frozen=True)
@@ -60,7 +63,8 @@ class Activity:
         self._workers = workers
         self._lock = threading.Lock()
         self._in_flight = 0
-        self._invocations: list[Invocation] = []
+        # Bounded, so a long `rocket up` does not grow without end.
+        self._invocations: deque[Invocation] = deque(maxlen=MAX_INVOCATIONS)
 
     @property
     def in_flight(self) -> int:

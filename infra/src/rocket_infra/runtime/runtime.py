@@ -174,8 +174,16 @@ class Runtime:
                 poller = self._pollers.pop(uuid)
                 poller.stop()
                 poller.join(5)
+        timeouts = {spec.name: spec.timeout for spec in topology.functions}
         for mapping in topology.sqs:
             self._take_over(mapping.uuid)
+            if mapping.visibility_timeout < timeouts.get(mapping.function_name, 0):
+                # AWS refuses such a mapping: a batch could reappear while it is still running.
+                log.warning(
+                    "visibility timeout shorter than function timeout",
+                    source=mapping.queue_arn,
+                    function=mapping.function_name,
+                )
             if mapping.uuid not in self._pollers:
                 self._start_poller(
                     mapping.uuid,

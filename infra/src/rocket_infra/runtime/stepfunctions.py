@@ -77,6 +77,7 @@ def _rewire_task(state: dict[str, Any], queue_url: str) -> dict[str, Any] | None
     else:
         return None
     body["TaskToken.$"] = "$$.Task.Token"
+    body["ExecutionArn.$"] = "$$.Execution.Id"
     body[MARKER] = True
     rewired = {**state, "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken"}
     rewired["Parameters"] = {"QueueUrl": queue_url, "MessageBody": body}
@@ -178,7 +179,10 @@ class StepFunctionsBridge:
             with contextlib.suppress(ValueError):
                 payload = json.loads(payload)
         result = self._activity.invoke(
-            task["FunctionName"], payload if payload is not None else {}, source="stepfunctions"
+            task["FunctionName"],
+            payload if payload is not None else {},
+            source=f"stepfunctions:{task.get('ExecutionArn', '')}",
+            correlation_ids=_correlation_ids(payload),
         )
         if result.error is not None:
             self._sfn.send_task_failure(
@@ -197,3 +201,10 @@ class StepFunctionsBridge:
                 "StatusCode": 200,
             }
         self._sfn.send_task_success(taskToken=token, output=json.dumps(output))
+
+
+def _correlation_ids(payload: Any) -> list[str]:
+    if not isinstance(payload, dict):
+        return []
+    found = payload.get("correlationid") or payload.get("correlation_id")
+    return [found] if isinstance(found, str) else []
