@@ -209,7 +209,7 @@ def stage_csv(con: duckdb.DuckDBPyConnection, path: Path, spec: DatasetSpec) -> 
                       encoding = {_literal(encoding)}, columns = {columns},
                       strict_mode = true, ignore_errors = true, store_rejects = true,
                       rejects_table = 'csv_rejects', rejects_scan = 'csv_reject_scans',
-                      null_padding = false, max_line_size = 10000000)
+                      null_padding = false, max_line_size = 1048576)
         """
     )
     return ReadResult(

@@ -15,6 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from etl_layers import readers, rules
 from etl_layers.datasets import ColumnType, DatasetSpec
@@ -91,6 +94,9 @@ class EngineLimits:
 DEFAULT_LIMITS = EngineLimits()
 
 
+BATCH_ROWS = 16 * 1024
+
+
 @dataclass(frozen=True)
 class LocalOutput:
     """One written file: its path under the layer's table location, and where it is on disk."""
@@ -124,6 +130,48 @@ class TransformResult:
         return sorted({o.partition for o in self.delivery})
 
 
+class _PartitionWriter:
+    """Parquet files from batches grouped by their `__partition` column (one writer open)."""
+
+    def __init__(self, target: Path, stem: str) -> None:
+        self.target = target
+        self.stem = stem
+        self.outputs: list[LocalOutput] = []
+        self._writer: pq.ParquetWriter | None = None
+        self._current: str | None = None
+
+    def write(self, batch: pa.RecordBatch) -> None:
+        encoded = pc.run_end_encode(batch.column("__partition"))
+        rows = batch.drop_columns(["__partition"])
+        start = 0
+        for end, partition in zip(
+            encoded.run_ends.to_pylist(), encoded.values.to_pylist(), strict=True
+        ):
+            if partition != self._current:
+                self._open(str(partition), rows.schema)
+            assert self._writer is not None
+            self._writer.write_batch(rows.slice(start, end - start))
+            start = end
+
+    def _open(self, partition: str, schema: pa.Schema) -> None:
+        self.close()
+        relative = f"{partition}/{self.stem}_0.parquet"
+        if any(o.relative == relative for o in self.outputs):
+            # Rows of one partition must arrive together, or the file would be overwritten.
+            raise AssertionError(f"rows of partition {partition} are not contiguous")
+        path = self.target / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._writer = pq.ParquetWriter(path, schema, compression="zstd")
+        self._current = partition
+        self.outputs.append(LocalOutput(relative, path))
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+        pa.default_memory_pool().release_unused()
+
+
 # Given the TRUSTED partitions a file writes to, the other TRUSTED files already there,
 # downloaded as (partition path, local file).
 ExistingLoader = Callable[[Sequence[str]], Sequence[tuple[str, Path]]]
@@ -148,11 +196,14 @@ class TransformRequest:
 
 def connect(workdir: Path, limits: EngineLimits) -> duckdb.DuckDBPyConnection:
     workdir.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(workdir / "work.duckdb"))
+    database = workdir / "work.duckdb"
+    database.unlink(missing_ok=True)  # a fresh database per run, even in a reused directory
+    con = duckdb.connect(str(database))
     con.execute(f"SET memory_limit = {lit(limits.memory_limit)}")
     con.execute(f"SET threads = {int(limits.threads)}")
     con.execute(f"SET temp_directory = {lit(str(workdir / 'spill'))}")
     con.execute("SET preserve_insertion_order = false")
+    con.execute("SET enable_progress_bar = false")
     con.execute("SET TimeZone = 'UTC'")
     return con
 
@@ -177,8 +228,8 @@ class _Run:
         self.out = request.workdir / "out"
 
     def scalar(self, sql: str) -> Any:
-        row = self.con.execute(sql).fetchone()
-        return None if row is None else row[0]
+        rows = self.con.execute(sql).fetchall()
+        return rows[0][0] if rows else None
 
     def count(self, sql: str) -> int:
         return int(self.scalar(sql) or 0)
@@ -223,7 +274,7 @@ class _Run:
 
     def _candidates(self) -> None:
         stats_sql = rules.outlier_stats_sql(self.spec)
-        stats = self.con.execute(stats_sql).fetchone() if stats_sql else None
+        stats = self.con.execute(stats_sql).fetchall()[0] if stats_sql else None
         outliers = rules.outlier_flag_exprs(self.spec, stats)
         flags = (
             f"list_concat(flags, list_filter([{', '.join(outliers)}], lambda x: x IS NOT NULL))"
@@ -250,6 +301,7 @@ class _Run:
         )
 
     def _load_existing(self, files: Sequence[tuple[str, Path]]) -> None:
+        self.has_existing = bool(files)
         keys = ", ".join(f"{q(k)}::VARCHAR AS {q(k)}" for k in self.spec.key)
         if not files:
             self.con.execute(
@@ -267,33 +319,60 @@ class _Run:
         self.con.execute("CREATE TABLE existing AS " + " UNION ALL ".join(selects))
 
     def _dedupe(self) -> None:
+        """Drop rows whose key is already in TRUSTED for their partition, then keep one row
+        per key: the best score, ties broken by content so the choice is deterministic. Only
+        keys seen more than once go through the window; the rest pass straight through."""
         key_match = " AND ".join(f"e.{q(k)} = c.{q(k)}::VARCHAR" for k in self.spec.key)
         keys = ", ".join(q(k) for k in self.spec.key)
         tiebreak = ", ".join(q(c.name) for c in self.spec.columns)
+        if self.has_existing:
+            self.con.execute(
+                f"""
+                CREATE VIEW fresh AS
+                SELECT c.* FROM candidates c ANTI JOIN existing e
+                ON e.year = c.year AND e.month = c.month AND e.day = c.day AND {key_match}
+                """
+            )
+        else:
+            self.con.execute("CREATE VIEW fresh AS SELECT * FROM candidates")
+        self.con.execute(
+            f"CREATE TABLE repeated AS SELECT {keys} FROM fresh GROUP BY {keys} HAVING count(*) > 1"
+        )
         self.con.execute(
             f"""
             CREATE TABLE trusted AS
-            SELECT * FROM candidates c
-            WHERE NOT EXISTS (
-                SELECT 1 FROM existing e
-                WHERE e.year = c.year AND e.month = c.month AND e.day = c.day AND {key_match})
-            QUALIFY row_number() OVER (
-                PARTITION BY {keys}
-                ORDER BY data_quality_score DESC, quality_flags, {tiebreak}) = 1
+            SELECT * FROM fresh ANTI JOIN repeated USING ({keys})
+            UNION ALL
+            SELECT * FROM (
+                SELECT * FROM fresh SEMI JOIN repeated USING ({keys})
+                QUALIFY row_number() OVER (
+                    PARTITION BY {keys}
+                    ORDER BY data_quality_score DESC, quality_flags, {tiebreak}) = 1)
+            ORDER BY year, month, day
             """
         )
 
     def _copy(self, select: str, target: Path, partition_by: Sequence[str]) -> list[LocalOutput]:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        self.con.execute(
-            f"COPY ({select}) TO {lit(str(target))} (FORMAT parquet, COMPRESSION zstd, "
-            f"PARTITION_BY ({', '.join(partition_by)}), "
-            f"FILENAME_PATTERN {lit(self.r.stem + '_{i}')}, OVERWRITE_OR_IGNORE true)"
-        )
-        return sorted(
-            (LocalOutput(p.relative_to(target).as_posix(), p) for p in target.rglob("*.parquet")),
-            key=lambda o: o.relative,
-        )
+        """Write `select`, whose rows come grouped by partition, as one zstd Parquet file per
+        partition named `<stem>_0.parquet`.
+
+        The rows stream out of DuckDB in Arrow batches and one writer is open at a time, so
+        memory holds one batch however large the file and however many partitions it spans.
+        """
+        keys = ", ".join(partition_by)
+        part = " || '/' || ".join(f"'{k}=' || {k}" for k in partition_by)
+        self.con.execute("SET preserve_insertion_order = true")
+        reader = self.con.sql(
+            f"SELECT * EXCLUDE ({keys}), {part} AS __partition FROM ({select})"
+        ).to_arrow_reader(BATCH_ROWS)
+        writer = _PartitionWriter(target, self.r.stem)
+        try:
+            for batch in reader:
+                writer.write(batch)
+        finally:
+            writer.close()
+            self.con.execute("SET preserve_insertion_order = false")
+        return writer.outputs
 
     def _write_trusted(self) -> list[LocalOutput]:
         names = ", ".join(q(c.name) for c in self.spec.columns)
@@ -344,9 +423,14 @@ class _Run:
                    {tail}, {lit(DAILY_SUMMARY)} AS record_type, year, month, day
             FROM trusted GROUP BY year, month, day, {group}
         """
-        return self._copy(
-            f"{detail} UNION ALL {summary}", self.out / "delivery", DELIVERY_PARTITION_KEYS
+        target = self.out / "delivery"
+        outputs = self._copy(detail, target, DELIVERY_PARTITION_KEYS)
+        outputs += self._copy(
+            f"SELECT * FROM ({summary}) ORDER BY year, month, day, {group}",
+            target,
+            DELIVERY_PARTITION_KEYS,
         )
+        return sorted(outputs, key=lambda o: o.relative)
 
     def _write_quarantine(self) -> Path:
         target = self.out / "quarantine" / f"{self.r.stem}.parquet"
