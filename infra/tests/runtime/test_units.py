@@ -150,6 +150,54 @@ def test_a_disabled_schedule_does_not_fire(tmp_path: Path) -> None:
     assert runner.tick() == 0
 
 
+def test_a_scheduled_lambda_invocation_that_fails_is_retried(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PYTHONPATH", str(LAMBDAS))
+    workers = WorkerPool(endpoint_url="http://127.0.0.1:1", region="us-east-1", repo_root=tmp_path)
+    workers.sync(
+        [
+            FunctionSpec(
+                "rocket-local-flaky",
+                FN_ARN.replace("x-fn", "flaky"),
+                "rt_handlers.flaky",
+                {"OUT_DIR": str(tmp_path)},
+            )
+        ]
+    )
+    activity = Activity(workers)
+    runner = ScheduleRunner(
+        clients={}, activity=activity, region="us-east-1", account="123456789012"
+    )
+    target = ScheduleTarget("fn", FN_ARN.replace("x-fn", "flaky"), None)
+    runner.sync(
+        [
+            Schedule(
+                "nightly",
+                "Nightly",
+                "rule",
+                "arn:rule",
+                "cron(0 3 * * ? *)",
+                "UTC",
+                True,
+                (target,),
+            )
+        ]
+    )
+    try:
+        runner.trigger("Nightly")
+        _wait_for(lambda: len(activity.invocations()) == 2 and activity.in_flight == 0, timeout=20)
+    finally:
+        workers.stop()
+    first, second = activity.invocations()
+    assert first.error == "RuntimeError: first attempt fails"
+    assert second.error is None
+    assert first.source == second.source == "schedule:nightly"
+    events = [json.loads(line) for line in (tmp_path / "flaky.jsonl").read_text().splitlines()]
+    assert events[0]["detail-type"] == "Scheduled Event"
+    assert events[0] == events[1]  # the retry carries the same event
+
+
 def _wait_for(condition: Any, timeout: float = 5.0) -> None:
     import time
 

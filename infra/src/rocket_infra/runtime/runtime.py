@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
+import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -91,6 +93,7 @@ class Runtime:
             if self._started:
                 return
             log.install_stderr_handler()
+            self._check_emulator_config()
             self._sfn.start()
             self._schedules.start()
             self._glue.start()
@@ -209,6 +212,19 @@ class Runtime:
     def _start_poller(self, uuid: str, poller: Poller) -> None:
         self._pollers[uuid] = poller
         poller.start()
+
+    def _check_emulator_config(self) -> None:
+        try:
+            with urllib.request.urlopen(f"{self.endpoint_url}/moto-api/config", timeout=5) as reply:
+                config = json.loads(reply.read())
+        except (OSError, ValueError) as exc:
+            log.warning("emulator config unreadable", error=repr(exc))
+            return
+        for service, wanted in EMULATOR_CONFIG.items():
+            actual = config.get(service, {})
+            if any(actual.get(key) != value for key, value in wanted.items()):
+                # State machine executions would stay RUNNING forever without it.
+                log.error("emulator not configured for the runtime", service=service, wanted=wanted)
 
     def _take_over(self, uuid: str) -> None:
         # moto consumes an enabled SQS mapping itself on every send (and, without Docker, fails

@@ -18,6 +18,7 @@ from rocket_infra.runtime.records import Activity
 from rocket_infra.runtime.schedule_expressions import At, Cron, Rate, parse
 
 _TICK = 0.2
+ASYNC_RETRY_DELAYS = (1.0, 2.0)
 
 
 class UnknownScheduleError(KeyError):
@@ -160,7 +161,7 @@ class ScheduleRunner:
             body = "{}"
         service = target.arn.split(":")[2]
         if service == "lambda":
-            self._activity.invoke(target.arn, json.loads(body), source=f"schedule:{schedule.name}")
+            self._invoke_async(schedule, target, json.loads(body))
         elif service == "sqs":
             sqs = self._clients["sqs"]
             url = sqs.get_queue_url(QueueName=target.arn.split(":")[5])["QueueUrl"]
@@ -177,6 +178,17 @@ class ScheduleRunner:
             log.error("schedule target unsupported", schedule=schedule.name, target=target.arn)
             return
         log.info("schedule delivered", schedule=schedule.name, target=target.arn)
+
+    def _invoke_async(self, schedule: Schedule, target: ScheduleTarget, event: Any) -> None:
+        """An asynchronous invocation: Lambda retries a function error twice (after about 1 and
+        2 minutes on AWS; after ASYNC_RETRY_DELAYS here, so local runs stay short)."""
+        for attempt, delay in enumerate((0.0, *ASYNC_RETRY_DELAYS)):
+            if delay and self._stop.wait(delay):
+                return
+            result = self._activity.invoke(target.arn, event, source=f"schedule:{schedule.name}")
+            if result.error is None:
+                return
+            log.warning("async invocation failed", schedule=schedule.name, attempt=attempt + 1)
 
 
 def _now(timezone: str) -> datetime:

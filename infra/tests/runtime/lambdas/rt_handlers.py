@@ -117,3 +117,10 @@ def rendezvous(event: dict[str, Any], context: Any) -> int:
             raise TimeoutError("the other invocation never ran at the same time")
         time.sleep(0.01)
     return os.getpid()
+
+
+def flaky(event: dict[str, Any], context: Any) -> None:
+    """Fails its first call, succeeds after (the attempts are counted in $OUT_DIR)."""
+    _write("flaky", event)
+    if len(Path(os.environ["OUT_DIR"], "flaky.jsonl").read_text().splitlines()) < 2:
+        raise RuntimeError("first attempt fails")
