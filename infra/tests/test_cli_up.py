@@ -69,6 +69,7 @@ def test_up_serves_trigger_and_events_until_stopped(probe_repo: Path, tmp_path: 
     assert "rocket-uptest-platform" in output  # the stacks table
     assert "rocket-uptest-probe-requests" in output  # the queues table
     assert not control.state_path(probe_repo, stage).exists()
+    assert (probe_repo / ".rocket" / f"{stage}-emulator.log").stat().st_size > 0
 
 
 def test_up_refuses_a_stage_that_is_already_up(

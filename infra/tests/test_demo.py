@@ -105,7 +105,11 @@ def test_discover_finds_run_functions_and_accepts_an_empty_package(
         )
     )
     (package / "a_helper.py").write_text("VALUE = 1\n")
+    (package / "c_broken.py").write_text("raise RuntimeError('half-written scenario')\n")
     sys.modules.pop("demo_pkg_for_test", None)
-    assert [s.name for s in runner.discover("demo_pkg_for_test")] == ["b_service"]
+    found = runner.discover("demo_pkg_for_test")
+    assert [s.name for s in found] == ["b_service", "c_broken"]
+    with pytest.raises(ImportError, match="half-written scenario"):
+        found[1].run(None)  # type: ignore[arg-type]
     for scenario in runner.discover():
         assert callable(scenario.run)

@@ -15,6 +15,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 logger = logging.getLogger(__name__)
@@ -45,15 +46,18 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child before e
 class Emulator:
     """A moto server subprocess. Use `Emulator.running(...)` as a context manager."""
 
-    def __init__(self, port: int = 0) -> None:
+    def __init__(self, port: int = 0, log: Path | None = None) -> None:
         self.port = port or free_port()
         self.endpoint_url = f"http://{HOST}:{self.port}"
+        self.log = log  # the server's own output (moto's warnings and tracebacks) when given
         self._process: subprocess.Popen[bytes] | None = None
 
     @classmethod
     @contextlib.contextmanager
-    def running(cls, port: int = 0, config: Mapping[str, Any] | None = None) -> Iterator[Emulator]:
-        emulator = cls(port)
+    def running(
+        cls, port: int = 0, config: Mapping[str, Any] | None = None, log: Path | None = None
+    ) -> Iterator[Emulator]:
+        emulator = cls(port, log)
         emulator.start(config)
         try:
             yield emulator
@@ -64,13 +68,18 @@ class Emulator:
         """Start the server, wait until it answers, then apply `config` before anything exists."""
         env = {**os.environ, "MOTO_ALLOW_NONEXISTENT_REGION": "true"}
         preexec = _die_with_parent if sys.platform.startswith("linux") else None
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(self.port)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            env=env,
-            preexec_fn=preexec,
-        )
+        with contextlib.ExitStack() as files:
+            output: Any = subprocess.DEVNULL
+            if self.log is not None:
+                self.log.parent.mkdir(parents=True, exist_ok=True)
+                output = files.enter_context(self.log.open("ab"))
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(self.port)],
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                env=env,
+                preexec_fn=preexec,
+            )
         deadline = time.monotonic() + timeout
         while not self._answers():
             if self._process.poll() is not None:

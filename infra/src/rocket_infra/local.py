@@ -66,9 +66,11 @@ class LocalPlatform:
         repo_root: Path | None = None,
     ) -> Iterator[LocalPlatform]:
         """Emulator on 127.0.0.1 (a free port when 0), platform + services deployed, runtime
-        started; everything stopped on exit. `journal` records the bus for `rocket events`."""
+        started; everything stopped on exit. `journal` records the bus for `rocket events` (and the
+        emulator's own log goes next to it)."""
         root = repo_root or project.repo_root()
-        with Emulator.running(port, config=emulator_config()) as emulator:
+        log = journal.with_name(f"{stage}-emulator.log") if journal else None
+        with Emulator.running(port, config=emulator_config(), log=log) as emulator:
             platform = cls(endpoint_url=emulator.endpoint_url, stage=stage, repo_root=root, out=out)
             try:
                 platform.deploy_all(services, journal)

@@ -36,11 +36,22 @@ def discover(package: str = SCENARIOS_PACKAGE) -> list[Scenario]:
     module = importlib.import_module(package)
     found: list[Scenario] = []
     for info in sorted(pkgutil.iter_modules(module.__path__), key=lambda i: i.name):
-        scenario = importlib.import_module(f"{package}.{info.name}")
+        try:
+            scenario = importlib.import_module(f"{package}.{info.name}")
+        except Exception as exc:  # a scenario that does not import is a failed scenario
+            found.append(Scenario(info.name, _broken(exc)))
+            continue
         run = getattr(scenario, "run", None)
         if callable(run):
             found.append(Scenario(info.name, run))
     return found
+
+
+def _broken(exc: Exception) -> Callable[[LocalPlatform], ScenarioReport]:
+    def run(_platform: LocalPlatform) -> ScenarioReport:
+        raise ImportError(f"scenario does not import: {exc!r}") from exc
+
+    return run
 
 
 def run_scenarios(platform: LocalPlatform, scenarios: Sequence[Scenario]) -> list[ScenarioReport]:
