@@ -167,3 +167,31 @@ def test_events_and_trigger_without_a_running_platform_fail_clearly(
     assert cli.main(["events", "--stage", "nowhere"]) == 1
     assert cli.main(["trigger", "daily", "--stage", "nowhere"]) == 1
     assert "no `rocket up` is running for stage nowhere" in capsys.readouterr().out
+
+
+class _MoveTaskSqs:
+    """Just enough SQS for the AWS redrive path: records the StartMessageMoveTask call."""
+
+    def __init__(self) -> None:
+        self.started: list[dict[str, str]] = []
+
+    def start_message_move_task(self, **kwargs: str) -> dict[str, str]:
+        self.started.append(kwargs)
+        return {"TaskHandle": "handle-1"}
+
+
+def test_on_aws_redrive_is_a_message_move_task() -> None:
+    sqs = _MoveTaskSqs()
+    pair = redrive.QueuePair(
+        "https://sqs/1/src",
+        "arn:aws:sqs:eu-west-1:1:src",
+        "https://sqs/1/dlq",
+        "arn:aws:sqs:eu-west-1:1:dlq",
+    )
+    assert redrive.start_move_task(sqs, pair) == "handle-1"
+    assert sqs.started == [
+        {
+            "SourceArn": "arn:aws:sqs:eu-west-1:1:dlq",
+            "DestinationArn": "arn:aws:sqs:eu-west-1:1:src",
+        }
+    ]
