@@ -20,6 +20,21 @@ _RETRY_WAIT = 0.2
 Batch = list[dict[str, Any]]
 
 
+class _ShardReader:
+    """Where one shard's reader is: its iterator, what it read but has not processed yet, and
+    the last sequence number processed (so a lost iterator resumes right after it)."""
+
+    def __init__(self, shard_id: str) -> None:
+        self.shard_id = shard_id
+        self.iterator: str | None = None
+        self.pending: deque[dict[str, Any]] = deque()
+        self.checkpoint: str | None = None
+
+    def reset(self) -> None:
+        self.iterator = None
+        self.pending.clear()
+
+
 class KinesisPoller:
     """Reads every shard from StartingPosition and invokes the handler with batches in order.
     A batch is checkpointed (never read again) when the handler succeeds. On a function error
@@ -89,25 +104,11 @@ class KinesisPoller:
                 self._next_iterators[shard_id] = next_iterator
 
     def _run(self, shard_id: str) -> None:
-        iterator: str | None = None
-        pending: deque[dict[str, Any]] = deque()
+        reader = _ShardReader(shard_id)
         while not self._stop.is_set():
             try:
-                if iterator is None:
-                    iterator = self._iterator(shard_id)
-                if not pending:
-                    response = self._kinesis.get_records(ShardIterator=iterator, Limit=10000)
-                    iterator = response.get("NextShardIterator")
-                    pending.extend(response.get("Records", []))
-                if not pending:
-                    self._set_idle(shard_id, iterator)
-                    self._stop.wait(_IDLE_WAIT)
-                    continue
-                self._set_busy(shard_id, True)
-                batch = [
-                    pending.popleft() for _ in range(min(self.mapping.batch_size, len(pending)))
-                ]
-                self._process(shard_id, batch)
+                if not self._step(reader):
+                    return  # a closed shard (after a split or merge), fully read
             except Exception as exc:  # keep the shard reader alive across emulator hiccups
                 log.error(
                     "poll failed",
@@ -115,18 +116,44 @@ class KinesisPoller:
                     shard_id=shard_id,
                     error=repr(exc),
                 )
+                reader.reset()  # read again after the checkpoint, with a fresh iterator
                 self._stop.wait(1.0)
 
-    def _iterator(self, shard_id: str) -> str:
-        position = self.mapping.starting_position
-        kwargs: dict[str, Any] = {}
-        if position == "AT_TIMESTAMP":
+    def _step(self, reader: _ShardReader) -> bool:
+        """Read or process one batch; False once the shard is closed and done."""
+        shard_id = reader.shard_id
+        if reader.iterator is None:
+            reader.iterator = self._iterator(shard_id, reader.checkpoint)
+        if not reader.pending:
+            response = self._kinesis.get_records(ShardIterator=reader.iterator, Limit=10000)
+            reader.pending.extend(response.get("Records", []))
+            next_iterator = response.get("NextShardIterator")
+            if next_iterator is None and not reader.pending:
+                self._set_idle(shard_id, None)
+                return False
+            reader.iterator = next_iterator
+        if not reader.pending:
+            self._set_idle(shard_id, reader.iterator)
+            self._stop.wait(_IDLE_WAIT)
+            return True
+        self._set_busy(shard_id, True)
+        size = min(self.mapping.batch_size, len(reader.pending))
+        batch = [reader.pending.popleft() for _ in range(size)]
+        self._process(shard_id, batch)
+        reader.checkpoint = batch[-1]["SequenceNumber"]
+        return True
+
+    def _iterator(self, shard_id: str, checkpoint: str | None) -> str:
+        kwargs: dict[str, Any] = {"ShardIteratorType": self.mapping.starting_position}
+        if checkpoint is not None:
+            kwargs = {
+                "ShardIteratorType": "AFTER_SEQUENCE_NUMBER",
+                "StartingSequenceNumber": checkpoint,
+            }
+        elif self.mapping.starting_position == "AT_TIMESTAMP":
             kwargs["Timestamp"] = datetime.now(UTC)
         response = self._kinesis.get_shard_iterator(
-            StreamName=self.mapping.stream_name,
-            ShardId=shard_id,
-            ShardIteratorType=position,
-            **kwargs,
+            StreamName=self.mapping.stream_name, ShardId=shard_id, **kwargs
         )
         iterator: str = response["ShardIterator"]
         return iterator
