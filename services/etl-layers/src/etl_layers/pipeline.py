@@ -10,6 +10,7 @@ the event.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import shutil
 import tempfile
@@ -35,6 +36,9 @@ from etl_layers.transform import (
 )
 
 UNROUTED = "_unrouted"
+# SNS takes 256 KB; past this the event's lists are cut (the manifest keeps them whole).
+MAX_EVENT_BYTES = 200_000
+KEPT_WHEN_TRUNCATED = 100
 DEFAULT_LIMITS = EngineLimits()
 
 
@@ -272,8 +276,8 @@ class Pipeline:
         if result.rows_in == 0:
             logger.info("raw file had no rows", extra=log)
             return Outcome(Status.NO_ROWS, stem)
-        event = self._event(obj, spec, result, uris)
-        self.publisher.publish(event, correlation_id=correlation, subject=obj.key)
+        event = self._event(obj, spec, stem, result, uris)
+        self.publisher.publish(fit_for_sns(event), correlation_id=correlation, subject=obj.key)
         logger.info("delivery published", extra=log)
         return Outcome(Status.PUBLISHED, stem, event=event)
 
@@ -281,6 +285,7 @@ class Pipeline:
         self,
         obj: RawObject,
         spec: DatasetSpec,
+        stem: str,
         result: TransformResult,
         uris: dict[str, list[str]],
     ) -> dict[str, Any]:
@@ -325,6 +330,26 @@ class Pipeline:
                 "trusted": [{"name": n, "type": t} for n, t in trusted_columns(spec)],
                 "delivery": [{"name": n, "type": t} for n, t in delivery_columns(spec)],
             },
+            "manifest": f"s3://{cfg.trusted_bucket}/{self.manifest_key(spec.name, stem)}",
             "pipeline_version": cfg.pipeline_version,
             "processed_at": self.clock().isoformat(),
         }
+
+
+def _size(event: dict[str, Any]) -> int:
+    return len(json.dumps(event, separators=(",", ":")).encode())
+
+
+def fit_for_sns(event: dict[str, Any]) -> dict[str, Any]:
+    """`event`, with its output lists (then partition lists) cut if it is too large for SNS."""
+    if _size(event) <= MAX_EVENT_BYTES:
+        return event
+    fitted: dict[str, Any] = json.loads(json.dumps(event))
+    fitted["truncated"] = True
+    for section in ("outputs", "partitions"):
+        for layer in ("trusted", "delivery", "quarantine"):
+            if layer in fitted[section]:
+                fitted[section][layer] = fitted[section][layer][:KEPT_WHEN_TRUNCATED]
+        if _size(fitted) <= MAX_EVENT_BYTES:
+            break
+    return fitted

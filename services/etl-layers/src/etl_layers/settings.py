@@ -25,7 +25,7 @@ class Settings(BaseSettings):
     event_topic_arn: str
     glue_database: str
     work_dir: Path = Path("/tmp")
-    duckdb_memory_limit: str = "256MB"
+    duckdb_memory_limit: str = "192MB"
     duckdb_threads: int = 2
     datasets_dir: Path | None = None
     pipeline_version: str = package_version()

@@ -87,7 +87,7 @@ def delivery_columns(spec: DatasetSpec) -> list[tuple[str, str]]:
 
 @dataclass(frozen=True)
 class EngineLimits:
-    memory_limit: str = "256MB"
+    memory_limit: str = "192MB"
     threads: int = 2
 
 

@@ -153,3 +153,31 @@ def test_stem_is_readable_and_safe(key: str, prefix: str) -> None:
     assert len(stem.rsplit("-", 1)[1]) == 16
     assert stem_for(RawObject("raw", key, "e")) == stem
     assert stem_for(RawObject("raw", key, "other")) != stem
+
+
+def test_a_file_spanning_many_days_still_fits_in_one_message(
+    pipeline: Pipeline, store: Any
+) -> None:
+    days = [
+        f"{y}-{m:02d}-{d:02d}"
+        for y in (2021, 2022, 2023)
+        for m in range(1, 13)
+        for d in range(1, 29)
+    ]
+    lines = "".join(f"{n},N,10,{day},C{n % 5}\n" for n, day in enumerate(days, start=1))
+    raw = store.put(
+        "raw", "transactions/year.csv", b"id,name,amount,date,category\n" + lines.encode()
+    )
+    outcome = pipeline.process(raw)
+    assert outcome.event is not None
+    assert len(outcome.event["partitions"]["trusted"]) == len(days)  # the manifest keeps all
+    ((sent, _, _),) = _published(pipeline)
+    assert sent["truncated"] is True
+    assert len(json.dumps(sent)) < 256 * 1024
+    assert len(sent["outputs"]["delivery"]) == 100
+    assert sent["manifest"].endswith(f"/_manifests/transactions/{stem_for(raw)}.json")
+    jsonschema.validate(sent, schema_for("etl.delivery.published.v1"))
+    manifest = json.loads(
+        store.objects[("trusted", f"_manifests/transactions/{stem_for(raw)}.json")]
+    )
+    assert len(manifest["event"]["outputs"]["delivery"]) == 2 * len(days)

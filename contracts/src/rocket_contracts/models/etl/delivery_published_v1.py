@@ -276,6 +276,19 @@ class EtlDeliveryPublishedV1(BaseModel):
             description="Columns of the TRUSTED and DELIVERY tables (partition keys excluded), with Glue/Athena types, so a catalog can register them."
         ),
     ]
+    manifest: Annotated[
+        str | None,
+        Field(
+            description="s3:// URI of the manifest object (in TRUSTED) recording this object's processing; it lists every output even when this message's lists are truncated.",
+            pattern="^s3://",
+        ),
+    ] = None
+    truncated: Annotated[
+        bool | None,
+        Field(
+            description="True when the partitions and outputs lists were cut to keep the message under the SNS size limit (a file spanning hundreds of days); the manifest has them all. Absent or false otherwise."
+        ),
+    ] = None
     pipeline_version: Annotated[
         str,
         Field(
