@@ -58,21 +58,31 @@ class KinesisPoller:
         self._threads: list[threading.Thread] = []
 
     def start(self) -> None:
+        started = self.sync_shards()
+        log.info(
+            "poller started",
+            source=self.mapping.stream_arn,
+            function=self.mapping.function_name,
+            shards=started,
+        )
+
+    def sync_shards(self) -> int:
+        """Start a reader for every shard without one (new shards after a reshard); how many."""
         shards = self._kinesis.list_shards(StreamName=self.mapping.stream_name)["Shards"]
+        started = 0
         for shard in shards:
             shard_id = shard["ShardId"]
-            self._busy[shard_id] = True
+            with self._lock:
+                if shard_id in self._busy:
+                    continue
+                self._busy[shard_id] = True
             thread = threading.Thread(
                 target=self._run, args=(shard_id,), name=f"kinesis-{shard_id}", daemon=True
             )
             self._threads.append(thread)
             thread.start()
-        log.info(
-            "poller started",
-            source=self.mapping.stream_arn,
-            function=self.mapping.function_name,
-            shards=len(shards),
-        )
+            started += 1
+        return started
 
     def stop(self) -> None:
         self._stop.set()

@@ -180,14 +180,14 @@ class Runtime:
         timeouts = {spec.name: spec.timeout for spec in topology.functions}
         for mapping in topology.sqs:
             self._take_over(mapping.uuid)
-            if mapping.visibility_timeout < timeouts.get(mapping.function_name, 0):
-                # AWS refuses such a mapping: a batch could reappear while it is still running.
-                log.warning(
-                    "visibility timeout shorter than function timeout",
-                    source=mapping.queue_arn,
-                    function=mapping.function_name,
-                )
             if mapping.uuid not in self._pollers:
+                if mapping.visibility_timeout < timeouts.get(mapping.function_name, 0):
+                    # AWS refuses such a mapping: a batch could reappear while it still runs.
+                    log.warning(
+                        "visibility timeout shorter than function timeout",
+                        source=mapping.queue_arn,
+                        function=mapping.function_name,
+                    )
                 self._start_poller(
                     mapping.uuid,
                     SqsPoller(
@@ -198,7 +198,11 @@ class Runtime:
                     ),
                 )
         for kinesis in topology.kinesis:
-            if kinesis.uuid not in self._pollers:
+            existing = self._pollers.get(kinesis.uuid)
+            if isinstance(existing, KinesisPoller):
+                existing.sync_shards()
+                continue
+            if existing is None:
                 self._start_poller(
                     kinesis.uuid,
                     KinesisPoller(
