@@ -94,7 +94,6 @@ class Runtime:
                 return
             log.install_stderr_handler()
             self._check_emulator_config()
-            self._sfn.start()
             self._schedules.start()
             self._glue.start()
             self._started = True

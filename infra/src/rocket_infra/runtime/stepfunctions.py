@@ -101,7 +101,10 @@ class StepFunctionsBridge:
         self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="sfn-task")
         self._thread = threading.Thread(target=self._run, name="sfn-tasks", daemon=True)
 
-    def start(self) -> None:
+    def _ensure_started(self) -> None:
+        # The task queue exists only once a deployed state machine needs it.
+        if self._queue_url:
+            return
         self._queue_url = self._sqs.create_queue(
             QueueName=self._queue_name, Attributes={"VisibilityTimeout": "900"}
         )["QueueUrl"]
@@ -109,12 +112,15 @@ class StepFunctionsBridge:
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join(5)
+        if self._thread.is_alive():
+            self._thread.join(5)
         self._pool.shutdown(wait=False, cancel_futures=True)
 
     def sync(self, specs: list[StateMachineSpec]) -> None:
         """Create or update each deployed state machine in the executing backend, rewired."""
         self._state_machines = [spec.arn for spec in specs]
+        if specs:
+            self._ensure_started()
         for spec in specs:
             definition, count = rewire_definition(json.loads(spec.definition), self._queue_url)
             text = json.dumps(definition)
