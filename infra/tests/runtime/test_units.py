@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from rocket_infra.runtime.discovery import Schedule, ScheduleTarget
+from rocket_infra.runtime.discovery import KinesisMapping, Schedule, ScheduleTarget
 from rocket_infra.runtime.events import failed_item_ids, sqs_record
 from rocket_infra.runtime.glue import glue_argv, last_error_line, script_candidates
+from rocket_infra.runtime.kinesis_poller import KinesisPoller
 from rocket_infra.runtime.records import Activity
 from rocket_infra.runtime.schedule_expressions import ScheduleExpressionError, parse
 from rocket_infra.runtime.schedules import ScheduleRunner
@@ -21,6 +23,7 @@ from rocket_infra.runtime.workers import (
     FunctionPool,
     FunctionSpec,
     FunctionWorker,
+    InvokeResult,
     WorkerPool,
     worker_environment,
 )
@@ -470,3 +473,94 @@ def test_the_emulator_endpoint_and_dummy_credentials_win_over_deployed_values(
     assert env["AWS_ACCESS_KEY_ID"] == "testing"
     assert env["AWS_DEFAULT_REGION"] == "eu-west-1"
     assert env["_HANDLER"] == "m.h"
+
+
+# --- Kinesis retries ---------------------------------------------------------------------------
+
+
+def _kinesis_mapping(**changes: Any) -> KinesisMapping:
+    base = KinesisMapping(
+        uuid="u",
+        function_name="fn",
+        function_arn=FN_ARN,
+        stream_arn="arn:aws:kinesis:us-east-1:123456789012:stream/s",
+        stream_name="s",
+        batch_size=10,
+        batching_window=0,
+        starting_position="TRIM_HORIZON",
+        bisect_on_error=False,
+        max_retry_attempts=-1,
+        max_record_age=-1,
+        on_failure_arn=None,
+        report_failures=True,
+    )
+    return replace(base, **changes)
+
+
+class ScriptedFunction:
+    """Answers each invocation with the next scripted outcome and records the batches."""
+
+    def __init__(self, outcomes: list[Any]) -> None:
+        self.outcomes = outcomes
+        self.batches: list[list[str]] = []
+
+    def __call__(self, function: str, event: Any, **kwargs: Any) -> InvokeResult:
+        self.batches.append([r["kinesis"]["sequenceNumber"] for r in event["Records"]])
+        outcome = self.outcomes.pop(0)
+        if isinstance(outcome, Exception):
+            return InvokeResult(
+                None, {"errorType": type(outcome).__name__, "errorMessage": str(outcome)}, 0.0, "r"
+            )
+        return InvokeResult(outcome, None, 0.0, "r")
+
+
+def _records(*sequence_numbers: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "SequenceNumber": n,
+            "PartitionKey": "k",
+            "Data": n.encode(),
+            "ApproximateArrivalTimestamp": datetime.now(UTC),
+        }
+        for n in sequence_numbers
+    ]
+
+
+def test_kinesis_partial_failure_retries_from_the_lowest_failed_record() -> None:
+    function = ScriptedFunction(
+        [
+            {"batchItemFailures": [{"itemIdentifier": "4"}, {"itemIdentifier": "3"}]},
+            {"batchItemFailures": []},
+        ]
+    )
+    poller = KinesisPoller(
+        _kinesis_mapping(), clients={"kinesis": None}, invoke=function, region="us-east-1"
+    )
+
+    poller._process("shardId-0", _records("1", "2", "3", "4", "5"))
+
+    assert function.batches == [["1", "2", "3", "4", "5"], ["3", "4", "5"]]
+
+
+def test_kinesis_gives_up_after_max_retries_and_reports_to_the_on_failure_queue() -> None:
+    sqs = FakeSqs()
+    function = ScriptedFunction([ValueError("bad")] * 3)
+    mapping = _kinesis_mapping(
+        max_retry_attempts=2, on_failure_arn="arn:aws:sqs:us-east-1:123456789012:failures"
+    )
+    poller = KinesisPoller(
+        mapping, clients={"kinesis": None, "sqs": sqs}, invoke=function, region="us-east-1"
+    )
+
+    poller._process("shardId-0", _records("7", "8"))
+
+    assert function.batches == [["7", "8"]] * 3  # the first attempt and 2 retries
+    [(url, body)] = sqs.sent
+    assert url == "http://local/failures"
+    info = json.loads(body)["KinesisBatchInfo"]
+    assert (info["startSequenceNumber"], info["endSequenceNumber"], info["batchSize"]) == (
+        "7",
+        "8",
+        2,
+    )
+    assert json.loads(body)["requestContext"]["approximateInvokeCount"] == 3
