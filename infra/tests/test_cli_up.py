@@ -12,7 +12,8 @@ import time
 from pathlib import Path
 
 import pytest
-from rocket_infra import control
+from rocket_contracts import bus, registry
+from rocket_infra import aws, control, deploy
 
 
 def _rocket(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -23,6 +24,21 @@ def _rocket(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]
         env=env,
         timeout=60,
         check=False,
+    )
+
+
+def _publish_example(endpoint_url: str, export: str, correlation_id: str) -> None:
+    event_type = "ingest.job.requested.v1"
+    model = registry.model_for(event_type).model_validate(
+        registry.schema_for(event_type)["examples"][0]
+    )
+    cfn = aws.client("cloudformation", endpoint_url=endpoint_url)
+    bus.publish(
+        deploy.exports(cfn)[export],
+        model,
+        correlation_id=correlation_id,
+        sns_client=aws.client("sns", endpoint_url=endpoint_url),
+        source="rocket/demo",
     )
 
 
@@ -52,8 +68,16 @@ def test_up_serves_trigger_and_events_until_stopped(probe_repo: Path, tmp_path: 
             "no-such-schedule" in trigger.stdout
         )  # the runtime's own answer, via the control queue
 
-        events = _rocket("events", "--stage", stage, env=env)
-        assert events.returncode == 0, events.stderr
+        _publish_example(state["endpoint_url"], f"rocket-{stage}-EventTopicArn", "up-corr-1")
+        _publish_example(state["endpoint_url"], f"rocket-{stage}-EventTopicArn", "up-corr-2")
+        deadline = time.monotonic() + 20
+        lines: list[str] = []
+        while len(lines) < 1 and time.monotonic() < deadline:
+            events = _rocket("events", "--stage", stage, "--correlation-id", "up-corr-2", env=env)
+            assert events.returncode == 0, events.stderr
+            lines = events.stdout.splitlines()
+        assert len(lines) == 1  # from the journal the running platform keeps of the bus
+        assert lines[0].endswith("up-corr-2")
 
         redeploy = _rocket(
             "deploy", "probe", "--stage", stage, "--endpoint-url", state["endpoint_url"], env=env
