@@ -436,11 +436,27 @@ def _fix_function(ctx: Context, logical_id: str, props: dict[str, Any]) -> None:
         lambda_.update_function_configuration(FunctionName=name, Environment={"Variables": wanted})
 
 
-PROPERTY_FIXES: dict[str, Callable[[Context, str, dict[str, Any]], None]] = {
-    "AWS::S3::Bucket": _fix_bucket,
-    "AWS::DynamoDB::Table": _fix_table,
-    "AWS::StepFunctions::StateMachine": _fix_state_machine,
-    "AWS::Lambda::Function": _fix_function,
+PropertyFix = Callable[[Context, str, dict[str, Any]], None]
+
+# type -> (the fix, the only properties it reads: the rest of the resource is moto's business
+# and is not resolved here)
+PROPERTY_FIXES: dict[str, tuple[PropertyFix, tuple[str, ...]]] = {
+    "AWS::S3::Bucket": (
+        _fix_bucket,
+        ("VersioningConfiguration", "PublicAccessBlockConfiguration", "NotificationConfiguration"),
+    ),
+    "AWS::DynamoDB::Table": (_fix_table, ("TimeToLiveSpecification",)),
+    "AWS::StepFunctions::StateMachine": (
+        _fix_state_machine,
+        (
+            "Definition",
+            "DefinitionString",
+            "DefinitionSubstitutions",
+            "RoleArn",
+            "StateMachineType",
+        ),
+    ),
+    "AWS::Lambda::Function": (_fix_function, ("Environment",)),
 }
 
 
@@ -539,16 +555,21 @@ def reconcile(
     enabled = [lid for lid in resources if ctx.resolver.resource_enabled(lid)]
     _create_reconciled(ctx, [lid for lid in enabled if resources[lid]["Type"] in RECONCILED])
     for logical_id in enabled:
-        fix = PROPERTY_FIXES.get(resources[logical_id]["Type"])
-        if fix is not None and logical_id in ctx.physical_ids:
-            fix(ctx, logical_id, _properties(ctx, logical_id))
+        entry = PROPERTY_FIXES.get(resources[logical_id]["Type"])
+        if entry is not None and logical_id in ctx.physical_ids:
+            fix, keys = entry
+            fix(ctx, logical_id, _properties(ctx, logical_id, keys))
     deploy.save_local_outputs(cfn, ctx.client("ssm"), stack, _outputs(ctx, template))
     return dict(ctx.physical_ids)
 
 
-def _properties(ctx: Context, logical_id: str) -> dict[str, Any]:
-    props: dict[str, Any] = ctx.resolver.resolve(ctx.resources[logical_id].get("Properties", {}))
-    return props
+def _properties(ctx: Context, logical_id: str, keys: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The resource's properties resolved (only `keys` when given)."""
+    properties = ctx.resources[logical_id].get("Properties", {})
+    if keys:
+        properties = {k: v for k, v in properties.items() if k in keys}
+    resolved: dict[str, Any] = ctx.resolver.resolve(properties)
+    return resolved
 
 
 def _create_reconciled(ctx: Context, pending: list[str]) -> None:
