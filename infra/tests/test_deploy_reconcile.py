@@ -72,6 +72,9 @@ def test_subscription_filter_and_raw_delivery_work_end_to_end(
 def test_redeploy_updates_in_place_without_a_second_subscription(
     emulator_server: Emulator, deployed_probe: deploy.Deployed, probe_repo: Path
 ) -> None:
+    sqs = _client(emulator_server, "sqs")
+    notify_url = sqs.get_queue_url(QueueName="rocket-local-probe-notify")["QueueUrl"]
+    _drain(sqs, notify_url)
     deploy.deploy(
         project.service(probe_repo, "probe"),
         stage="local",
@@ -84,6 +87,8 @@ def test_redeploy_updates_in_place_without_a_second_subscription(
         s["Endpoint"] for s in sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
     ]
     assert endpoints.count("arn:aws:sqs:us-east-1:123456789012:rocket-local-probe-requests") == 1
+    # an unchanged notification configuration is not put again (S3 would send an s3:TestEvent)
+    assert "Messages" not in sqs.receive_message(QueueUrl=notify_url)
 
 
 def test_bucket_notification_is_delivered_for_matching_keys_only(
