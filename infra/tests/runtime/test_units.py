@@ -460,6 +460,16 @@ def test_a_handler_that_cannot_be_imported_fails_every_invocation(tmp_path: Path
     assert result.error["errorType"] == "Runtime.ImportModuleError"
 
 
+def test_a_result_that_is_not_json_is_a_marshal_error(tmp_path: Path) -> None:
+    worker = _worker(tmp_path, "rt_handlers.unserialisable")
+    try:
+        result = worker.invoke({})
+    finally:
+        worker.stop()
+    assert result.error is not None
+    assert result.error["errorType"] == "Runtime.MarshalError"
+
+
 def test_the_emulator_endpoint_and_dummy_credentials_win_over_deployed_values(
     tmp_path: Path,
 ) -> None:

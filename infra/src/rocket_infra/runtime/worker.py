@@ -72,9 +72,13 @@ def serve(
         else:
             try:
                 result = handler(request["event"], LambdaContext(request))
-                response["payload"] = json.dumps(result)
             except Exception as exc:  # a handler error is a Lambda function error, not ours
                 response["error"] = error_payload(exc)
+            else:
+                try:
+                    response["payload"] = json.dumps(result)
+                except (TypeError, ValueError) as exc:  # what Lambda reports for such a result
+                    response["error"] = error_payload(exc, "Runtime.MarshalError")
         tx.write(json.dumps(response).encode() + b"\n")
         tx.flush()
 

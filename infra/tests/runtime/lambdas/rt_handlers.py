@@ -124,3 +124,7 @@ def flaky(event: dict[str, Any], context: Any) -> None:
     _write("flaky", event)
     if len(Path(os.environ["OUT_DIR"], "flaky.jsonl").read_text().splitlines()) < 2:
         raise RuntimeError("first attempt fails")
+
+
+def unserialisable(event: Any, context: Any) -> object:
+    return object()
