@@ -79,7 +79,9 @@ def _rewire_task(state: dict[str, Any], queue_url: str) -> dict[str, Any] | None
     body["TaskToken.$"] = "$$.Task.Token"
     body["ExecutionArn.$"] = "$$.Execution.Id"
     body[MARKER] = True
-    rewired = {**state, "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken"}
+    # A request-response Lambda task sends no heartbeats: the callback must not expect any.
+    kept = {k: v for k, v in state.items() if k not in ("HeartbeatSeconds", "HeartbeatSecondsPath")}
+    rewired = {**kept, "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken"}
     rewired["Parameters"] = {"QueueUrl": queue_url, "MessageBody": body}
     return rewired
 
