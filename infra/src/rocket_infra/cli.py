@@ -9,12 +9,13 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
+from rocket_contracts.envelope import CloudEvent
 
 from rocket_infra import aws, control, deploy, events, project, redrive, table
 from rocket_infra.build import BuildError
@@ -230,8 +231,8 @@ def cmd_events(args: argparse.Namespace, root: Path) -> int:
             return 0
 
 
-def _event_printer(args: argparse.Namespace) -> Any:
-    def show(event: Any) -> None:
+def _event_printer(args: argparse.Namespace) -> Callable[[CloudEvent], None]:
+    def show(event: CloudEvent) -> None:
         print(event.model_dump_json() if args.json else events.format_event(event), flush=True)
 
     return show

@@ -45,7 +45,12 @@ def read_journal(path: Path) -> list[CloudEvent]:
     if not path.exists():
         return []
     with path.open() as journal:
-        return [CloudEvent.model_validate_json(line) for line in journal if line.strip()]
+        # a last line without its newline is still being written: it is read next time
+        return [
+            CloudEvent.model_validate_json(line)
+            for line in journal
+            if line.endswith("\n") and line.strip()
+        ]
 
 
 def select(events: Iterable[CloudEvent], correlation_id: str | None) -> list[CloudEvent]:
