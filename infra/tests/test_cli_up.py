@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -92,6 +93,8 @@ def test_up_serves_trigger_and_events_until_stopped(probe_repo: Path, tmp_path: 
     output = (tmp_path / "up.log").read_text()
     assert "rocket-uptest-platform" in output  # the stacks table
     assert "rocket-uptest-probe-requests" in output  # the queues table
+    assert re.search(r"rocket-uptest-probe-reprocess +glue job", output)  # the compute table
+    assert re.search(r"rocket-uptest-probe-nightly +schedule", output)
     assert not control.state_path(probe_repo, stage).exists()
     assert (probe_repo / ".rocket" / f"{stage}-emulator.log").stat().st_size > 0
 

@@ -156,8 +156,33 @@ def describe_platform(client: Any, stage: str) -> str:
             table.render(("stack", "status"), sorted(stacks)),
             table.render(("queue", "messages", "dead-letter queue"), sorted(queues)),
             table.render(("function", "handler"), sorted(functions)),
+            table.render(("schedule / state machine / glue job", "kind"), _compute(client, stage)),
         ]
     )
+
+
+def _compute(client: Any, stage: str) -> list[tuple[str, str]]:
+    prefix = f"rocket-{stage}-"
+    rules = [
+        (r["Name"], f"rule {r['ScheduleExpression']}")
+        for r in client("events").list_rules(NamePrefix=prefix)["Rules"]
+        if r.get("ScheduleExpression")
+    ]
+    schedules = [
+        (s["Name"], "schedule")
+        for s in client("scheduler").list_schedules(NamePrefix=prefix)["Schedules"]
+    ]
+    machines = [
+        (m["name"], "state machine")
+        for m in client("stepfunctions").list_state_machines()["stateMachines"]
+        if m["name"].startswith(prefix)
+    ]
+    jobs = [
+        (name, "glue job")
+        for name in client("glue").list_jobs()["JobNames"]
+        if name.startswith(prefix)
+    ]
+    return sorted(rules + schedules + machines + jobs)
 
 
 def cmd_demo(_args: argparse.Namespace, _root: Path) -> int:
