@@ -5,7 +5,8 @@ notification feeds the ETL queue): a Brazilian CSV (semicolon, Latin-1, decimal 
 row and a duplicate), an NDJSON of payments, an empty file and a file no dataset claims. Then
 TRUSTED, DELIVERY, QUARANTINE, the Glue partitions and the published events must be exactly
 what the files hold; uploading the same files again must change nothing; and the Glue job
-`reprocess` over the same prefix must run and find nothing left to do.
+`reprocess`, requested through ingest-gate over the same prefix, must run and find nothing left
+to do.
 """
 
 from __future__ import annotations
@@ -13,10 +14,12 @@ from __future__ import annotations
 import json
 import random
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from rocket_contracts.models.etl.delivery_published_v1 import EtlDeliveryPublishedV1
+from rocket_contracts.models.ingest.job_requested_v1 import IngestJobRequestedV1
 from rocket_infra.local import LocalPlatform
 
 pytestmark = pytest.mark.e2e
@@ -149,14 +152,26 @@ def test_raw_files_through_the_layers_once(platform: LocalPlatform) -> None:
     assert _snapshot(platform, buckets, token) == before
     assert len(_mine(platform, token)) == 2
 
-    # The reprocess job over the same prefix runs the same code and finds everything done.
+    # The reprocess job, started the way it is meant to be (a request through ingest-gate),
+    # runs the same code over the same prefix and finds everything done.
     job = out["ReprocessJobName"]
-    run_id = glue.start_job_run(
-        JobName=job,
-        Arguments={"--prefix": f"transactions/{token}/", "--transaction_id": f"{token}-re"},
-    )["JobRunId"]
+    transaction_id = f"{token}-reprocess"
+    platform.publish(
+        IngestJobRequestedV1(
+            transaction_id=transaction_id,
+            job_name=job,
+            arguments={"prefix": f"transactions/{token}/"},
+            requested_by="e2e/etl-layers",
+            requested_at=datetime.now(UTC),
+        ),
+        correlation_id=transaction_id,
+    )
     assert platform.wait_idle(timeout=120)
-    (run,) = [r for r in platform.runtime.glue_runs(job) if r.run_id == run_id]
+    (run,) = [
+        r
+        for r in platform.runtime.glue_runs(job)
+        if r.arguments.get("--transaction_id") == transaction_id
+    ]
     assert run.state == "SUCCEEDED", run.log
     assert '"already_done": 2' in run.log
     assert _snapshot(platform, buckets, token) == before
