@@ -1,0 +1,90 @@
+"""The S3 and Glue adapters against moto: the errors the pipeline relies on."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from etl_layers.adapters.glue import GlueCatalog
+from etl_layers.adapters.s3 import S3ObjectStore
+from etl_layers.ports import CatalogError, ObjectChangedError, PartitionSpec, StorageError
+from moto import mock_aws
+
+REGION = "us-east-1"
+
+
+@pytest.fixture
+def clients(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, Any]]:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(name, "testing")
+    with mock_aws():
+        s3 = boto3.client("s3", region_name=REGION)
+        s3.create_bucket(Bucket="bkt")
+        yield s3, boto3.client("glue", region_name=REGION)
+
+
+def test_download_is_pinned_to_the_etag(clients: tuple[Any, Any], tmp_path: Path) -> None:
+    s3, _ = clients
+    store = S3ObjectStore(s3)
+    old = s3.put_object(Bucket="bkt", Key="k.csv", Body=b"old")["ETag"].strip('"')
+    store.download("bkt", "k.csv", tmp_path / "a", etag=old, version_id=None)
+    assert (tmp_path / "a").read_bytes() == b"old"
+    s3.put_object(Bucket="bkt", Key="k.csv", Body=b"new")
+    with pytest.raises(ObjectChangedError):
+        store.download("bkt", "k.csv", tmp_path / "b", etag=old, version_id=None)
+    with pytest.raises(ObjectChangedError):
+        store.download("bkt", "gone.csv", tmp_path / "c", etag=None, version_id=None)
+
+
+def test_exists_list_copy_and_errors(clients: tuple[Any, Any], tmp_path: Path) -> None:
+    s3, _ = clients
+    store = S3ObjectStore(s3)
+    assert not store.exists("bkt", "x/1.json")
+    store.put_json("bkt", "x/1.json", {"a": 1})
+    (tmp_path / "f").write_bytes(b"data")
+    store.upload(tmp_path / "f", "bkt", "x/2.bin")
+    store.copy("bkt", "x/2.bin", "bkt", "y/3.bin", version_id=None)
+    assert store.exists("bkt", "x/1.json")
+    assert store.list_keys("bkt", "x/") == ["x/1.json", "x/2.bin"]
+    (listed,) = store.list_objects("bkt", "y/")
+    assert (listed.key, listed.size) == ("y/3.bin", 4)
+    with pytest.raises(StorageError):
+        store.list_keys("no-such-bucket", "")
+
+
+def test_partitions_are_added_once(clients: tuple[Any, Any]) -> None:
+    _, glue = clients
+    glue.create_database(DatabaseInput={"Name": "d"})
+    glue.create_table(
+        DatabaseName="d",
+        TableInput={
+            "Name": "t",
+            "PartitionKeys": [{"Name": "year", "Type": "string"}],
+            "StorageDescriptor": {
+                "Columns": [{"Name": "id", "Type": "bigint"}],
+                "Location": "s3://bkt/t/",
+                "SerdeInfo": {"SerializationLibrary": "parquet"},
+            },
+        },
+    )
+    catalog = GlueCatalog(glue)
+    catalog.add_partitions("d", "t", [PartitionSpec(("2024",), "s3://bkt/t/year=2024/")])
+    catalog.add_partitions(
+        "d",
+        "t",
+        [
+            PartitionSpec(("2024",), "s3://bkt/t/year=2024/"),
+            PartitionSpec(("2025",), "s3://bkt/t/year=2025/"),
+        ],
+    )
+    partitions = glue.get_partitions(DatabaseName="d", TableName="t")["Partitions"]
+    assert sorted((p["Values"][0], p["StorageDescriptor"]["Location"]) for p in partitions) == [
+        ("2024", "s3://bkt/t/year=2024/"),
+        ("2025", "s3://bkt/t/year=2025/"),
+    ]
+    assert partitions[0]["StorageDescriptor"]["Columns"] == [{"Name": "id", "Type": "bigint"}]
+    with pytest.raises(CatalogError):
+        catalog.add_partitions("d", "missing", [PartitionSpec(("2024",), "s3://bkt/x/")])
