@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from rocket_contracts import bus, registry
 from rocket_infra import aws, control, deploy
+from rocket_infra.emulator import die_with_parent
 
 
 def _rocket(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -52,6 +53,7 @@ def test_up_serves_trigger_and_events_until_stopped(probe_repo: Path, tmp_path: 
         stdout=log,
         stderr=subprocess.STDOUT,
         env=env,
+        preexec_fn=die_with_parent,
     )
     try:
         deadline = time.monotonic() + 90

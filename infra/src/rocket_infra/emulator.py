@@ -36,8 +36,11 @@ def free_port() -> int:
         return port
 
 
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
-    # The emulator must never outlive the process that started it (a killed test run included).
+def die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
+    """Linux `preexec_fn`: the child gets SIGTERM when its parent dies, so an emulator (or a
+    `rocket up` a test started) never outlives what started it, a killed test run included.
+    Linux sends the signal when the *thread* that started the child ends: start emulators from
+    a thread that lives as long as they should (the main thread, in practice)."""
     with contextlib.suppress(OSError, AttributeError):
         libc = ctypes.CDLL("libc.so.6", use_errno=True)
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
@@ -67,7 +70,7 @@ class Emulator:
     def start(self, config: Mapping[str, Any] | None = None, timeout: float = 30.0) -> None:
         """Start the server, wait until it answers, then apply `config` before anything exists."""
         env = {**os.environ, "MOTO_ALLOW_NONEXISTENT_REGION": "true"}
-        preexec = _die_with_parent if sys.platform.startswith("linux") else None
+        preexec = die_with_parent if sys.platform.startswith("linux") else None
         with contextlib.ExitStack() as files:
             output: Any = subprocess.DEVNULL
             if self.log is not None:
