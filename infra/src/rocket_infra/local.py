@@ -6,6 +6,7 @@ import contextlib
 import importlib
 import logging
 import sys
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -73,8 +74,17 @@ class LocalPlatform:
         with Emulator.running(port, config=emulator_config(), log=log) as emulator:
             platform = cls(endpoint_url=emulator.endpoint_url, stage=stage, repo_root=root, out=out)
             try:
+                started = time.monotonic()
                 platform.deploy_all(services, journal)
                 platform.start_runtime()
+                logger.info(
+                    "platform started",
+                    extra={
+                        "endpoint_url": platform.endpoint_url,
+                        "stacks": sorted(platform.deployed),
+                        "seconds": round(time.monotonic() - started, 2),
+                    },
+                )
                 yield platform
             finally:
                 platform.stop()
