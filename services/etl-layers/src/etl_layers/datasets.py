@@ -132,8 +132,6 @@ class DatasetCatalog:
 
 
 def default_datasets_dir() -> Path:
-    """The packaged declarations (wheel), else the service's `datasets/` folder (workspace)."""
-    packaged = Path(__file__).parent / "declarations"
-    if packaged.is_dir():
-        return packaged
-    return Path(__file__).resolve().parents[2] / "datasets"
+    """The shipped declarations: `etl_layers/declarations`, a link to the service's `datasets/`
+    folder, so the wheel and the Lambda package carry the same files the repository holds."""
+    return Path(__file__).parent / "declarations"
