@@ -49,8 +49,13 @@ _SUMMARY_COLUMNS = (
     ("max_amount", "double"),
     ("mean_quality_score", "double"),
 )
-_SQL = {"string": "VARCHAR", "bigint": "BIGINT", "double": "DOUBLE", "timestamp": "TIMESTAMP"}
-_SQL_OF_GLUE = {**_SQL, "boolean": "BOOLEAN"}
+_SQL_OF_GLUE = {
+    "string": "VARCHAR",
+    "bigint": "BIGINT",
+    "double": "DOUBLE",
+    "timestamp": "TIMESTAMP",
+    "boolean": "BOOLEAN",
+}
 
 
 def declared_columns(spec: DatasetSpec) -> list[tuple[str, str]]:
