@@ -460,6 +460,22 @@ def test_a_handler_that_cannot_be_imported_fails_every_invocation(tmp_path: Path
     assert result.error["errorType"] == "Runtime.ImportModuleError"
 
 
+def test_stop_ends_an_invocation_in_flight(tmp_path: Path) -> None:
+    worker = _worker(tmp_path, "rt_handlers.announce_and_sleep", timeout=120)
+    started = tmp_path / "started"
+    with ThreadPoolExecutor(max_workers=1) as threads:
+        pending = threads.submit(worker.invoke, {"file": str(started)})
+        _wait_for(started.exists, timeout=20)
+        worker.stop()
+        result = pending.result(timeout=20)
+    assert result.error is not None
+    assert result.error["errorType"] == "Runtime.ExitError"
+    assert worker.invoke({}).error == {
+        "errorType": "Runtime.Stopped",
+        "errorMessage": "the runtime stopped",
+    }
+
+
 def test_a_result_that_is_not_json_is_a_marshal_error(tmp_path: Path) -> None:
     worker = _worker(tmp_path, "rt_handlers.unserialisable")
     try:

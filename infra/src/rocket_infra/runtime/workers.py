@@ -99,6 +99,7 @@ class FunctionWorker:
         self._lock = threading.Lock()
         self._process: subprocess.Popen[bytes] | None = None
         self._responses: queue.Queue[bytes | None] = queue.Queue()
+        self._closed = False
 
     def invoke(self, event: Any) -> InvokeResult:
         request_id = str(uuid.uuid4())
@@ -108,10 +109,20 @@ class FunctionWorker:
             return InvokeResult(payload, error, time.monotonic() - started, request_id)
 
     def stop(self) -> None:
-        with self._lock:
-            self._kill()
+        """Kill the process, even mid-invocation (that call then fails as a crash)."""
+        self._closed = True
+        process = self._process
+        if process is not None and process.poll() is None:
+            process.kill()
+        if self._lock.acquire(timeout=5):
+            try:
+                self._kill()
+            finally:
+                self._lock.release()
 
     def _invoke_locked(self, event: Any, request_id: str) -> tuple[Any, dict[str, Any] | None]:
+        if self._closed:
+            return None, {"errorType": "Runtime.Stopped", "errorMessage": "the runtime stopped"}
         process = self._ensure_started()
         request = {
             "request_id": request_id,

@@ -128,3 +128,10 @@ def flaky(event: dict[str, Any], context: Any) -> None:
 
 def unserialisable(event: Any, context: Any) -> object:
     return object()
+
+
+def announce_and_sleep(event: dict[str, Any], context: Any) -> None:
+    import time
+
+    Path(event["file"]).touch()
+    time.sleep(60)
