@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
+from botocore.exceptions import ClientError
 
 from rocket_infra.runtime import log
 from rocket_infra.runtime.template_values import TemplateValues, UnresolvableError, substitute
@@ -230,17 +231,26 @@ def discover(
     emulator itself (any other disabled mapping stays disabled)."""
     topology = Topology()
     for stack in _stacks(clients, stage, region):
-        functions = [
-            _function(clients, physical) for _, physical in stack.physical("AWS::Lambda::Function")
-        ]
-        topology.functions.extend(functions)
-        _mappings(clients, stack, functions, topology, taken_over)
-        topology.schedules.extend(_rules(clients, stack))
-        topology.schedules.extend(_scheduler_schedules(clients, stack))
-        topology.state_machines.extend(_state_machines(clients, stack, region))
-        topology.glue_jobs.extend(_glue_jobs(clients, stack))
+        try:
+            _discover_stack(clients, stack, region, taken_over, topology)
+        except ClientError as exc:  # one broken stack must not stop the others from running
+            log.error("stack discovery failed", stack=stack.name, error=str(exc))
     topology.glue_jobs = sorted(set(topology.glue_jobs))
     return topology
+
+
+def _discover_stack(
+    clients: Clients, stack: _Stack, region: str, taken_over: Collection[str], topology: Topology
+) -> None:
+    functions = [
+        _function(clients, physical) for _, physical in stack.physical("AWS::Lambda::Function")
+    ]
+    topology.functions.extend(functions)
+    _mappings(clients, stack, functions, topology, taken_over)
+    topology.schedules.extend(_rules(clients, stack))
+    topology.schedules.extend(_scheduler_schedules(clients, stack))
+    topology.state_machines.extend(_state_machines(clients, stack, region))
+    topology.glue_jobs.extend(_glue_jobs(clients, stack))
 
 
 def _function(clients: Clients, name: str) -> FunctionSpec:
@@ -334,14 +344,19 @@ def _kinesis_mapping(esm: Mapping[str, Any], spec: FunctionSpec) -> KinesisMappi
 
 def _rules(clients: Clients, stack: _Stack) -> Iterator[Schedule]:
     events = clients["events"]
+    buses = {
+        logical_id: stack.resolve(properties.get("EventBusName"))
+        for logical_id, properties in stack.template_resources("AWS::Events::Rule")
+    }
     for logical_id, name in stack.physical("AWS::Events::Rule"):
-        rule = events.describe_rule(Name=name)
+        bus = buses.get(logical_id)
+        rule = events.describe_rule(Name=name, **({"EventBusName": bus} if bus else {}))
         expression = rule.get("ScheduleExpression")
         if not expression:
             continue
+        listed = events.list_targets_by_rule(Rule=name, **({"EventBusName": bus} if bus else {}))
         targets = tuple(
-            ScheduleTarget(t["Id"], t["Arn"], t.get("Input"))
-            for t in events.list_targets_by_rule(Rule=name).get("Targets", [])
+            ScheduleTarget(t["Id"], t["Arn"], t.get("Input")) for t in listed.get("Targets", [])
         )
         yield Schedule(
             name=name,
