@@ -22,7 +22,9 @@ from rocket_infra.project import Service
 
 LAMBDA_UNZIPPED_LIMIT = 250 * 1024 * 1024
 LAMBDA_PYTHON = "3.12"
-LAMBDA_PLATFORM = "x86_64-manylinux2014"
+# The python3.12 runtime runs on Amazon Linux 2023 (glibc 2.34): manylinux_2_28 wheels run there,
+# and current duckdb/pyarrow releases publish no cp312 manylinux2014 wheels at all.
+LAMBDA_PLATFORM = "x86_64-manylinux_2_28"
 # The Lambda Python runtime ships these; bundling them only adds size and version skew.
 RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*")

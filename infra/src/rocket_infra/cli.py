@@ -18,7 +18,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from rocket_contracts.envelope import CloudEvent
 
 from rocket_infra import aws, control, deploy, events, project, redrive, table
-from rocket_infra.build import BuildError
+from rocket_infra.build import LAMBDA_PLATFORM, BuildError
 from rocket_infra.templates import TemplateError
 
 logger = logging.getLogger("rocket_infra")
@@ -53,7 +53,11 @@ def build_parser() -> argparse.ArgumentParser:
     bld.add_argument("service")
     bld.add_argument("--dist", type=Path, help="output folder (default: <repo>/dist)")
     bld.add_argument("--python-version", default="3.12")
-    bld.add_argument("--platform", default="x86_64-manylinux2014", help="or aarch64-manylinux2014")
+    bld.add_argument(
+        "--platform",
+        default=LAMBDA_PLATFORM,
+        help="wheel platform; aarch64-manylinux_2_28 for arm64",
+    )
 
     evt = commands.add_parser("events", help="the messages that crossed the shared topic")
     evt.add_argument("--follow", "-f", action="store_true", help="keep printing new events")
