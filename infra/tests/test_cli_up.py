@@ -7,6 +7,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -116,3 +117,17 @@ def test_up_refuses_a_stage_that_is_already_up(
         os.environ.pop("ROCKET_REPO_ROOT", None)
         control.state_path(probe_repo, "busy").unlink()
     assert "already up" in capsys.readouterr().out
+
+
+def test_up_on_a_port_in_use_fails_with_a_message(
+    probe_repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from rocket_infra import cli
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        monkeypatch.setenv("ROCKET_REPO_ROOT", str(probe_repo))
+        assert cli.main(["up", "--stage", "porttest", "--port", str(port)]) == 1
+    assert "already in use" in capsys.readouterr().err

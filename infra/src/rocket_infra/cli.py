@@ -19,6 +19,7 @@ from rocket_contracts.envelope import CloudEvent
 
 from rocket_infra import aws, control, deploy, events, project, redrive, table
 from rocket_infra.build import LAMBDA_PLATFORM, BuildError
+from rocket_infra.emulator import EmulatorError
 from rocket_infra.templates import TemplateError
 
 logger = logging.getLogger("rocket_infra")
@@ -125,7 +126,11 @@ def cmd_up(args: argparse.Namespace, root: Path) -> int:
                     raise ValueError(f"unknown command {command.get('command')!r}")
 
             while True:
-                control.serve_once(sqs, queue_url, run_command)
+                try:
+                    control.serve_once(sqs, queue_url, run_command)
+                except (ClientError, BotoCoreError):  # an emulator hiccup must not stop `up`
+                    logger.exception("control queue read failed")
+                    time.sleep(1)
         except KeyboardInterrupt:
             print("\nstopping")
         finally:
@@ -317,6 +322,7 @@ _EXPECTED_ERRORS = (
     project.UnknownServiceError,
     redrive.RedriveError,
     control.ControlError,
+    EmulatorError,
     ClientError,
     BotoCoreError,
 )

@@ -86,7 +86,10 @@ class Emulator:
         deadline = time.monotonic() + timeout
         while not self._answers():
             if self._process.poll() is not None:
-                raise EmulatorError(f"emulator exited with code {self._process.returncode}")
+                raise EmulatorError(
+                    f"emulator exited with code {self._process.returncode} "
+                    f"(is {HOST}:{self.port} already in use?)"
+                )
             if time.monotonic() > deadline:
                 self.stop()
                 raise EmulatorError(f"emulator did not answer on {self.endpoint_url}")
