@@ -30,7 +30,7 @@ from typing import Any
 from rocket_infra.runtime import log
 from rocket_infra.runtime.records import GlueRun
 
-_POLL = 0.3
+_POLL = 0.5
 _CONCURRENT_RUNS = 4
 _SHIM = Path(__file__).parent / "glue_shim"
 _INHERITED = ("PATH", "HOME", "LANG", "TZ", "TMPDIR", "PYTHONPATH", "VIRTUAL_ENV", "SYSTEMROOT")
