@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import boto3
@@ -9,20 +10,27 @@ from botocore.config import Config
 
 DEFAULT_REGION = "us-east-1"
 _DUMMY = "testing"
+# Creating clients is not thread-safe in boto3 (using them is): scenarios and tests create them
+# from worker threads, so creation is serialized on one session (which caches the API models).
+_CREATE = threading.Lock()
+_SESSION: boto3.session.Session | None = None
 
 
 def client(
     service_name: str, *, endpoint_url: str | None = None, region: str = DEFAULT_REGION
 ) -> Any:
     """A boto3 client; with `endpoint_url`, dummy credentials (no AWS account is read)."""
-    if endpoint_url is None:
-        return boto3.client(service_name, region_name=region)  # type: ignore[call-overload]
-    return boto3.client(  # type: ignore[call-overload]
-        service_name,
-        region_name=region,
-        endpoint_url=endpoint_url,
-        aws_access_key_id=_DUMMY,
-        aws_secret_access_key=_DUMMY,
-        aws_session_token=_DUMMY,
-        config=Config(retries={"max_attempts": 2, "mode": "standard"}, max_pool_connections=32),
-    )
+    global _SESSION
+    with _CREATE:
+        session = _SESSION = _SESSION or boto3.session.Session()
+        if endpoint_url is None:
+            return session.client(service_name, region_name=region)  # type: ignore[call-overload]
+        return session.client(  # type: ignore[call-overload]
+            service_name,
+            region_name=region,
+            endpoint_url=endpoint_url,
+            aws_access_key_id=_DUMMY,
+            aws_secret_access_key=_DUMMY,
+            aws_session_token=_DUMMY,
+            config=Config(retries={"max_attempts": 2, "mode": "standard"}, max_pool_connections=32),
+        )

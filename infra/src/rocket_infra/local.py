@@ -6,6 +6,7 @@ import contextlib
 import importlib
 import logging
 import sys
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -53,6 +54,8 @@ class LocalPlatform:
         self._runtime: Runtime | None = None
         self._tap: events.BusTap | None = None
         self._out: TextIO = out or sys.stderr
+        self._clients: dict[str, Any] = {}
+        self._clients_lock = threading.Lock()
 
     @classmethod
     @contextlib.contextmanager
@@ -142,7 +145,14 @@ class LocalPlatform:
         return self.export(f"rocket-{self.stage}-EventTopicArn")
 
     def client(self, service_name: str) -> Any:
-        return aws.client(service_name, endpoint_url=self.endpoint_url, region=self.region)
+        """A boto3 client bound to the emulator (one per service, shared: clients are
+        thread-safe)."""
+        with self._clients_lock:
+            if service_name not in self._clients:
+                self._clients[service_name] = aws.client(
+                    service_name, endpoint_url=self.endpoint_url, region=self.region
+                )
+            return self._clients[service_name]
 
     def export(self, name: str) -> str:
         return deploy.exports(self.client("cloudformation"))[name]
