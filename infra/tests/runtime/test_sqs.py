@@ -137,3 +137,16 @@ def test_runtime_logs_carry_the_correlation_id_of_the_messages(
     line = json.loads(JsonFormatter().format(returned[-1]))
     assert line["message"] == "function returned"
     assert line["correlation_ids"] == ["corr-123"]
+
+
+def test_filter_criteria_leave_out_messages_without_invoking(stack: Stack) -> None:
+    _send(
+        stack,
+        "filtered",
+        [{"kind": "keep", "n": 1}, {"kind": "drop", "n": 2}, {"kind": "keep", "n": 3}],
+    )
+
+    assert stack.runtime.wait_idle(30)  # the dropped message was deleted, not left behind
+
+    seen = [body for batch in stack.seen("filtered") for body in batch]
+    assert sorted(body["n"] for body in seen) == [1, 3]

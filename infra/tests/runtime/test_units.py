@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from rocket_infra.runtime.discovery import KinesisMapping, Schedule, ScheduleTarget
-from rocket_infra.runtime.events import failed_item_ids, sqs_record
+from rocket_infra.runtime.events import failed_item_ids, matches_filters, sqs_record
 from rocket_infra.runtime.glue import glue_argv, last_error_line, script_candidates
 from rocket_infra.runtime.kinesis_poller import KinesisPoller
 from rocket_infra.runtime.records import Activity
@@ -333,6 +333,18 @@ def test_batch_item_failures_are_read_as_lambda_reads_them(
     payload: Any, expected: list[str] | None
 ) -> None:
     assert failed_item_ids(payload, ["a", "b"]) == expected
+
+
+def test_filter_patterns_match_the_parsed_body_or_data() -> None:
+    record = {"body": '{"type": "a.b.c.v1", "size": 5}', "messageAttributes": {}}
+    assert matches_filters(record, ['{"body": {"type": ["a.b.c.v1"]}}'])
+    assert not matches_filters(record, ['{"body": {"type": ["other"]}}'])
+    assert matches_filters(
+        record, ['{"body": {"type": ["other"]}}', '{"body": {"size": [{"numeric": [">", 3]}]}}']
+    )
+    assert matches_filters({"body": "plain text"}, [])
+    kinesis = {"kinesis": {"data": "eyJhZ2VudCI6ICJ4In0=", "partitionKey": "k"}}  # {"agent": "x"}
+    assert matches_filters(kinesis, ['{"data": {"agent": ["x"]}}'])
 
 
 # --- Glue and templates ----------------------------------------------------------------------

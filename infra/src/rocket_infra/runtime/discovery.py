@@ -34,6 +34,7 @@ class SqsMapping:
     batching_window: int
     report_failures: bool
     visibility_timeout: int
+    filters: tuple[str, ...] = ()  # FilterCriteria patterns
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,7 @@ class KinesisMapping:
     max_record_age: int  # -1: no limit
     on_failure_arn: str | None
     report_failures: bool
+    filters: tuple[str, ...] = ()  # FilterCriteria patterns
 
 
 @dataclass(frozen=True)
@@ -317,6 +319,7 @@ def _sqs_mapping(clients: Clients, esm: Mapping[str, Any], spec: FunctionSpec) -
         batching_window=int(esm.get("MaximumBatchingWindowInSeconds") or 0),
         report_failures="ReportBatchItemFailures" in (esm.get("FunctionResponseTypes") or []),
         visibility_timeout=int(attributes["Attributes"].get("VisibilityTimeout", 30)),
+        filters=_filters(esm),
     )
 
 
@@ -339,6 +342,14 @@ def _kinesis_mapping(esm: Mapping[str, Any], spec: FunctionSpec) -> KinesisMappi
         max_record_age=-1 if max_age is None else int(max_age),
         on_failure_arn=on_failure or None,
         report_failures="ReportBatchItemFailures" in (esm.get("FunctionResponseTypes") or []),
+        filters=_filters(esm),
+    )
+
+
+def _filters(esm: Mapping[str, Any]) -> tuple[str, ...]:
+    filters = (esm.get("FilterCriteria") or {}).get("Filters") or []
+    return tuple(
+        f["Pattern"] if isinstance(f["Pattern"], str) else json.dumps(f["Pattern"]) for f in filters
     )
 
 

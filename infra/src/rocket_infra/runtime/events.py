@@ -144,3 +144,32 @@ def correlation_ids(bodies: Sequence[str]) -> list[str]:
         if isinstance(document, dict) and isinstance(document.get("correlationid"), str):
             found.append(document["correlationid"])
     return sorted(set(found))
+
+
+def matches_filters(record: Mapping[str, Any], patterns: Sequence[str]) -> bool:
+    """Lambda event filtering (FilterCriteria): a record passes when any pattern matches it.
+    The pattern sees the record as Lambda shapes it, with an SQS `body` or a Kinesis `data`
+    that is JSON parsed into an object (otherwise left a string)."""
+    if not patterns:
+        return True
+    from moto.events.models import EventPattern  # the emulator's own EventBridge matcher
+
+    shaped = dict(record)
+    if "body" in shaped:
+        shaped["body"] = _json_or_text(shaped["body"])
+    if "kinesis" in shaped:
+        kinesis = dict(shaped["kinesis"])
+        kinesis["data"] = _json_or_text(
+            base64.b64decode(kinesis["data"]).decode("utf-8", "replace")
+        )
+        shaped.pop("kinesis")
+        shaped.update(kinesis)
+    event: Any = shaped  # moto types it as its EventBridge message; any mapping matches
+    return any(EventPattern.load(pattern).matches_event(event) for pattern in patterns)
+
+
+def _json_or_text(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text

@@ -11,7 +11,12 @@ from typing import Any
 
 from rocket_infra.runtime import log
 from rocket_infra.runtime.discovery import KinesisMapping
-from rocket_infra.runtime.events import correlation_ids, failed_item_ids, kinesis_record
+from rocket_infra.runtime.events import (
+    correlation_ids,
+    failed_item_ids,
+    kinesis_record,
+    matches_filters,
+)
 from rocket_infra.runtime.records import Invoker
 
 _IDLE_WAIT = 0.5  # an idle shard is read twice a second (Lambda: once a second)
@@ -149,9 +154,31 @@ class KinesisPoller:
         self._set_busy(shard_id, True)
         size = min(self.mapping.batch_size, len(reader.pending))
         batch = [reader.pending.popleft() for _ in range(size)]
-        self._process(shard_id, batch)
+        wanted = self._filtered(shard_id, batch)
+        if wanted:
+            self._process(shard_id, wanted)
         reader.checkpoint = batch[-1]["SequenceNumber"]
         return True
+
+    def _filtered(self, shard_id: str, batch: Batch) -> Batch:
+        """The records the mapping's FilterCriteria keep (the others are skipped, as on AWS)."""
+        if not self.mapping.filters:
+            return batch
+        mapping = self.mapping
+        return [
+            record
+            for record in batch
+            if matches_filters(
+                kinesis_record(
+                    record,
+                    shard_id=shard_id,
+                    stream_arn=mapping.stream_arn,
+                    function_arn=mapping.function_arn,
+                    region=self._region,
+                ),
+                mapping.filters,
+            )
+        ]
 
     def _iterator(self, shard_id: str, checkpoint: str | None) -> str:
         kwargs: dict[str, Any] = {"ShardIteratorType": self.mapping.starting_position}

@@ -9,7 +9,12 @@ from typing import Any
 
 from rocket_infra.runtime import log
 from rocket_infra.runtime.discovery import SqsMapping
-from rocket_infra.runtime.events import correlation_ids, failed_item_ids, sqs_record
+from rocket_infra.runtime.events import (
+    correlation_ids,
+    failed_item_ids,
+    matches_filters,
+    sqs_record,
+)
 from rocket_infra.runtime.records import Invoker
 
 _LONG_POLL_SECONDS = 1  # short enough for stop() to be quick, long enough not to spin
@@ -65,12 +70,19 @@ class SqsPoller:
         if not messages:
             return
         mapping = self.mapping
+        records = [
+            sqs_record(m, queue_arn=mapping.queue_arn, region=self._region) for m in messages
+        ]
+        if mapping.filters:
+            # Lambda deletes the messages its FilterCriteria leave out, without invoking.
+            kept = [matches_filters(r, mapping.filters) for r in records]
+            self._delete([m for m, keep in zip(messages, kept, strict=True) if not keep])
+            messages = [m for m, keep in zip(messages, kept, strict=True) if keep]
+            records = [r for r, keep in zip(records, kept, strict=True) if keep]
+            if not messages:
+                return
         ids = [m["MessageId"] for m in messages]
-        event = {
-            "Records": [
-                sqs_record(m, queue_arn=mapping.queue_arn, region=self._region) for m in messages
-            ]
-        }
+        event = {"Records": records}
         log.info(
             "batch received",
             source=mapping.queue_arn,

@@ -135,3 +135,7 @@ def announce_and_sleep(event: dict[str, Any], context: Any) -> None:
 
     Path(event["file"]).touch()
     time.sleep(60)
+
+
+def filtered(event: dict[str, Any], context: Any) -> None:
+    _write("filtered", [json.loads(record["body"]) for record in event["Records"]])
