@@ -42,7 +42,7 @@ bench: setup
 	$(RUN) pytest -m bench tests/benchmarks -s -p no:xdist
 
 faults: setup
-	$(RUN) pytest -m faults -s -p no:xdist
+	$(RUN) pytest -m faults -s -p no:xdist tests/faults
 
 demo: setup
 	$(RUN) rocket demo
