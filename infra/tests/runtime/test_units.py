@@ -513,6 +513,18 @@ def test_the_emulator_endpoint_and_dummy_credentials_win_over_deployed_values(
     assert env["_HANDLER"] == "m.h"
 
 
+def test_tracing_is_off_without_a_daemon_unless_the_function_sets_it(tmp_path: Path) -> None:
+    def trace_disabled(environment: dict[str, str]) -> str:
+        spec = FunctionSpec("f", FN_ARN, "m.h", environment)
+        env = worker_environment(
+            spec, endpoint_url="http://127.0.0.1:9", region="eu-west-1", task_root=tmp_path
+        )
+        return env["POWERTOOLS_TRACE_DISABLED"]
+
+    assert trace_disabled({}) == "true"
+    assert trace_disabled({"POWERTOOLS_TRACE_DISABLED": "false"}) == "false"
+
+
 # --- Kinesis retries ---------------------------------------------------------------------------
 
 
