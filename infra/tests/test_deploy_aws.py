@@ -4,11 +4,13 @@ CloudFormation that behaves like the real one, since tests never reach AWS)."""
 from __future__ import annotations
 
 import io
+from pathlib import Path
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from rocket_infra import deploy
+from moto import mock_aws
+from rocket_infra import aws, deploy, project
 
 
 class FakeCloudFormation:
@@ -141,3 +143,68 @@ def test_stack_busy_with_another_deploy_is_refused() -> None:
     cfn.stacks["rocket-dev-svc"]["StackStatus"] = "UPDATE_IN_PROGRESS"
     with pytest.raises(deploy.DeployError, match="another deploy is running"):
         _apply(cfn, "v2")
+
+
+_PLATFORM = """
+Resources:
+  Artifacts:
+    Type: AWS::S3::Bucket
+Outputs:
+  ArtifactBucketName:
+    Value: !Ref Artifacts
+    Export: {Name: rocket-dev-ArtifactBucketName}
+"""
+
+_JOB_SERVICE = """
+Parameters:
+  Stage: {Type: String}
+Resources:
+  Queue:
+    Type: AWS::SQS::Queue
+"""
+
+
+def test_aws_deploy_uploads_the_glue_scripts_to_the_artifact_bucket(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "services" / "jobs"
+    (folder / "glue" / "lib").mkdir(parents=True)
+    (folder / "template.yaml").write_text(_JOB_SERVICE)
+    (folder / "glue" / "run.py").write_text("print('run')\n")
+    (folder / "glue" / "lib" / "helper.py").write_text("X = 1\n")
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(key, "testing")
+    with mock_aws():
+        cfn = aws.client("cloudformation")
+        cfn.create_stack(StackName="rocket-dev-platform", TemplateBody=_PLATFORM)
+        bucket = deploy.exports(cfn)["rocket-dev-ArtifactBucketName"]
+
+        deploy.deploy(
+            project.service(tmp_path, "jobs"), stage="dev", repo_root=tmp_path, out=io.StringIO()
+        )
+
+        s3 = aws.client("s3")
+        keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]]
+        run = s3.get_object(Bucket=bucket, Key="jobs/glue/run.py")["Body"].read()
+    assert sorted(keys) == ["jobs/glue/lib/helper.py", "jobs/glue/run.py"]
+    assert run == b"print('run')\n"
+
+
+def test_glue_scripts_without_the_platform_stack_say_so(tmp_path: Path) -> None:
+    folder = tmp_path / "services" / "jobs"
+    (folder / "glue").mkdir(parents=True)
+    (folder / "template.yaml").write_text(_JOB_SERVICE)
+    (folder / "glue" / "run.py").write_text("print('run')\n")
+    with pytest.raises(deploy.DeployError, match="deploy the platform stack first"):
+        deploy.artifact_bucket(FakeExports(), "dev")
+    assert deploy.glue_scripts(project.service(tmp_path, "jobs")) == {
+        "jobs/glue/run.py": folder / "glue" / "run.py"
+    }
+
+
+class FakeExports:
+    def get_paginator(self, _name: str) -> Any:
+        return self
+
+    def paginate(self) -> list[dict[str, Any]]:
+        return [{"Exports": []}]

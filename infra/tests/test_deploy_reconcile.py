@@ -189,6 +189,17 @@ def test_lambda_code_is_uploaded_under_the_code_key(
     assert "probe/handlers/echo.py" in names
 
 
+def test_glue_scripts_are_uploaded_where_script_locations_point(
+    emulator_server: Emulator, deployed_probe: deploy.Deployed, probe_repo: Path
+) -> None:
+    bucket = deploy.exports(_client(emulator_server, "cloudformation"))[
+        "rocket-local-ArtifactBucketName"
+    ]
+    body = _client(emulator_server, "s3").get_object(Bucket=bucket, Key="probe/glue/reprocess.py")
+    script = probe_repo / "services" / "probe" / "glue" / "reprocess.py"
+    assert body["Body"].read() == script.read_bytes()
+
+
 def test_unsupported_type_fails_the_deploy_by_name(
     emulator_server: Emulator, tmp_path: Path
 ) -> None:

@@ -155,6 +155,13 @@ def deploy(
         parameters["CodeKey"] = _package_and_upload(
             service, stage, endpoint_url, region, root, package, cfn
         )
+    scripts = glue_scripts(service)
+    if scripts:  # before the stack, so a job never points at a script that is not there yet
+        upload_glue_scripts(
+            aws.client("s3", endpoint_url=endpoint_url, region=region),
+            artifact_bucket(cfn, stage),
+            scripts,
+        )
     parameters = {k: v for k, v in parameters.items() if k in declared}
     name = project.stack_name(stage, service.name)
     start = time.monotonic()
@@ -199,6 +206,34 @@ def _template_source(
     return {"TemplateURL": f"https://{bucket}.s3.{region}.amazonaws.com/{key}"}
 
 
+def glue_scripts(service: Service) -> dict[str, Path]:
+    """S3 key -> file of the service's Glue scripts: `services/<svc>/glue/**.py` go to
+    `<svc>/glue/...` in the artifact bucket, where the templates' ScriptLocation points."""
+    folder = service.root / "glue"
+    if service.is_platform or not folder.is_dir():
+        return {}
+    return {
+        f"{service.name}/glue/{path.relative_to(folder).as_posix()}": path
+        for path in sorted(folder.rglob("*.py"))
+        if path.is_file() and "__pycache__" not in path.parts
+    }
+
+
+def upload_glue_scripts(s3: Any, bucket: str, scripts: dict[str, Path]) -> None:
+    for key, path in scripts.items():
+        s3.put_object(Bucket=bucket, Key=key, Body=path.read_bytes())
+        logger.info("glue script uploaded", extra={"bucket": bucket, "key": key})
+
+
+def artifact_bucket(cfn: Any, stage: str) -> str:
+    """The platform stack's artifact bucket (Lambda zips, Glue scripts, large templates)."""
+    bucket_export = f"rocket-{stage}-ArtifactBucketName"
+    bucket = exports(cfn).get(bucket_export)
+    if bucket is None:
+        raise DeployError(f"export {bucket_export} missing: deploy the platform stack first")
+    return bucket
+
+
 def _package_and_upload(
     service: Service,
     stage: str,
@@ -208,10 +243,7 @@ def _package_and_upload(
     package: Path | None,
     cfn: Any,
 ) -> str:
-    bucket_export = f"rocket-{stage}-ArtifactBucketName"
-    bucket = exports(cfn).get(bucket_export)
-    if bucket is None:
-        raise DeployError(f"export {bucket_export} missing: deploy the platform stack first")
+    bucket = artifact_bucket(cfn, stage)
     s3 = aws.client("s3", endpoint_url=endpoint_url, region=region)
     if endpoint_url is not None:
         return upload_package(
