@@ -13,8 +13,10 @@ import boto3
 import pytest
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from moto import mock_aws
-from rocket_contracts import bus, registry, testing
+from pydantic import ValidationError
+from rocket_contracts import bus, compat, registry, testing, validation
 from rocket_contracts.envelope import CloudEvent
+from rocket_contracts.models.assets.asset_upserted_v1 import AssetsAssetUpsertedV1
 from rocket_contracts.models.assets.upsert_requested_v1 import AssetsUpsertRequestedV1
 from rocket_contracts.models.compactor.compaction_requested_v1 import (
     CompactorCompactionRequestedV1,
@@ -296,15 +298,98 @@ def test_envelope_missing_a_field(good_record: dict[str, Any], missing: str) -> 
     assert f"$: '{missing}' is a required property" in violation.errors
 
 
-def test_envelope_with_a_bad_time_or_an_extra_attribute(good_record: dict[str, Any]) -> None:
+def test_envelope_with_a_bad_time(good_record: dict[str, Any]) -> None:
     envelope = _envelope(good_record)
     envelope["time"] = "yesterday"
-    envelope["traceparent"] = "00-abc"
 
     violation = _violation(_with_body(good_record, json.dumps(envelope)))
 
-    assert any(e.startswith("$.time:") for e in violation.errors)
-    assert any("traceparent" in e for e in violation.errors)
+    assert [e for e in violation.errors if e.startswith("$.time:")], violation.errors
+
+
+def test_unknown_envelope_attribute_is_ignored_and_listed(good_record: dict[str, Any]) -> None:
+    # CloudEvents lets producers add extension attributes; a consumer that does not know one
+    # reads the event anyway.
+    envelope = _envelope(good_record)
+    envelope["traceparent"] = "00-abc"
+
+    parsed = bus.parse_record(_with_body(good_record, json.dumps(envelope)))
+
+    assert parsed.ignored == ("$.traceparent",)
+    assert parsed.data == _example(GapscraperSeriesUpdatedV1)
+
+
+# -- tolerant reader: a consumer built on the old schema reads a newer producer's message ------
+
+
+UPSERTED = "assets.asset.upserted.v1"
+
+
+def _newer_schema() -> dict[str, Any]:
+    """assets.asset.upserted.v1 as a later, compatible edit of the file: optional fields added
+    at the top, in a nested object and in the objects of an array (all through $defs)."""
+    newer = copy.deepcopy(registry.schema_for(UPSERTED))
+    text = {"description": "Added later.", "type": "string"}
+    newer["properties"]["steward"] = text
+    newer["$defs"]["asset"]["properties"]["schema_name"] = text
+    newer["$defs"]["column"]["properties"]["comment"] = text
+    return newer
+
+
+def _newer_producer_record() -> dict[str, Any]:
+    data = copy.deepcopy(registry.schema_for(UPSERTED)["examples"][0])
+    data["steward"] = "data-platform"
+    data["asset"]["schema_name"] = "public"
+    data["columns"][1]["comment"] = "buyer"
+    # What a producer built on the newer schema sends: validated against its own schema.
+    assert validation.errors(_newer_schema(), data) == []
+    envelope = _envelope(testing.sqs_record_for(_example(AssetsAssetUpsertedV1), source=SOURCE))
+    envelope["data"] = data
+    return testing.sqs_record(json.dumps(envelope), message_attributes={"type": UPSERTED})
+
+
+def test_gate_and_reader_agree_an_added_optional_field_reaches_old_consumers() -> None:
+    old = registry.schema_for(UPSERTED)
+    record = _newer_producer_record()
+
+    # The gate lets the edit through within v1 with nothing for consumers to deploy first ...
+    assert compat.check(old, _newer_schema()) == []
+    assert compat.widenings(old, _newer_schema()) == []
+    # ... a strict reader on the old schema would quarantine the newer producer's message ...
+    assert validation.errors(old, _envelope(record)["data"]) != []
+    # ... and the tolerant reader (this consumer, built on the old file) reads it.
+    parsed = bus.parse_record(record)
+
+    assert parsed.ignored == (
+        "$.data.asset.schema_name",
+        "$.data.columns[1].comment",
+        "$.data.steward",
+    )
+    assert parsed.data == _example(AssetsAssetUpsertedV1)
+    assert "steward" not in parsed.envelope.data
+
+
+def test_tolerant_reader_still_checks_every_declared_field() -> None:
+    record = _newer_producer_record()
+    envelope = _envelope(record)
+    envelope["data"]["version"] = 0
+    del envelope["data"]["asset"]["table"]
+
+    violation = _violation(_with_body(record, json.dumps(envelope)))
+
+    assert any(e.startswith("$.data.version:") for e in violation.errors), violation.errors
+    assert any("'table' is a required property" in e for e in violation.errors)
+    assert not any("steward" in e or "schema_name" in e for e in violation.errors)
+
+
+def test_writers_stay_strict_about_undeclared_fields() -> None:
+    data = copy.deepcopy(registry.schema_for(UPSERTED)["examples"][0])
+    data["steward"] = "data-platform"
+
+    with pytest.raises(ValidationError):
+        AssetsAssetUpsertedV1.model_validate(data)
+    # publish validates the dumped model against the full schema: nothing undeclared passes.
+    assert any("steward" in e for e in validation.errors(registry.schema_for(UPSERTED), data))
 
 
 def test_type_attribute_that_disagrees_with_the_envelope(good_record: dict[str, Any]) -> None:

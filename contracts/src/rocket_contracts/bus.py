@@ -7,6 +7,11 @@ match on. Consumers call :func:`parse_record` on each SQS record: it accepts raw
 CloudEvent), validates envelope and data against their schemas, and returns the typed envelope
 and model. Anything that is not a valid contract message raises :class:`ContractViolation`, the
 one exception type, carrying every error found.
+
+Writers are strict and readers tolerant: ``publish`` refuses any property its schema does not
+declare, while ``parse_record`` leaves out (and lists in ``ParsedMessage.ignored``) properties
+the consumer's copy of the schema does not declare, so a consumer built on an older schema reads
+what producers of a newer, compatible version of the same major send (see ``compat``).
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from pydantic import BaseModel, RootModel, ValidationError
 from rocket_contracts import registry
 from rocket_contracts.envelope import DATA_CONTENT_TYPE, SPEC_VERSION, CloudEvent
 from rocket_contracts.validation import errors as schema_errors
+from rocket_contracts.validation import known_part
 
 TYPE_ATTRIBUTE = "type"
 """SNS/SQS message attribute holding the event type; subscription filter policies match it."""
@@ -58,11 +64,16 @@ class SnsPublishClient(Protocol):
 
 @dataclass(frozen=True)
 class ParsedMessage:
-    """A validated bus message: the envelope, its typed payload, and the event type."""
+    """A validated bus message: the envelope, its typed payload, and the event type.
+
+    ``ignored`` lists the JSON paths of properties this consumer's schemas do not declare
+    (added by a newer producer within the same major version); they were left out, not failed.
+    """
 
     envelope: CloudEvent
     data: BaseModel
     event_type: str
+    ignored: tuple[str, ...] = ()
 
     @property
     def correlation_id(self) -> str:
@@ -238,11 +249,18 @@ def parse_message(body: str, *, type_attribute: str | None = None) -> ParsedMess
 def parse_envelope(
     payload: Mapping[str, Any], *, type_attribute: str | None = None
 ) -> ParsedMessage:
-    """Validate a decoded CloudEvent and its data; return the typed message."""
-    problems = schema_errors(registry.envelope_schema(), payload)
+    """Validate a decoded CloudEvent and its data; return the typed message.
+
+    Tolerant reader: properties that the envelope schema or the type's schema (the copy this
+    consumer was built with) does not declare are left out and listed in ``ignored``;
+    everything declared is validated strictly.
+    """
+    known_envelope: dict[str, Any]
+    known_envelope, ignored = known_part(registry.envelope_schema(), dict(payload))
+    problems = schema_errors(registry.envelope_schema(), known_envelope)
     if problems:
         raise ContractViolation("not a Rocket CloudEvent", problems)
-    event_type: str = payload["type"]
+    event_type: str = known_envelope["type"]
     if event_type not in registry.event_types():
         raise ContractViolation(
             "unknown event type", [f"$.type: no contract schema for {event_type!r}"]
@@ -253,17 +271,21 @@ def parse_envelope(
             [f"$.type: is {event_type!r} but the message attribute type is {type_attribute!r}"],
         )
     expected_schema = registry.schema_id(event_type)
-    if payload["dataschema"] != expected_schema:
+    if known_envelope["dataschema"] != expected_schema:
         problems.append(f"$.dataschema: expected {expected_schema!r} for {event_type}")
-    problems += schema_errors(registry.schema_for(event_type), payload["data"], at="$.data")
+    schema = registry.schema_for(event_type)
+    known_data, ignored_data = known_part(schema, known_envelope["data"], at="$.data")
+    problems += schema_errors(schema, known_data, at="$.data")
     if problems:
         raise ContractViolation(f"invalid {event_type}", problems)
     try:
-        envelope = CloudEvent.model_validate(payload)
-        data = registry.model_for(event_type).model_validate(payload["data"])
+        envelope = CloudEvent.model_validate({**known_envelope, "data": known_data})
+        data = registry.model_for(event_type).model_validate(known_data)
     except ValidationError as exc:
         raise ContractViolation(f"invalid {event_type}", _pydantic_errors(exc, "$")) from exc
-    return ParsedMessage(envelope=envelope, data=data, event_type=event_type)
+    return ParsedMessage(
+        envelope=envelope, data=data, event_type=event_type, ignored=(*ignored, *ignored_data)
+    )
 
 
 def parse_record(sqs_record: Mapping[str, Any] | SQSRecord | SqsRecordModel) -> ParsedMessage:

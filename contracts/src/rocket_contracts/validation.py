@@ -63,3 +63,66 @@ def errors(schema: dict[str, Any], instance: object, *, at: str = "$") -> list[s
         validator(schema).iter_errors(instance), key=lambda error: (error.json_path, error.message)
     )
     return [f"{at}{error.json_path[1:]}: {error.message}" for error in found]
+
+
+def _resolve(schema: Any, root: dict[str, Any]) -> Any:
+    # Local references only: the schema tests keep every schema self-contained.
+    hops = 0
+    while isinstance(schema, dict) and isinstance(schema.get("$ref"), str) and hops < 32:
+        reference: str = schema["$ref"]
+        if not reference.startswith("#"):
+            break
+        target: Any = root
+        for part in reference.lstrip("#").strip("/").split("/"):
+            if part:
+                target = target[part.replace("~1", "/").replace("~0", "~")]
+        schema = {**target, **{k: v for k, v in schema.items() if k != "$ref"}}
+        hops += 1
+    return schema
+
+
+def _known(schema: Any, root: dict[str, Any], instance: Any, at: str, ignored: list[str]) -> Any:
+    schema = _resolve(schema, root)
+    if not isinstance(schema, dict):
+        return instance
+    if isinstance(instance, dict):
+        declared: dict[str, Any] = schema.get("properties", {})
+        extra = schema.get("additionalProperties", True)
+        kept: dict[str, Any] = {}
+        for name, value in instance.items():
+            path = f"{at}.{name}"
+            if name in declared:
+                kept[name] = _known(declared[name], root, value, path, ignored)
+            elif extra is False and not schema.get("patternProperties"):
+                ignored.append(path)
+            else:
+                kept[name] = _known(extra, root, value, path, ignored)
+        return kept
+    if isinstance(instance, list) and isinstance(schema.get("items"), dict):
+        prefix: list[Any] = schema.get("prefixItems", [])
+        return [
+            _known(
+                prefix[index] if index < len(prefix) else schema["items"],
+                root,
+                item,
+                f"{at}[{index}]",
+                ignored,
+            )
+            for index, item in enumerate(instance)
+        ]
+    return instance
+
+
+def known_part(schema: dict[str, Any], instance: Any, *, at: str = "$") -> tuple[Any, list[str]]:
+    """``instance`` without the properties that ``schema``'s closed objects do not declare,
+    and the JSON paths of what was left out.
+
+    This is the tolerant reader: a consumer validates what it receives against the schema it
+    was built on, but a property added to that schema later (an optional field a newer
+    producer already sends, which the compatibility gate allows within a major version) is
+    ignored instead of failing the message. Everything the consumer's schema declares is still
+    validated strictly; writers stay strict (``bus.publish`` validates against the full schema).
+    Objects under ``anyOf``/``oneOf``/``allOf`` are left as they are (validated strictly).
+    """
+    ignored: list[str] = []
+    return _known(schema, schema, instance, at, ignored), ignored
