@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from rocket_contracts import compat, registry
+from rocket_contracts import bus, compat, registry, testing, validation
 
 Schema = dict[str, Any]
 
@@ -411,6 +411,78 @@ def test_a_real_schema_gaining_an_optional_field_is_compatible() -> None:
     assert _real("gapscraper.series.updated.v1", add_source) == []
 
 
+# -- the second promise: what a consumer still on the old schema makes of new messages ------
+
+WIDENED: list[tuple[str, str, str]] = [
+    ("enum value added", "$.status", "enum-value-added"),
+    ("integer widened to number", "$.quantity", "type-widened"),
+    ("null allowed", "$.order_id", "type-widened"),
+    ("maxLength raised", "$.note", "constraint-relaxed"),
+    ("minimum lowered", "$.quantity", "constraint-relaxed"),
+    ("pattern removed", "$.order_id", "constraint-relaxed"),
+    ("anyOf branch added", "$.payment", "composition-widened"),
+]
+
+
+@pytest.mark.parametrize(("name", "path", "rule"), WIDENED, ids=[case[0] for case in WIDENED])
+def test_a_widening_is_compatible_but_named_for_consumers_to_take_first(
+    name: str, path: str, rule: str
+) -> None:
+    new = _edit(_compatible(name))
+
+    assert compat.check(BASE, new) == []
+    assert (path, rule) in {(b.path, b.rule) for b in compat.widenings(BASE, new)}
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "optional field added",
+        "optional field added in $defs",
+        "closed object opened",
+        "descriptions and examples reworded",
+    ],
+)
+def test_what_the_tolerant_reader_absorbs_is_no_widening(name: str) -> None:
+    assert compat.widenings(BASE, _edit(_compatible(name))) == []
+
+
+def _closed_objects(schema: Schema) -> list[Schema]:
+    found = [schema] if schema.get("additionalProperties") is False else []
+    for definition in schema.get("$defs", {}).values():
+        found += _closed_objects(definition)
+    return found
+
+
+@pytest.mark.parametrize("event_type", registry.event_types())
+def test_every_shipped_type_can_gain_an_optional_field_old_consumers_read(
+    event_type: str,
+) -> None:
+    """The gate and the reader agree on every real contract: an optional field added to the
+    payload is compatible, needs nothing deployed first, and the consumer built on today's
+    schema reads a message that carries it."""
+    old = registry.schema_for(event_type)
+    new = copy.deepcopy(old)
+    for closed in _closed_objects(new):
+        closed.setdefault("properties", {})["added_later"] = {"description": "N.", "type": "string"}
+    message = {**old["examples"][0], "added_later": "from a newer producer"}
+    record = testing.sqs_record(
+        bus.to_json(
+            bus.wrap(
+                registry.model_for(event_type).model_validate(old["examples"][0]),
+                correlation_id="c-1",
+                source="rocket/test",
+            )
+        ).replace('"data":{', '"data":{"added_later":"from a newer producer",', 1),
+        message_attributes={"type": event_type},
+    )
+
+    assert compat.check(old, new) == []
+    assert compat.widenings(old, new) == []
+    assert validation.errors(new, message) == []
+    assert bus.parse_record(record).ignored == ("$.data.added_later",)
+
+
 # -- the command against a git history -------------------------------------------------------
 
 
@@ -495,3 +567,18 @@ def test_command_reports_an_unknown_base_ref(
 
     assert status == 2
     assert "no-such-branch" in output
+
+
+def test_command_notes_widenings_without_failing(
+    history: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    schemas = history / "contracts" / "schemas" / "demo"
+    (schemas / "order-placed.v1.json").write_text(
+        json.dumps(_edit(_compatible("enum value added")))
+    )
+
+    status, output = _run(history, capsys)
+
+    assert status == 0, output
+    assert "deploy consumers before producers" in output
+    assert "order-placed.v1.json: $.status: enum-value-added" in output

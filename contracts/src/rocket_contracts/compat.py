@@ -6,11 +6,18 @@ Within a major version (one ``<entity>-<verb>.v<N>.json`` file) a change must ke
   the new schema read what producers of the old one sent (and what waits in queues and DLQs):
   no required field added, no type narrowed, no enum value removed, no constraint tightened,
   no property dropped from a closed object, ``additionalProperties`` never made stricter;
-* a field the old schema required stays required, so consumers built on the old schema still
-  find every field they rely on.
+* a consumer built on the old schema reads what producers of the new one send. Readers are
+  tolerant (``bus.parse_record`` leaves out properties its copy of the schema does not declare,
+  see ``validation.known_part``), so an added optional property reaches old consumers as
+  "absent"; a field the old schema required must stay required, so they still find it.
 
 Anything else needs a new ``v<N+1>`` file. The check is structural and conservative: where it
 cannot prove a change is a widening (a changed ``pattern``, a new ``not``), it calls it breaking.
+
+A widening (a new enum value, a relaxed bound, a wider type) keeps both promises only while
+producers do not yet use it: an old consumer validates the values it declares strictly and would
+quarantine a message carrying the new value. :func:`widenings` names them; the command prints
+them as notes (not failures): deploy the consumers before a producer sends the new values.
 
     python -m rocket_contracts.compat --base origin/main
 
@@ -285,6 +292,40 @@ def check(old: Schema, new: Schema) -> list[Breach]:
     return comparison.breaches
 
 
+# What an old consumer's tolerant reader absorbs when the roles are swapped: properties it does
+# not declare are left out, and requirements are the first promise's business.
+_ABSORBED_BY_TOLERANT_READERS = frozenset(
+    {"property-removed", "additional-properties-tightened", "required-added", "required-removed"}
+)
+
+
+# A breach found with the roles swapped, named for what the new schema did. Details keep the
+# swapped comparison's wording: "new -> old".
+_WIDENED = {
+    "type-narrowed": "type-widened",
+    "enum-value-removed": "enum-value-added",
+    "enum-added": "enum-removed",
+    "constraint-tightened": "constraint-relaxed",
+    "composition-narrowed": "composition-widened",
+}
+
+
+def widenings(old: Schema, new: Schema) -> list[Breach]:
+    """Where a message valid under ``new`` can fail a consumer still validating with ``old``.
+
+    The same comparison with the roles swapped, less what the tolerant reader absorbs (a
+    property the old schema does not declare). Each one is compatible for the gate, but a
+    consumer still on ``old`` quarantines a message that uses the widened value.
+    """
+    comparison = _Comparison(new, old)
+    comparison.compare(new, old, "$")
+    return [
+        Breach(b.path, _WIDENED.get(b.rule, b.rule), f"old consumers reject it ({b.detail})")
+        for b in comparison.breaches
+        if b.rule not in _ABSORBED_BY_TOLERANT_READERS
+    ]
+
+
 # -- the command ------------------------------------------------------------------------------
 
 
@@ -308,19 +349,36 @@ def schema_files_at(root: Path, ref: str) -> list[str]:
     return sorted(line for line in listing.splitlines() if line.endswith(".json"))
 
 
+@dataclass(frozen=True)
+class Report:
+    """Per schema file: the breaking changes, and the widenings consumers must take first."""
+
+    breaking: dict[str, list[Breach]]
+    widened: dict[str, list[Breach]]
+
+
 def compare_with_ref(root: Path, ref: str) -> dict[str, list[Breach]]:
     """Breaking changes per schema file between ``ref`` and the working tree."""
-    found: dict[str, list[Breach]] = {}
+    return report_against_ref(root, ref).breaking
+
+
+def report_against_ref(root: Path, ref: str) -> Report:
+    """Breaking changes and widenings per schema file between ``ref`` and the working tree."""
+    report = Report(breaking={}, widened={})
     for relative in schema_files_at(root, ref):
         current = root / relative
         if not current.is_file():
-            found[relative] = [Breach("$", "schema-deleted", f"existed at {ref}")]
+            report.breaking[relative] = [Breach("$", "schema-deleted", f"existed at {ref}")]
             continue
         old = json.loads(_git(root, "show", f"{ref}:{relative}"))
-        breaches = check(old, json.loads(current.read_text(encoding="utf-8")))
+        new = json.loads(current.read_text(encoding="utf-8"))
+        breaches = check(old, new)
         if breaches:
-            found[relative] = breaches
-    return found
+            report.breaking[relative] = breaches
+        wider = widenings(old, new)
+        if wider:
+            report.widened[relative] = wider
+    return report
 
 
 def _default_root() -> Path:
@@ -337,15 +395,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     root = (args.root or _default_root()).resolve()
     try:
-        found = compare_with_ref(root, args.base)
+        report = report_against_ref(root, args.base)
     except GitError as exc:
         print(f"cannot compare with {args.base}: {exc}", file=sys.stderr)
         return 2
-    if not found:
+    if report.widened:
+        print(f"widened since {args.base} (deploy consumers before producers send these values):")
+        for relative, widened in report.widened.items():
+            for breach in widened:
+                print(f"  {relative}: {breach}")
+    if not report.breaking:
         print(f"every schema is backward compatible with {args.base}")
         return 0
     print(f"breaking schema changes since {args.base} (add a new v<N+1> file instead):")
-    for relative, breaches in found.items():
+    for relative, breaches in report.breaking.items():
         for breach in breaches:
             print(f"  {relative}: {breach}")
     return 1
