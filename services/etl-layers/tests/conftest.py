@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ import duckdb
 import pytest
 from etl_layers.datasets import DatasetCatalog, default_datasets_dir
 from etl_layers.events import RawObject
+from etl_layers.locks import LockPolicy
 from etl_layers.pipeline import Pipeline, PipelineConfig
 from etl_layers.ports import ListedObject, ObjectChangedError, PartitionSpec
 from etl_layers.readers import detect_format
@@ -28,11 +30,41 @@ class FakeStore:
     def __init__(self) -> None:
         self.objects: dict[tuple[str, str], bytes] = {}
         self.puts: list[tuple[str, str]] = []
+        # Conditional writes are atomic in S3; the lock makes them so here, across threads.
+        self._mutex = threading.Lock()
 
     def put(self, bucket: str, key: str, data: bytes) -> RawObject:
-        self.objects[(bucket, key)] = data
-        self.puts.append((bucket, key))
+        with self._mutex:
+            self.objects[(bucket, key)] = data
+            self.puts.append((bucket, key))
         return RawObject(bucket, key, hashlib.md5(data).hexdigest(), size=len(data))
+
+    def create_json(self, bucket: str, key: str, body: dict[str, Any]) -> bool:
+        with self._mutex:
+            if (bucket, key) in self.objects:
+                return False
+            self.objects[(bucket, key)] = json.dumps(body).encode()
+            self.puts.append((bucket, key))
+        return True
+
+    def replace_json(self, bucket: str, key: str, body: dict[str, Any], etag: str) -> bool:
+        with self._mutex:
+            current = self.objects.get((bucket, key))
+            if current is None or hashlib.md5(current).hexdigest() != etag:
+                return False
+            self.objects[(bucket, key)] = json.dumps(body).encode()
+            self.puts.append((bucket, key))
+        return True
+
+    def read_json(self, bucket: str, key: str) -> tuple[dict[str, Any], str] | None:
+        data = self.objects.get((bucket, key))
+        if data is None:
+            return None
+        return json.loads(data), hashlib.md5(data).hexdigest()
+
+    def delete(self, bucket: str, key: str) -> None:
+        with self._mutex:
+            self.objects.pop((bucket, key), None)
 
     def etag(self, bucket: str, key: str) -> str:
         return hashlib.md5(self.objects[(bucket, key)]).hexdigest()
@@ -66,7 +98,8 @@ class FakeStore:
         return (bucket, key) in self.objects
 
     def list_keys(self, bucket: str, prefix: str) -> list[str]:
-        return sorted(k for b, k in self.objects if b == bucket and k.startswith(prefix))
+        with self._mutex:
+            return sorted(k for b, k in self.objects if b == bucket and k.startswith(prefix))
 
     def list_objects(self, bucket: str, prefix: str) -> list[ListedObject]:
         return [
@@ -96,6 +129,84 @@ class FakePublisher:
 
     def publish(self, event: dict[str, Any], *, correlation_id: str, subject: str) -> None:
         self.published.append((event, correlation_id, subject))
+
+
+class SimulatedCrash(Exception):  # noqa: N818 - it stands for the process dying, not an error
+    """The process died: nothing after it runs, not even the lock release."""
+
+
+class CrashingStore(FakeStore):
+    """Dies at the first DELIVERY upload (after TRUSTED is written); once dead, every call
+    that follows fails too, so nothing is cleaned up, as after a real crash."""
+
+    Crash = SimulatedCrash
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.armed = True
+        self.dead = False
+
+    def _check(self) -> None:
+        if self.dead:
+            raise SimulatedCrash
+
+    def upload(self, path: Path, bucket: str, key: str) -> None:
+        self._check()
+        if self.armed and bucket == DELIVERY:
+            self.dead = True
+            raise SimulatedCrash
+        super().upload(path, bucket, key)
+
+    def read_json(self, bucket: str, key: str) -> tuple[dict[str, Any], str] | None:
+        self._check()
+        return super().read_json(bucket, key)
+
+    def put_json(self, bucket: str, key: str, body: dict[str, Any]) -> None:
+        self._check()
+        super().put_json(bucket, key, body)
+
+    def restart(self) -> None:
+        self.armed = self.dead = False
+
+
+@pytest.fixture
+def crashing_store() -> CrashingStore:
+    return CrashingStore()
+
+
+MakePipeline = Callable[..., Pipeline]
+
+
+@pytest.fixture
+def make_pipeline(datasets: DatasetCatalog, tmp_path: Path) -> MakePipeline:
+    """A pipeline over `store` (a new fake if none), with its own work dir and clock."""
+    counter = iter(range(1000))
+
+    def make(
+        store: FakeStore | None = None,
+        clock: Callable[[], datetime] = lambda: NOW,
+        wait: float = 30.0,
+    ) -> Pipeline:
+        work = tmp_path / f"work{next(counter)}"
+        work.mkdir()
+        return Pipeline(
+            datasets=datasets,
+            store=store if store is not None else FakeStore(),
+            catalog=FakeCatalog(),
+            publisher=FakePublisher(),
+            config=PipelineConfig(
+                trusted_bucket=TRUSTED,
+                delivery_bucket=DELIVERY,
+                quarantine_bucket=QUARANTINE,
+                glue_database="rocket_test_etl",
+                work_dir=work,
+                pipeline_version="9.9.9",
+                locks=LockPolicy(ttl=timedelta(seconds=900), wait_seconds=wait, poll_seconds=0.01),
+            ),
+            clock=clock,
+        )
+
+    return make
 
 
 @pytest.fixture

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import cache
 
 from etl_layers.adapters.bus import BusPublisher
 from etl_layers.adapters.glue import GlueCatalog
 from etl_layers.adapters.s3 import S3ObjectStore
 from etl_layers.datasets import DatasetCatalog, default_datasets_dir
+from etl_layers.locks import LockPolicy
 from etl_layers.pipeline import Pipeline, PipelineConfig
 from etl_layers.settings import Settings
 from etl_layers.transform import EngineLimits
@@ -27,6 +29,10 @@ def build(settings: Settings) -> Pipeline:
             work_dir=settings.work_dir,
             pipeline_version=settings.pipeline_version,
             limits=EngineLimits(settings.duckdb_memory_limit, settings.duckdb_threads),
+            locks=LockPolicy(
+                ttl=timedelta(seconds=settings.lock_ttl_seconds),
+                wait_seconds=settings.lock_wait_seconds,
+            ),
         ),
     )
 

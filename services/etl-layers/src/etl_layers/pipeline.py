@@ -5,6 +5,10 @@ from them, so a redelivered message rewrites the same objects. A manifest writte
 the version done; a version whose manifest exists is skipped. The manifest is written after
 the event is published, so a crash in between republishes (at-least-once) rather than losing
 the event.
+
+The TRUSTED days a file writes are locked (`locks.py`) from before they are read for dedupe
+until the manifest is written, so files of the same day go one at a time: no key is written
+twice, and each day's summary is recomputed over every row the day has.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from typing import Any
 
 from etl_layers.datasets import DatasetCatalog, DatasetSpec, UnknownDatasetError
 from etl_layers.events import RawObject
+from etl_layers.locks import LockPolicy, PartitionLocks
 from etl_layers.observability import logger, metrics
 from etl_layers.ports import Catalog, ObjectChangedError, ObjectStore, PartitionSpec, Publisher
 from etl_layers.readers import UnreadableFileError, detect_format
@@ -40,6 +45,7 @@ UNROUTED = "_unrouted"
 MAX_EVENT_BYTES = 200_000
 KEPT_WHEN_TRUNCATED = 100
 DEFAULT_LIMITS = EngineLimits()
+DEFAULT_LOCKS = LockPolicy()
 
 
 class Status(StrEnum):
@@ -67,6 +73,11 @@ class PipelineConfig:
     work_dir: Path
     pipeline_version: str
     limits: EngineLimits = DEFAULT_LIMITS
+    locks: LockPolicy = DEFAULT_LOCKS
+
+
+class _DoneMeanwhileError(Exception):
+    """Another delivery of the same object finished while this one waited for its locks."""
 
 
 def stem_for(obj: RawObject) -> str:
@@ -90,6 +101,10 @@ def _partition_values(partition: str) -> tuple[str, ...]:
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def _lock_names(dataset: str, partitions: Sequence[str]) -> list[str]:
+    return [f"{dataset}/{partition}" for partition in partitions]
 
 
 class Pipeline:
@@ -127,16 +142,31 @@ class Pipeline:
             logger.info("raw object already processed")
             return Outcome(Status.ALREADY_DONE, stem)
         workdir = Path(tempfile.mkdtemp(prefix="etl-", dir=self.config.work_dir))
+        locks = PartitionLocks(
+            self.store,
+            self.config.trusted_bucket,
+            owner=stem,
+            clock=self.clock,
+            policy=self.config.locks,
+        )
         try:
-            outcome = self._process(obj, spec, stem, correlation, workdir)
+            with locks:
+                outcome = self._process(obj, spec, stem, correlation, workdir, locks)
+                if outcome.status is not Status.SUPERSEDED:
+                    self.store.put_json(
+                        self.config.trusted_bucket,
+                        manifest,
+                        {
+                            "status": outcome.status.value,
+                            "reason": outcome.reason,
+                            "event": outcome.event,
+                        },
+                    )
+        except _DoneMeanwhileError:
+            logger.info("raw object processed by another delivery meanwhile")
+            outcome = Outcome(Status.ALREADY_DONE, stem)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
-        if outcome.status is not Status.SUPERSEDED:
-            self.store.put_json(
-                self.config.trusted_bucket,
-                manifest,
-                {"status": outcome.status.value, "reason": outcome.reason, "event": outcome.event},
-            )
         metrics.add_metric(name=f"Objects_{outcome.status.value}", unit="Count", value=1)
         return outcome
 
@@ -147,6 +177,7 @@ class Pipeline:
         stem: str,
         correlation: str,
         workdir: Path,
+        locks: PartitionLocks,
     ) -> Outcome:
         if spec is None:
             return self._quarantine_file(obj, UNROUTED, stem, "no dataset declared for this key")
@@ -168,7 +199,7 @@ class Pipeline:
                     pipeline_version=self.config.pipeline_version,
                     limits=self.config.limits,
                 ),
-                existing=lambda partitions: self._existing(spec, stem, partitions, workdir),
+                existing=lambda partitions: self._existing(spec, stem, partitions, workdir, locks),
             )
         except ObjectChangedError:
             logger.info("raw object replaced since the event; its own event will follow")
@@ -178,9 +209,18 @@ class Pipeline:
         return self._deliver(obj, spec, stem, correlation, result)
 
     def _existing(
-        self, spec: DatasetSpec, stem: str, partitions: Sequence[str], workdir: Path
+        self,
+        spec: DatasetSpec,
+        stem: str,
+        partitions: Sequence[str],
+        workdir: Path,
+        locks: PartitionLocks,
     ) -> list[tuple[str, Path]]:
-        """TRUSTED files already in the partitions, except this object's own earlier outputs."""
+        """TRUSTED files already in the partitions, except this object's own earlier outputs,
+        read once the partitions are locked (and held until the manifest is written)."""
+        locks.acquire(_lock_names(spec.name, partitions))
+        if self.store.exists(self.config.trusted_bucket, self.manifest_key(spec.name, stem)):
+            raise _DoneMeanwhileError
         files = []
         for partition in partitions:
             prefix = f"{spec.name}/{partition}/"

@@ -20,6 +20,10 @@ class ObjectChangedError(StorageError):
     """The RAW object no longer has the ETag/version of the event (a newer write replaced it)."""
 
 
+class PartitionBusyError(StorageError):
+    """Another run held a partition's lock for the whole wait (retryable: redelivered later)."""
+
+
 class CatalogError(EtlError):
     """A Glue catalog call failed."""
 
@@ -63,6 +67,20 @@ class ObjectStore(Protocol):
     ) -> None: ...
 
     def exists(self, bucket: str, key: str) -> bool: ...
+
+    def create_json(self, bucket: str, key: str, body: dict[str, Any]) -> bool:
+        """Write `body` only if `key` does not exist (If-None-Match: *); False if it does."""
+        ...
+
+    def replace_json(self, bucket: str, key: str, body: dict[str, Any], etag: str) -> bool:
+        """Write `body` only if `key` still has `etag` (If-Match); False if it changed."""
+        ...
+
+    def read_json(self, bucket: str, key: str) -> tuple[dict[str, Any], str] | None:
+        """The object's JSON body and ETag, or None if there is no such key."""
+        ...
+
+    def delete(self, bucket: str, key: str) -> None: ...
 
     def list_keys(self, bucket: str, prefix: str) -> list[str]: ...
 

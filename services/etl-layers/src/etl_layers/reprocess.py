@@ -29,6 +29,8 @@ SETTINGS_ARGUMENTS = (
     "work_dir",
     "duckdb_memory_limit",
     "duckdb_threads",
+    "lock_ttl_seconds",
+    "lock_wait_seconds",
 )
 
 

@@ -27,5 +27,8 @@ class Settings(BaseSettings):
     work_dir: Path = Path("/tmp")
     duckdb_memory_limit: str = "192MB"
     duckdb_threads: int = 2
+    # Per-day TRUSTED locks: expiry (longer than one object's processing) and wait.
+    lock_ttl_seconds: int = 900
+    lock_wait_seconds: float = 120.0
     datasets_dir: Path | None = None
     pipeline_version: str = package_version()

@@ -28,6 +28,8 @@ TRUSTED_LAYER = "TRUSTED"
 DELIVERY_LAYER = "DELIVERY"
 DETAIL = "DETAIL"
 DAILY_SUMMARY = "DAILY_SUMMARY"
+# A day's summary has one name whatever file last recomputed it, so a day has one summary.
+DAILY_SUMMARY_STEM = "daily_summary"
 
 # Glue/Athena type of each declared type, as written to Parquet. Dates are written as ISO
 # strings (yyyy-mm-dd) because the seed's tables declare `date string`.
@@ -136,7 +138,8 @@ class TransformResult:
 
 
 class _PartitionWriter:
-    """Parquet files from batches grouped by their `__partition` column (one writer open)."""
+    """Parquet files `<partition>/<stem>_0.parquet` from batches grouped by their `__partition`
+    column (one writer open)."""
 
     def __init__(self, target: Path, stem: str) -> None:
         self.target = target
@@ -306,11 +309,21 @@ class _Run:
         )
 
     def _load_existing(self, files: Sequence[tuple[str, Path]]) -> None:
+        """The keys of the rows already in TRUSTED for this file's days (for dedupe), with
+        what the day's summary needs (it is recomputed over the whole day)."""
         self.has_existing = bool(files)
-        keys = ", ".join(f"{q(k)}::VARCHAR AS {q(k)}" for k in self.spec.key)
+        spec = self.spec
+        columns = ", ".join(
+            [
+                *(f"{q(k)}::VARCHAR AS {q(k)}" for k in spec.key),
+                f"{q(spec.measure)}::DOUBLE AS __measure",
+                f"{q(spec.group_by)}::VARCHAR AS __group",
+                "data_quality_score::DOUBLE AS __score",
+            ]
+        )
         if not files:
             self.con.execute(
-                f"CREATE TABLE existing AS SELECT {keys}, year, month, day "
+                f"CREATE TABLE existing AS SELECT {columns}, year, month, day "
                 "FROM candidates WHERE false"
             )
             return
@@ -318,8 +331,8 @@ class _Run:
         for partition, path in files:
             year, month, day = (p.split("=", 1)[1] for p in partition.split("/"))
             selects.append(
-                f"SELECT {keys}, {lit(year)} AS year, {lit(month)} AS month, {lit(day)} AS day "
-                f"FROM read_parquet({lit(str(path))})"
+                f"SELECT {columns}, {lit(year)} AS year, {lit(month)} AS month, "
+                f"{lit(day)} AS day FROM read_parquet({lit(str(path))})"
             )
         self.con.execute("CREATE TABLE existing AS " + " UNION ALL ".join(selects))
 
@@ -357,9 +370,11 @@ class _Run:
             """
         )
 
-    def _copy(self, select: str, target: Path, partition_by: Sequence[str]) -> list[LocalOutput]:
+    def _copy(
+        self, select: str, target: Path, partition_by: Sequence[str], stem: str | None = None
+    ) -> list[LocalOutput]:
         """Write `select`, whose rows come grouped by partition, as one zstd Parquet file per
-        partition named `<stem>_0.parquet`.
+        partition named `<stem>_0.parquet` (the run's stem unless given).
 
         The rows stream out of DuckDB in Arrow batches and one writer is open at a time, so
         memory holds one batch however large the file and however many partitions it spans.
@@ -370,7 +385,7 @@ class _Run:
         reader = self.con.sql(
             f"SELECT * EXCLUDE ({keys}), {part} AS __partition FROM ({select})"
         ).to_arrow_reader(BATCH_ROWS)
-        writer = _PartitionWriter(target, self.r.stem)
+        writer = _PartitionWriter(target, stem or self.r.stem)
         try:
             for batch in reader:
                 writer.write(batch)
@@ -412,21 +427,30 @@ class _Run:
             FROM trusted
         """
         declared = ", ".join(
-            f"{group} AS {group}"
+            f"__group::{_SQL_OF_GLUE[GLUE_TYPES[c.type]]} AS {group}"
             if c.name == spec.group_by
             else self._typed_null(c.name, GLUE_TYPES[c.type])
             for c in spec.columns
         )
+        # The whole day: this file's rows and those already in TRUSTED for its days, so the
+        # summary of a day is the same whichever file of the day came last.
+        day_rows = f"""
+            SELECT {measure}::DOUBLE AS __measure, {group}::VARCHAR AS __group,
+                   data_quality_score AS __score, year, month, day FROM trusted
+            UNION ALL
+            SELECT e.__measure, e.__group, e.__score, e.year, e.month, e.day
+            FROM existing e SEMI JOIN (SELECT DISTINCT year, month, day FROM trusted) t
+            ON e.year = t.year AND e.month = t.month AND e.day = t.day
+        """
         summary = f"""
             SELECT {declared}, NULL::VARCHAR AS amount_category,
                    isodow(make_date(year::INTEGER, month::INTEGER, day::INTEGER)) AS day_of_week,
                    NULL::DOUBLE AS data_quality_score, NULL::VARCHAR AS quality_flags,
-                   count(*) AS record_count, sum({measure})::DOUBLE AS total_amount,
-                   avg({measure})::DOUBLE AS mean_amount, min({measure})::DOUBLE AS min_amount,
-                   max({measure})::DOUBLE AS max_amount,
-                   avg(data_quality_score) AS mean_quality_score,
+                   count(*) AS record_count, sum(__measure) AS total_amount,
+                   avg(__measure) AS mean_amount, min(__measure) AS min_amount,
+                   max(__measure) AS max_amount, avg(__score) AS mean_quality_score,
                    {tail}, {lit(DAILY_SUMMARY)} AS record_type, year, month, day
-            FROM trusted GROUP BY year, month, day, {group}
+            FROM ({day_rows}) GROUP BY year, month, day, __group
         """
         target = self.out / "delivery"
         outputs = self._copy(detail, target, DELIVERY_PARTITION_KEYS)
@@ -434,6 +458,7 @@ class _Run:
             f"SELECT * FROM ({summary}) ORDER BY year, month, day, {group}",
             target,
             DELIVERY_PARTITION_KEYS,
+            DAILY_SUMMARY_STEM,
         )
         return sorted(outputs, key=lambda o: o.relative)
 

@@ -55,6 +55,27 @@ def test_exists_list_copy_and_errors(clients: tuple[Any, Any], tmp_path: Path) -
         store.list_keys("no-such-bucket", "")
 
 
+def test_conditional_writes_for_the_partition_locks(clients: tuple[Any, Any]) -> None:
+    s3, _ = clients
+    s3.put_bucket_versioning(Bucket="bkt", VersioningConfiguration={"Status": "Enabled"})
+    store = S3ObjectStore(s3)
+    assert store.read_json("bkt", "_locks/d/p.json") is None
+    assert store.create_json("bkt", "_locks/d/p.json", {"owner": "a"}) is True
+    assert store.create_json("bkt", "_locks/d/p.json", {"owner": "b"}) is False
+    read = store.read_json("bkt", "_locks/d/p.json")
+    assert read is not None
+    body, etag = read
+    assert body == {"owner": "a"}
+    assert store.replace_json("bkt", "_locks/d/p.json", {"owner": "c"}, "0" * 32) is False
+    assert store.replace_json("bkt", "_locks/d/p.json", {"owner": "c"}, etag) is True
+    assert store.replace_json("bkt", "_locks/d/p.json", {"owner": "d"}, etag) is False
+    store.delete("bkt", "_locks/d/p.json")
+    # In a versioned bucket the delete marker does not block the next creator.
+    assert store.create_json("bkt", "_locks/d/p.json", {"owner": "e"}) is True
+    with pytest.raises(StorageError):
+        store.create_json("no-such-bucket", "k", {})
+
+
 def test_partitions_are_added_once(clients: tuple[Any, Any]) -> None:
     _, glue = clients
     glue.create_database(DatabaseInput={"Name": "d"})

@@ -91,6 +91,14 @@ def test_the_seeds_lifecycle_rules(template: dict[str, Any]) -> None:
         ("STANDARD_IA", 60),
         ("GLACIER", 180),
     ]
+    (locks,) = (
+        r
+        for r in template["Resources"]["TrustedBucket"]["Properties"]["LifecycleConfiguration"][
+            "Rules"
+        ]
+        if r.get("Prefix") == "_locks/"
+    )
+    assert locks["ExpiredObjectDeleteMarker"] is True
 
 
 def test_raw_notifications_reach_the_queue_which_has_a_dlq(template: dict[str, Any]) -> None:

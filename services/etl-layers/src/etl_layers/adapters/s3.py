@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
 CHUNK_BYTES = 1024 * 1024
+# 412: the condition did not hold; 409: a concurrent conditional write to the same key won.
+LOST_RACE = ("PreconditionFailed", "412", "ConditionalRequestConflict", "409", "NoSuchKey")
 # Few, modest parts: upload memory stays small whatever the file size.
 TRANSFER = TransferConfig(multipart_threshold=64 * 1024 * 1024, max_concurrency=2)
 
@@ -83,6 +85,44 @@ class S3ObjectStore:
                 return False
             raise StorageError(f"head s3://{bucket}/{key}") from exc
         return True
+
+    def create_json(self, bucket: str, key: str, body: dict[str, Any]) -> bool:
+        return self._put_if(bucket, key, body, IfNoneMatch="*")
+
+    def replace_json(self, bucket: str, key: str, body: dict[str, Any], etag: str) -> bool:
+        return self._put_if(bucket, key, body, IfMatch=f'"{etag}"')
+
+    def _put_if(self, bucket: str, key: str, body: dict[str, Any], **condition: Any) -> bool:
+        data = json.dumps(body, sort_keys=True).encode()
+        try:
+            self._s3.put_object(
+                Bucket=bucket, Key=key, Body=data, ContentType="application/json", **condition
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in LOST_RACE:
+                return False
+            raise StorageError(f"conditional put s3://{bucket}/{key}") from exc
+        return True
+
+    def read_json(self, bucket: str, key: str) -> tuple[dict[str, Any], str] | None:
+        try:
+            response = self._s3.get_object(Bucket=bucket, Key=key)
+            data = response["Body"].read()
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return None
+            raise StorageError(f"get s3://{bucket}/{key}") from exc
+        try:
+            body = json.loads(data)
+        except ValueError:  # not ours to read; the caller decides what an empty body means
+            body = {}
+        return (body if isinstance(body, dict) else {}), response["ETag"].strip('"')
+
+    def delete(self, bucket: str, key: str) -> None:
+        try:
+            self._s3.delete_object(Bucket=bucket, Key=key)
+        except ClientError as exc:
+            raise StorageError(f"delete s3://{bucket}/{key}") from exc
 
     def list_keys(self, bucket: str, prefix: str) -> list[str]:
         return [listed.key for listed in self.list_objects(bucket, prefix)]
