@@ -10,13 +10,16 @@ import signal
 import socket
 import subprocess
 import sys
-import time
+import threading
 from pathlib import Path
 
 import pytest
 from rocket_contracts import bus, registry
 from rocket_infra import aws, control, deploy
 from rocket_infra.emulator import die_with_parent
+
+# Only a guard against a hung child process: no step is expected to take anywhere near this.
+_HANG_GUARD = 300.0
 
 
 def _rocket(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -25,7 +28,7 @@ def _rocket(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]
         capture_output=True,
         text=True,
         env=env,
-        timeout=60,
+        timeout=_HANG_GUARD,
         check=False,
     )
 
@@ -45,43 +48,84 @@ def _publish_example(endpoint_url: str, export: str, correlation_id: str) -> Non
     )
 
 
-def test_up_serves_trigger_and_events_until_stopped(probe_repo: Path, tmp_path: Path) -> None:
-    env = {**os.environ, "ROCKET_REPO_ROOT": str(probe_repo)}
-    stage = "uptest"
-    log = (tmp_path / "up.log").open("w")
-    up = subprocess.Popen(
-        [sys.executable, "-m", "rocket_infra.cli", "up", "--port", "0", "--stage", stage],
-        stdout=log,
+class _Output:
+    """A child's merged stdout/stderr, read on a thread as it comes (so the child never blocks
+    on a full pipe), kept for failure messages; `wait_for` blocks until a line contains a text."""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        self.lines: list[str] = []
+        self._changed = threading.Condition()
+        self._closed = False
+        self._thread = threading.Thread(target=self._read, args=(process,), daemon=True)
+        self._thread.start()
+
+    def _read(self, process: subprocess.Popen[str]) -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            with self._changed:
+                self.lines.append(line)
+                self._changed.notify_all()
+        with self._changed:
+            self._closed = True
+            self._changed.notify_all()
+
+    def wait_for(self, text: str) -> str:
+        def found() -> str | None:
+            return next((line for line in self.lines if text in line), None)
+
+        with self._changed:
+            arrived = self._changed.wait_for(lambda: found() or self._closed, _HANG_GUARD)
+            line = found()
+        assert line is not None, f"no line with {text!r} (closed: {not arrived}):\n{self.text()}"
+        return line
+
+    def text(self) -> str:
+        self._thread.join(timeout=0 if not self._closed else None)
+        return "".join(self.lines)
+
+
+def _spawn(*args: str, env: dict[str, str]) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "rocket_infra.cli", *args],
+        stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
+        text=True,
         env=env,
         preexec_fn=die_with_parent,
     )
+
+
+def test_up_serves_trigger_and_events_until_stopped(probe_repo: Path) -> None:
+    env = {**os.environ, "ROCKET_REPO_ROOT": str(probe_repo)}
+    stage = "uptest"
+    up = _spawn("up", "--port", "0", "--stage", stage, env=env)
+    output = _Output(up)
     try:
-        deadline = time.monotonic() + 90
-        while control.read_state(probe_repo, stage) is None:
-            assert up.poll() is None, (tmp_path / "up.log").read_text()
-            assert time.monotonic() < deadline, "rocket up did not come up"
-            time.sleep(0.2)
+        # printed after the state file is written and the control queue exists
+        output.wait_for("Ctrl-C to stop.")
         state = json.loads(control.state_path(probe_repo, stage).read_text())
         assert state["endpoint_url"].startswith("http://127.0.0.1:")
         assert state["pid"] == up.pid
 
         trigger = _rocket("trigger", "no-such-schedule", "--stage", stage, env=env)
         assert trigger.returncode == 1
-        assert (
-            "no-such-schedule" in trigger.stdout
-        )  # the runtime's own answer, via the control queue
+        # the runtime's own answer, through the control queue (not a timeout of the command)
+        assert "UnknownScheduleError: 'no-such-schedule'" in trigger.stdout, trigger
 
-        _publish_example(state["endpoint_url"], f"rocket-{stage}-EventTopicArn", "up-corr-1")
-        _publish_example(state["endpoint_url"], f"rocket-{stage}-EventTopicArn", "up-corr-2")
-        deadline = time.monotonic() + 20
-        lines: list[str] = []
-        while len(lines) < 1 and time.monotonic() < deadline:
-            events = _rocket("events", "--stage", stage, "--correlation-id", "up-corr-2", env=env)
-            assert events.returncode == 0, events.stderr
-            lines = events.stdout.splitlines()
-        assert len(lines) == 1  # from the journal the running platform keeps of the bus
-        assert lines[0].endswith("up-corr-2")
+        # --follow prints the request's events as the running platform journals them
+        follow = _spawn("events", "--stage", stage, "--correlation-id", "up-corr-2", "-f", env=env)
+        followed = _Output(follow)
+        try:
+            _publish_example(state["endpoint_url"], f"rocket-{stage}-EventTopicArn", "up-corr-1")
+            _publish_example(state["endpoint_url"], f"rocket-{stage}-EventTopicArn", "up-corr-2")
+            assert followed.wait_for("up-corr-2").rstrip().endswith("up-corr-2")
+        finally:
+            follow.terminate()
+            follow.wait(timeout=_HANG_GUARD)
+        # the same journal read once, without --follow: one line, only that request's event
+        events = _rocket("events", "--stage", stage, "--correlation-id", "up-corr-2", env=env)
+        assert events.returncode == 0, events.stderr
+        assert [line.split()[-1] for line in events.stdout.splitlines()] == ["up-corr-2"]
 
         redeploy = _rocket(
             "deploy", "probe", "--stage", stage, "--endpoint-url", state["endpoint_url"], env=env
@@ -90,14 +134,13 @@ def test_up_serves_trigger_and_events_until_stopped(probe_repo: Path, tmp_path: 
         assert f"the running platform ({stage}) now runs the new probe" in redeploy.stdout
     finally:
         up.send_signal(signal.SIGTERM)
-        code = up.wait(timeout=30)
-        log.close()
-    assert code == 0, (tmp_path / "up.log").read_text()
-    output = (tmp_path / "up.log").read_text()
-    assert "rocket-uptest-platform" in output  # the stacks table
-    assert "rocket-uptest-probe-requests" in output  # the queues table
-    assert re.search(r"rocket-uptest-probe-reprocess +glue job", output)  # the compute table
-    assert re.search(r"rocket-uptest-probe-nightly +schedule", output)
+        code = up.wait(timeout=_HANG_GUARD)
+    text = output.text()
+    assert code == 0, text
+    assert "rocket-uptest-platform" in text  # the stacks table
+    assert "rocket-uptest-probe-requests" in text  # the queues table
+    assert re.search(r"rocket-uptest-probe-reprocess +glue job", text)  # the compute table
+    assert re.search(r"rocket-uptest-probe-nightly +schedule", text)
     assert not control.state_path(probe_repo, stage).exists()
     assert (probe_repo / ".rocket" / f"{stage}-emulator.log").stat().st_size > 0
 

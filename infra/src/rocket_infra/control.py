@@ -44,7 +44,11 @@ def control_queue_name(stage: str) -> str:
 def write_state(root: Path, state: State) -> Path:
     path = state_path(root, state.stage)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(asdict(state), indent=2))
+    # Written aside and renamed: another `rocket` command reading the file meanwhile sees the
+    # whole state or none, never a half-written (empty) file.
+    partial = path.with_name(f".{path.name}.{os.getpid()}")
+    partial.write_text(json.dumps(asdict(state), indent=2))
+    partial.replace(path)
     return path
 
 
