@@ -118,7 +118,16 @@ def test_raw_notifications_reach_the_queue_which_has_a_dlq(template: dict[str, A
 def test_reprocess_job_runs_the_shipped_script(template: dict[str, Any]) -> None:
     job = template["Resources"]["ReprocessJob"]["Properties"]
     assert job["Name"] == {"Fn::Sub": "rocket-${Stage}-etl-layers-reprocess"}
-    assert job["Command"]["Name"] == "pythonshell"
+    # Python shell jobs offer Python 3.9 at most; the package needs 3.11, which Glue 5.0 has.
+    assert (job["Command"]["Name"], job["GlueVersion"]) == ("glueetl", "5.0")
+    assert "MaxCapacity" not in job  # Glue rejects it next to WorkerType
     location = job["Command"]["ScriptLocation"]["Fn::Sub"][0]
     assert location == "s3://${Bucket}/etl-layers/glue/reprocess.py"
     assert (SERVICE / "glue/reprocess.py").is_file()
+    modules = job["DefaultArguments"]["--additional-python-modules"]["Fn::Sub"][0]
+    assert modules == "s3://${Bucket}/${ReprocessWheelKey},s3://${Bucket}/${ContractsWheelKey}"
+    assert "--extra-py-files" not in job["DefaultArguments"]  # the zip's wheels are cp312
+    parameters = template["Parameters"]
+    for name in ("ReprocessWheelKey", "ContractsWheelKey"):
+        assert parameters[name]["Default"].startswith("etl-layers/glue/")
+        assert parameters[name]["Default"].endswith("-py3-none-any.whl")
