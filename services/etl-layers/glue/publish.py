@@ -1,6 +1,6 @@
 """Upload what the Glue job `reprocess` runs to the platform's artifact bucket.
 
-    uv run python services/etl-layers/glue/publish.py --bucket <artifact bucket> [--endpoint-url URL]
+    uv run python services/etl-layers/glue/publish.py --bucket <artifacts> [--endpoint-url URL]
 
 Builds the etl-layers and rocket-contracts wheels (pure Python, so Glue 5.0's Python 3.11 takes
 them; the Lambda zip's native wheels are for python3.12) and uploads them with the script to
