@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 from pydantic import ValidationError
-from rocket_contracts import bus, registry
+from rocket_contracts import bus, invariants, registry
 from rocket_contracts.envelope import CloudEvent
 from rocket_contracts.validation import CHECKED_FORMATS, FORMAT_CHECKER
 
@@ -203,3 +203,152 @@ def test_envelope_examples_carry_valid_data() -> None:
         parsed = bus.parse_envelope(example)
         assert parsed.event_type == example["type"]
         assert isinstance(parsed.envelope, CloudEvent)
+
+
+def test_tolerant_reading_reaches_every_closed_object(schema_path: Path) -> None:
+    # The tolerant reader does not look inside anyOf/oneOf/allOf (which branch applies is
+    # ambiguous once fields are left out), so a closed object there would fail a message from a
+    # newer producer instead of ignoring its added field.
+    for where, node in _walk(_load(schema_path)):
+        if any(f".{keyword}[" in where for keyword in ("anyOf", "oneOf", "allOf")):
+            assert node.get("additionalProperties") is not False, where
+
+
+# -- rules between fields (rocket_contracts.invariants) -----------------------------------------
+
+
+@pytest.mark.parametrize("event_type", registry.event_types())
+def test_every_example_keeps_its_types_rules(event_type: str) -> None:
+    for example in registry.schema_for(event_type)["examples"]:
+        assert invariants.errors(event_type, example) == []
+
+
+def test_rules_name_only_known_types() -> None:
+    assert set(invariants.RULES) <= set(registry.event_types())
+
+
+def _broken(event_type: str, change: Any, index: int = 0) -> dict[str, Any]:
+    data: dict[str, Any] = copy.deepcopy(registry.schema_for(event_type)["examples"][index])
+    change(data)
+    assert registry.model_for(event_type).model_validate(data), "still schema-valid"
+    return data
+
+
+BROKEN_RULES: list[tuple[str, str, Any, int, str]] = [
+    (
+        "range backwards",
+        "gapscraper.download.requested.v1",
+        lambda d: d.update(end_date="2026-11-01"),
+        0,
+        "$.data.end_date: 2026-11-01 is before start_date 2026-11-10",
+    ),
+    (
+        "more missing days than the range has",
+        "gapscraper.download.requested.v1",
+        lambda d: d.update(missing_days=6),
+        0,
+        "$.data.missing_days: 6 is more than the 5 days of the range",
+    ),
+    (
+        "written dates outside the range",
+        "gapscraper.series.updated.v1",
+        lambda d: d.update(last_date="2026-11-20"),
+        0,
+        "$.data.first_date: start_date <= first_date <= last_date <= end_date does not hold",
+    ),
+    (
+        "points written without dates",
+        "gapscraper.series.updated.v1",
+        lambda d: d.update(points_written=3),
+        1,
+        "$.data.points_written: first_date and last_date are present exactly when it is > 0",
+    ),
+    (
+        "only one written date",
+        "gapscraper.series.updated.v1",
+        lambda d: d.pop("last_date"),
+        0,
+        "$.data.first_date: first_date and last_date come together",
+    ),
+    (
+        "output records do not add up",
+        "compactor.domain.processed.v1",
+        lambda d: d["output"].update(records=1),
+        0,
+        "$.data.output.records: 1 is not the sum over output.files (1950000)",
+    ),
+    (
+        "no input but files read",
+        "compactor.domain.processed.v1",
+        lambda d: d["source"].update(files=3),
+        1,
+        "$.data.status: NO_INPUT with landing files read or output files written",
+    ),
+    (
+        "compacted from nothing",
+        "compactor.domain.processed.v1",
+        lambda d: d.update(status="COMPACTED"),
+        1,
+        "$.data.status: COMPACTED but no landing file was read",
+    ),
+    (
+        "file outside its partition",
+        "compactor.domain.processed.v1",
+        lambda d: d["output"]["files"][0].update(uri="s3://elsewhere/x.parquet"),
+        0,
+        "$.data.output.files[0].uri: s3://elsewhere/x.parquet is not under partition.location",
+    ),
+    (
+        "asset id of another asset",
+        "assets.drop.requested.v1",
+        lambda d: d["asset"].update(table="orders"),
+        0,
+        "$.data.asset_id: postgres-erp.sales.orders_2019 is not <system>.<database>.<table>"
+        " (postgres-erp.sales.orders)",
+    ),
+    (
+        "snapshot of other content",
+        "assets.upsert.requested.v1",
+        lambda d: d["content"].update(sha256="0" * 64),
+        0,
+        "$.data.content.sha256: differs from content_hash",
+    ),
+    (
+        "upsert that changes nothing",
+        "assets.asset.upserted.v1",
+        lambda d: d.update(previous_hash=d["content_hash"]),
+        1,
+        "$.data.previous_hash: equals content_hash, so nothing changed",
+    ),
+    (
+        "created with a previous state",
+        "assets.asset.upserted.v1",
+        lambda d: d.update(previous_hash="0" * 64),
+        0,
+        "$.data.previous_hash: null exactly when change is CREATED",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("event_type", "change", "index", "error"),
+    [case[1:] for case in BROKEN_RULES],
+    ids=[case[0] for case in BROKEN_RULES],
+)
+def test_a_broken_rule_is_a_contract_violation_both_ways(
+    event_type: str, change: Any, index: int, error: str
+) -> None:
+    data = _broken(event_type, change, index)
+    model = registry.model_for(event_type).model_validate(data)
+
+    assert error in invariants.errors(event_type, data)
+    # A producer cannot send it ...
+    with pytest.raises(bus.ContractViolation) as refused:
+        bus.wrap(model, correlation_id="c-1", source="rocket/test")
+    assert error in refused.value.errors
+    # ... and a consumer quarantines it when someone else does.
+    envelope = copy.deepcopy(registry.envelope_schema()["examples"][0])
+    envelope.update(type=event_type, dataschema=registry.schema_id(event_type), data=data)
+    with pytest.raises(bus.ContractViolation) as rejected:
+        bus.parse_envelope(envelope)
+    assert rejected.value.errors == [error]

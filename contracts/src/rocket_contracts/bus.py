@@ -27,7 +27,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.parser.models import SnsNotificationModel, SqsRecordModel
 from pydantic import BaseModel, RootModel, ValidationError
 
-from rocket_contracts import registry
+from rocket_contracts import invariants, registry
 from rocket_contracts.envelope import DATA_CONTENT_TYPE, SPEC_VERSION, CloudEvent
 from rocket_contracts.validation import errors as schema_errors
 from rocket_contracts.validation import known_part
@@ -151,6 +151,8 @@ def wrap(
         envelope["subject"] = subject
     problems = schema_errors(registry.envelope_schema(), envelope)
     problems += schema_errors(registry.schema_for(event_type), data, at="$.data")
+    if not problems:
+        problems = invariants.errors(event_type, data)
     if problems:
         raise ContractViolation(f"refusing to publish an invalid {event_type}", problems)
     return CloudEvent.model_validate(envelope)
@@ -276,6 +278,9 @@ def parse_envelope(
     schema = registry.schema_for(event_type)
     known_data, ignored_data = known_part(schema, known_envelope["data"], at="$.data")
     problems += schema_errors(schema, known_data, at="$.data")
+    if not problems:
+        # The rules between fields trust the types the schema just checked.
+        problems = invariants.errors(event_type, known_data)
     if problems:
         raise ContractViolation(f"invalid {event_type}", problems)
     try:
