@@ -102,6 +102,11 @@ def imported_modules(member: Member) -> dict[str, list[str]]:
 
 
 @cache
+def _installed_packages() -> Mapping[str, list[str]]:
+    return packages_distributions()
+
+
+@cache
 def _workspace_packages() -> dict[str, str]:
     return {package: m.name for m in workspace_members() for package in m.own_packages}
 
@@ -110,7 +115,7 @@ def distribution_of(module: str) -> str | None:
     """The distribution that provides top-level ``module`` (a workspace member or installed)."""
     if module in _workspace_packages():
         return _workspace_packages()[module]
-    providers = packages_distributions().get(module, [])
+    providers = _installed_packages().get(module, [])
     return _normalize(providers[0]) if len(providers) == 1 else None
 
 
