@@ -38,6 +38,12 @@ def probe_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_repo(tmp_path_factory.mktemp("repo"))
 
 
+@pytest.fixture
+def fresh_probe_repo(tmp_path: Path) -> Path:
+    """A repository of the test's own, for tests that edit its templates."""
+    return make_repo(tmp_path)
+
+
 @pytest.fixture(scope="session")
 def deployed_probe(emulator_server: Emulator, probe_repo: Path) -> deploy.Deployed:
     """platform + probe deployed into the emulator, as `rocket deploy --endpoint-url` does."""

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from rocket_infra import aws, deploy, project, reconcile
+from rocket_infra import aws, deploy, project, reconcile, templates
 from rocket_infra.emulator import Emulator
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -198,6 +198,60 @@ def test_glue_scripts_are_uploaded_where_script_locations_point(
     body = _client(emulator_server, "s3").get_object(Bucket=bucket, Key="probe/glue/reprocess.py")
     script = probe_repo / "services" / "probe" / "glue" / "reprocess.py"
     assert body["Body"].read() == script.read_bytes()
+
+
+def test_redeploy_removes_what_left_the_template(
+    emulator_server: Emulator, fresh_probe_repo: Path
+) -> None:
+    repo = fresh_probe_repo
+    stage = "removal"
+
+    def deploy_probe() -> None:
+        for name in (project.PLATFORM, "probe"):
+            deploy.deploy(
+                project.service(repo, name),
+                stage=stage,
+                endpoint_url=emulator_server.endpoint_url,
+                repo_root=repo,
+            )
+
+    deploy_probe()
+    path = repo / "services" / "probe" / "template.yaml"
+    template = templates.load(path)
+    resources = template["Resources"]
+    for logical_id in ("RequestSubscription", "ReprocessJob", "FunctionErrorsAlarm"):
+        del resources[logical_id]
+    resources["NightlySchedule"]["Properties"]["Name"] = f"rocket-{stage}-probe-renamed"
+    del resources["RawBucket"]["Properties"]["NotificationConfiguration"]
+    resources["Function"]["Properties"]["Environment"]["Variables"]["JOB_NAME"] = "none"
+    del template["Outputs"]["ReprocessJobName"]
+    path.write_text(json.dumps(template))  # JSON is YAML, and CloudFormation reads both
+
+    deploy_probe()
+
+    cfn, sns = _client(emulator_server, "cloudformation"), _client(emulator_server, "sns")
+    topic = deploy.exports(cfn)[f"rocket-{stage}-EventTopicArn"]
+    subscriptions = sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
+    endpoints = [s["Endpoint"] for s in subscriptions]
+    assert not [e for e in endpoints if e.endswith(f"rocket-{stage}-probe-requests")]
+    jobs = _client(emulator_server, "glue").get_jobs()["Jobs"]
+    assert not [j["Name"] for j in jobs if j["Name"].startswith(f"rocket-{stage}-")]
+    alarms = _client(emulator_server, "cloudwatch").describe_alarms(
+        AlarmNamePrefix=f"rocket-{stage}-"
+    )["MetricAlarms"]
+    assert alarms == []
+    schedules = _client(emulator_server, "scheduler").list_schedules(NamePrefix=f"rocket-{stage}-")[
+        "Schedules"
+    ]
+    assert [s["Name"] for s in schedules] == [f"rocket-{stage}-probe-renamed"]
+    bucket = deploy.physical_ids(cfn, f"rocket-{stage}-probe")["RawBucket"]
+    notifications = _client(emulator_server, "s3").get_bucket_notification_configuration(
+        Bucket=bucket
+    )
+    assert not notifications.get("QueueConfigurations")
+    # what stayed in the template stays
+    glue = _client(emulator_server, "glue")
+    assert glue.get_table(DatabaseName=f"rocket_{stage}_probe", Name="rows")["Table"]["Name"]
 
 
 def test_unsupported_type_fails_the_deploy_by_name(

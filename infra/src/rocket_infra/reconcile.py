@@ -62,6 +62,8 @@ class Context:
     resources: Mapping[str, Any]
     physical_ids: dict[str, str]
     resolver: Resolver = field(init=False)
+    # logical id -> what a later removal needs: type, physical id and a few properties
+    reconciled: dict[str, dict[str, Any]] = field(default_factory=dict)
     _clients: dict[str, Any] = field(default_factory=dict)
 
     def client(self, name: str) -> Any:
@@ -387,15 +389,14 @@ def _fix_bucket(ctx: Context, logical_id: str, props: dict[str, Any]) -> None:
                 k: v in (True, "true") for k, v in props["PublicAccessBlockConfiguration"].items()
             },
         )
-    if "NotificationConfiguration" in props:
-        wanted = _notifications(props["NotificationConfiguration"])
-        current = s3.get_bucket_notification_configuration(Bucket=bucket)
-        current.pop("ResponseMetadata", None)
-        # a changed configuration makes S3 send an s3:TestEvent: only put what changed
-        if _comparable(current) != _comparable(wanted):
-            s3.put_bucket_notification_configuration(
-                Bucket=bucket, NotificationConfiguration=wanted
-            )
+    # No NotificationConfiguration means none, as CloudFormation applies it: one removed from
+    # the template is removed from the bucket.
+    wanted = _notifications(props.get("NotificationConfiguration", {}))
+    current = s3.get_bucket_notification_configuration(Bucket=bucket)
+    current.pop("ResponseMetadata", None)
+    # a changed configuration makes S3 send an s3:TestEvent: only put what changed
+    if _comparable(current) != _comparable(wanted):
+        s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration=wanted)
 
 
 def _fix_table(ctx: Context, logical_id: str, props: dict[str, Any]) -> None:
@@ -569,6 +570,7 @@ def reconcile(
     )
     enabled = [lid for lid in resources if ctx.resolver.resource_enabled(lid)]
     _create_reconciled(ctx, [lid for lid in enabled if resources[lid]["Type"] in RECONCILED])
+    _remove_left_behind(ctx, _recorded(ctx))
     for logical_id in enabled:
         entry = PROPERTY_FIXES.get(resources[logical_id]["Type"])
         if entry is not None and logical_id in ctx.physical_ids:
@@ -576,6 +578,127 @@ def reconcile(
             fix(ctx, logical_id, _properties(ctx, logical_id, keys))
     deploy.save_local_outputs(cfn, ctx.client("ssm"), stack, _outputs(ctx, template))
     return dict(ctx.physical_ids)
+
+
+# --- reconciled resources that left the template --------------------------------------------
+#
+# moto's CloudFormation does not know the reconciled resources, so an update cannot delete
+# them: each deploy records what it reconciled (one SSM parameter per resource, next to the
+# stack) and the next deploy removes what is no longer in the template, or was renamed.
+
+_REMOVAL_KEYS = ("GroupName", "DatabaseName", "Queues", "Queue", "Topics", "Bucket")
+
+
+def _record_path(stack: str) -> str:
+    return f"/rocket/local-reconciled/{stack}/"
+
+
+def _recorded(ctx: Context) -> dict[str, dict[str, Any]]:
+    ssm = ctx.client("ssm")
+    found: dict[str, dict[str, Any]] = {}
+    paginator = ssm.get_paginator("get_parameters_by_path")
+    folder = _record_path(ctx.stack)
+    for page in paginator.paginate(Path=folder.rstrip("/"), Recursive=True):
+        for parameter in page.get("Parameters", []):
+            parent, _, logical_id = parameter["Name"].rpartition("/")
+            if parent + "/" == folder:  # not a stack whose name only starts the same
+                found[logical_id] = json.loads(parameter["Value"])
+    return found
+
+
+def _remove_left_behind(ctx: Context, previous: Mapping[str, dict[str, Any]]) -> None:
+    ssm = ctx.client("ssm")
+    for logical_id, record in previous.items():
+        current = ctx.reconciled.get(logical_id)
+        if current is not None and current["id"] == record["id"]:
+            continue
+        remover = REMOVERS.get(record["type"])
+        if remover is not None:
+            try:
+                remover(ctx, record)
+            except ClientError as exc:
+                if not _is_not_found(exc):
+                    raise deploy.DeployError(
+                        f"{ctx.stack}: removing {logical_id} ({record['type']}) failed: {exc}"
+                    ) from exc
+            logger.info(
+                "reconciled resource removed",
+                extra={"stack": ctx.stack, "logical_id": logical_id, "type": record["type"]},
+            )
+        if current is None:
+            ssm.delete_parameter(Name=_record_path(ctx.stack) + logical_id)
+    for logical_id, record in ctx.reconciled.items():
+        if previous.get(logical_id) != record:
+            ssm.put_parameter(
+                Name=_record_path(ctx.stack) + logical_id,
+                Value=json.dumps(record),
+                Type="String",
+                Overwrite=True,
+            )
+
+
+def _is_not_found(exc: ClientError) -> bool:
+    code = str(exc.response.get("Error", {}).get("Code", ""))
+    return any(word in code for word in ("NotFound", "NonExistent", "DoesNotExist", "NoSuch"))
+
+
+def _remove_subscription(ctx: Context, record: dict[str, Any]) -> None:
+    ctx.client("sns").unsubscribe(SubscriptionArn=record["id"])
+
+
+def _remove_queue_policy(ctx: Context, record: dict[str, Any]) -> None:
+    urls = record.get("Queues") or ([record["Queue"]] if "Queue" in record else [])
+    for url in urls:
+        ctx.client("sqs").set_queue_attributes(
+            QueueUrl=_local_queue_url(ctx, url), Attributes={"Policy": ""}
+        )
+
+
+def _remove_bucket_policy(ctx: Context, record: dict[str, Any]) -> None:
+    ctx.client("s3").delete_bucket_policy(Bucket=record["Bucket"])
+
+
+def _remove_glue_database(ctx: Context, record: dict[str, Any]) -> None:
+    ctx.client("glue").delete_database(Name=record["id"])
+
+
+def _remove_glue_table(ctx: Context, record: dict[str, Any]) -> None:
+    ctx.client("glue").delete_table(DatabaseName=record["DatabaseName"], Name=record["id"])
+
+
+def _remove_glue_job(ctx: Context, record: dict[str, Any]) -> None:
+    ctx.client("glue").delete_job(JobName=record["id"])
+
+
+def _remove_alarm(ctx: Context, record: dict[str, Any]) -> None:
+    ctx.client("cloudwatch").delete_alarms(AlarmNames=[record["id"]])
+
+
+def _remove_schedule_group(ctx: Context, record: dict[str, Any]) -> None:
+    ctx.client("scheduler").delete_schedule_group(Name=record["id"])
+
+
+def _remove_schedule(ctx: Context, record: dict[str, Any]) -> None:
+    ctx.client("scheduler").delete_schedule(
+        Name=record["id"], GroupName=record.get("GroupName", "default")
+    )
+
+
+Remover = Callable[[Context, dict[str, Any]], None]
+
+# A topic policy left behind is harmless here (moto does not enforce it): not removed.
+REMOVERS: dict[str, Remover] = {
+    "AWS::SNS::Subscription": _remove_subscription,
+    "AWS::SQS::QueuePolicy": _remove_queue_policy,
+    "AWS::SQS::QueueInlinePolicy": _remove_queue_policy,
+    "AWS::S3::BucketPolicy": _remove_bucket_policy,
+    "AWS::Glue::Database": _remove_glue_database,
+    "AWS::Glue::Table": _remove_glue_table,
+    "AWS::Glue::Job": _remove_glue_job,
+    "AWS::CloudWatch::Alarm": _remove_alarm,
+    "AWS::Scheduler::ScheduleGroup": _remove_schedule_group,
+    "AWS::Scheduler::Schedule": _remove_schedule,
+}
 
 
 def _properties(ctx: Context, logical_id: str, keys: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -602,6 +725,11 @@ def _create_reconciled(ctx: Context, pending: list[str]) -> None:
                 continue
             try:
                 ctx.physical_ids[logical_id] = RECONCILED[kind](ctx, logical_id, props)
+                ctx.reconciled[logical_id] = {
+                    "type": kind,
+                    "id": ctx.physical_ids[logical_id],
+                    **{k: props[k] for k in _REMOVAL_KEYS if k in props},
+                }
             except ClientError as exc:
                 raise deploy.DeployError(
                     f"{ctx.stack}: reconciling {logical_id} ({kind}) failed: {exc}"
