@@ -282,3 +282,12 @@ def test_ci_runs_every_gate_on_push_and_pull_request() -> None:
     }
     assert pythons == {"${{ env.PYTHON_VERSION }}"}
     assert workflow["env"]["PYTHON_VERSION"] == "3.12"
+
+
+def test_ci_imports_each_member_with_its_own_dependencies_alone() -> None:
+    workflow = load_workflow(WORKFLOWS / "ci.yml")
+    (script,) = [s["run"] for s in workflow["jobs"]["packages"]["steps"] if "run" in s][-1:]
+    assert "for member in contracts services/*" in script
+    assert 'uv sync --quiet --package "$name" --no-dev' in script
+    assert "importlib.import_module(name)" in script
+    assert "except ImportError" in script
