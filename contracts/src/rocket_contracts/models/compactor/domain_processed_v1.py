@@ -46,7 +46,7 @@ ValuesAdditionalProperty = TypeAliasType(
 
 class Partition(BaseModel):
     """
-    The catalog partition registered for the day.
+    The catalog partition of the day: registered in the catalog, except for NO_INPUT, where it names the partition a later compaction would register.
     """
 
     model_config = ConfigDict(
@@ -208,7 +208,10 @@ class CompactorDomainProcessedV1(BaseModel):
     ]
     table: Annotated[Table, Field(description="The lake table the day now belongs to.")]
     partition: Annotated[
-        Partition, Field(description="The catalog partition registered for the day.")
+        Partition,
+        Field(
+            description="The catalog partition of the day: registered in the catalog, except for NO_INPUT, where it names the partition a later compaction would register."
+        ),
     ]
     output: Annotated[Output, Field(description="What the lake holds for the day now.")]
     columns: Annotated[
