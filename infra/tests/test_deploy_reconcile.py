@@ -141,6 +141,7 @@ def test_alarm_ttl_and_function_environment_are_reconciled(
     )["MetricAlarms"]
     assert alarms[0]["AlarmActions"] == ["arn:aws:sns:us-east-1:123456789012:rocket-local-alarms"]
     assert alarms[0]["Dimensions"] == [{"Name": "FunctionName", "Value": "rocket-local-probe"}]
+    assert alarms[0]["EvaluationPeriods"] == 2  # a Number parameter, an integer in the API
     ttl = _client(emulator_server, "dynamodb").describe_time_to_live(
         TableName="rocket-local-probe-series"
     )["TimeToLiveDescription"]
@@ -289,3 +290,35 @@ def test_service_deploy_before_platform_says_so(
             endpoint_url=emulator_server.endpoint_url,
             repo_root=probe_repo,
         )
+
+
+def test_template_strings_are_coerced_to_the_api_types() -> None:
+    # Number parameters and !Sub results reach the reconciler as strings; the API wants numbers.
+    glue = aws.client("glue", endpoint_url="http://127.0.0.1:1")
+    create_job = glue.meta.service_model.operation_model("CreateJob").input_shape
+    job = reconcile.coerce(
+        create_job,
+        {
+            "Name": "job",
+            "ExecutionProperty": {"MaxConcurrentRuns": "50"},
+            "MaxCapacity": "0.0625",
+            "Timeout": "5",
+            "DefaultArguments": {"--count": 3},
+            "Tags": {"team": "data"},
+        },
+    )
+    assert job["ExecutionProperty"] == {"MaxConcurrentRuns": 50}
+    assert (job["MaxCapacity"], job["Timeout"]) == (0.0625, 5)
+    assert job["DefaultArguments"] == {"--count": "3"}  # a map of strings stays strings
+    cloudwatch = aws.client("cloudwatch", endpoint_url="http://127.0.0.1:1")
+    put_alarm = cloudwatch.meta.service_model.operation_model("PutMetricAlarm").input_shape
+    alarm = reconcile.coerce(
+        put_alarm,
+        {"Threshold": "900", "EvaluationPeriods": "3", "ActionsEnabled": "false", "Period": 60},
+    )
+    assert alarm == {
+        "Threshold": 900.0,
+        "EvaluationPeriods": 3,
+        "ActionsEnabled": False,
+        "Period": 60,
+    }
