@@ -10,13 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from rocket_infra.runtime.discovery import KinesisMapping, Schedule, ScheduleTarget
+from rocket_infra.runtime.discovery import KinesisMapping, Schedule, ScheduleTarget, SqsMapping
 from rocket_infra.runtime.events import failed_item_ids, matches_filters, sqs_record
 from rocket_infra.runtime.glue import glue_argv, last_error_line, script_candidates
 from rocket_infra.runtime.kinesis_poller import KinesisPoller
 from rocket_infra.runtime.records import Activity
 from rocket_infra.runtime.schedule_expressions import ScheduleExpressionError, parse
 from rocket_infra.runtime.schedules import ScheduleRunner
+from rocket_infra.runtime.sqs_poller import SqsPoller
 from rocket_infra.runtime.stepfunctions import MARKER, rewire_definition
 from rocket_infra.runtime.template_values import TemplateValues, substitute
 from rocket_infra.runtime.workers import (
@@ -614,3 +615,74 @@ def test_kinesis_gives_up_after_max_retries_and_reports_to_the_on_failure_queue(
         2,
     )
     assert json.loads(body)["requestContext"]["approximateInvokeCount"] == 3
+
+
+# --- SQS batching window --------------------------------------------------------------------
+
+
+class TrickleQueue:
+    """A queue that hands out at most one message per receive, as a queue being filled does;
+    records deletions."""
+
+    def __init__(self, count: int) -> None:
+        self.waiting = [f"m{n}" for n in range(count)]
+        self.deleted: list[str] = []
+
+    def receive_message(self, **_kwargs: Any) -> dict[str, Any]:
+        if not self.waiting:
+            return {}
+        message_id = self.waiting.pop(0)
+        return {
+            "Messages": [
+                {
+                    "MessageId": message_id,
+                    "ReceiptHandle": f"h-{message_id}",
+                    "Body": json.dumps({"n": message_id}),
+                    "MD5OfBody": "",
+                    "Attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "0"},
+                }
+            ]
+        }
+
+    def delete_message_batch(self, QueueUrl: str, Entries: list[dict[str, str]]) -> None:  # noqa: N803
+        self.deleted += [e["ReceiptHandle"].removeprefix("h-") for e in Entries]
+
+
+class RecordingFunction:
+    def __init__(self, failed: list[str]) -> None:
+        self.failed = failed
+        self.batches: list[list[str]] = []
+
+    def __call__(self, function: str, event: Any, **kwargs: Any) -> InvokeResult:
+        self.batches.append([r["messageId"] for r in event["Records"]])
+        failures = [{"itemIdentifier": i} for i in self.failed]
+        return InvokeResult({"batchItemFailures": failures}, None, 0.0, "r")
+
+
+def _sqs_poller(queue: TrickleQueue, function: RecordingFunction, window: int) -> SqsPoller:
+    mapping = SqsMapping(
+        uuid="u",
+        function_name="fn",
+        queue_arn="arn:aws:sqs:us-east-1:123456789012:q",
+        queue_url="http://127.0.0.1:1/123456789012/q",
+        batch_size=3,
+        batching_window=window,
+        report_failures=True,
+        visibility_timeout=30,
+    )
+    return SqsPoller(mapping, sqs=queue, invoke=function, region="us-east-1")
+
+
+def test_a_batching_window_gathers_a_batch_from_several_receives() -> None:
+    queue, function = TrickleQueue(4), RecordingFunction(failed=["m1"])
+    _sqs_poller(queue, function, window=5).poll_once()
+    # three receives of one message each make one invocation of batch size 3
+    assert function.batches == [["m0", "m1", "m2"]]
+    assert queue.deleted == ["m0", "m2"]  # the reported failure stays for redelivery
+    assert queue.waiting == ["m3"]
+
+
+def test_without_a_batching_window_a_receive_is_a_batch() -> None:
+    queue, function = TrickleQueue(4), RecordingFunction(failed=[])
+    _sqs_poller(queue, function, window=0).poll_once()
+    assert function.batches == [["m0"]]
