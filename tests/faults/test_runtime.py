@@ -8,7 +8,8 @@ that makes an effect idempotent). Then:
 - a worker process is killed (SIGKILL) in the middle of a batch: the batch fails as a crashed
   Lambda, its messages come back after the visibility timeout and every one is done, once;
 - a short soak: messages at a steady rate for a while; every one is done once, none reaches the
-  DLQ, and the latency, throughput and memory of the emulator and the workers are printed.
+  DLQ, and the latency (against the same sends to a bare queue read directly, the floor),
+  throughput and memory of the emulator and the workers are printed.
 
 Nothing here asserts on time: the figures go to BENCHMARKS.md (section "Local runtime") by hand.
 Run: `make faults` (or `uv run --no-sync pytest -m faults -s -p no:xdist tests/faults`).
@@ -20,6 +21,7 @@ import json
 import os
 import signal
 import statistics
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -115,12 +117,12 @@ class Probe:
     queue_url: str
     dlq_url: str
 
-    def send(self, bodies: list[dict[str, Any]]) -> None:
+    def send(self, bodies: list[dict[str, Any]], queue_url: str | None = None) -> None:
         sqs = self.platform.client("sqs")
         for start in range(0, len(bodies), 10):
             chunk = bodies[start : start + 10]
             sqs.send_message_batch(
-                QueueUrl=self.queue_url,
+                QueueUrl=queue_url or self.queue_url,
                 Entries=[{"Id": str(n), "MessageBody": json.dumps(b)} for n, b in enumerate(chunk)],
             )
 
@@ -258,17 +260,50 @@ def _memory() -> dict[str, int]:
     return totals
 
 
-def test_a_short_soak_delivers_every_message_once(probe: Probe) -> None:
-    total = int(SOAK_SECONDS * SOAK_RATE)
-    memory_before = _memory()
+def _send_steadily(probe: Probe, queue_url: str, total: int) -> set[str]:
+    """One SendMessageBatch of 10 every 10 / rate seconds, on schedule (not after the last)."""
     ids: set[str] = set()
     started = time.monotonic()
-    # one SendMessageBatch of 10 every 10 / rate seconds, on schedule (not after the last one)
     for tick in range(total // 10):
         bodies = _bodies(10, work=0.0)
         ids |= {b["id"] for b in bodies}
-        probe.send(bodies)
+        probe.send(bodies, queue_url)
         time.sleep(max(0.0, started + (tick + 1) * 10 / SOAK_RATE - time.monotonic()))
+    return ids
+
+
+def _bare_queue_latencies(probe: Probe, total: int) -> list[float]:
+    """The floor: the same sends to a queue with no mapping, read by one long-polling loop
+    that deletes at once (what SQS + the emulator cost without the runtime and a handler)."""
+    sqs = probe.platform.client("sqs")
+    url = sqs.create_queue(QueueName=f"rocket-{probe.platform.stage}-{NAME}-baseline")["QueueUrl"]
+    latencies: list[float] = []
+    sender = threading.Thread(target=_send_steadily, args=(probe, url, total))
+    sender.start()
+    while len(latencies) < total:
+        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get(
+            "Messages", []
+        )
+        now = time.time()
+        latencies += [now - json.loads(m["Body"])["sent"] for m in messages]
+        if messages:
+            sqs.delete_message_batch(
+                QueueUrl=url,
+                Entries=[
+                    {"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]}
+                    for n, m in enumerate(messages)
+                ],
+            )
+    sender.join()
+    return sorted(latencies)
+
+
+def test_a_short_soak_delivers_every_message_once(probe: Probe) -> None:
+    total = int(SOAK_SECONDS * SOAK_RATE)
+    baseline = statistics.quantiles(_bare_queue_latencies(probe, min(total, 1000)), n=100)
+    memory_before = _memory()
+    started = time.monotonic()
+    ids = _send_steadily(probe, probe.queue_url, total)
     assert probe.platform.wait_idle(timeout=600)
     elapsed = time.monotonic() - started
     memory_after = _memory()
@@ -284,5 +319,8 @@ def test_a_short_soak_delivers_every_message_once(probe: Probe) -> None:
         f"{len(attempts)} attempts ({len(attempts) - len(ids)} duplicates), DLQ 0; "
         f"all done in {elapsed:.1f} s ({len(ids) / elapsed:.1f} msg/s); "
         f"send->done latency p50 {quantiles[49]:.2f} s, p95 {quantiles[94]:.2f} s, "
-        f"max {latencies[-1]:.2f} s; RSS MiB before {memory_before} after {memory_after}"
+        f"max {latencies[-1]:.2f} s (bare queue, same rate: p50 {baseline[49]:.2f} s, "
+        f"p95 {baseline[94]:.2f} s; ratio p50 {quantiles[49] / baseline[49]:.1f}x, "
+        f"p95 {quantiles[94] / baseline[94]:.1f}x); "
+        f"RSS MiB before {memory_before} after {memory_after}"
     )
