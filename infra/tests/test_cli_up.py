@@ -146,18 +146,17 @@ def test_up_serves_trigger_and_events_until_stopped(probe_repo: Path) -> None:
 
 
 def test_up_refuses_a_stage_that_is_already_up(
-    probe_repo: Path, capsys: pytest.CaptureFixture[str]
+    probe_repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from rocket_infra import cli
 
     control.write_state(
         probe_repo, control.State("busy", "http://127.0.0.1:1", os.getpid(), "us-east-1", "")
     )
+    monkeypatch.setenv("ROCKET_REPO_ROOT", str(probe_repo))
     try:
-        os.environ["ROCKET_REPO_ROOT"] = str(probe_repo)
         assert cli.main(["up", "--stage", "busy", "--port", "0"]) == 1
     finally:
-        os.environ.pop("ROCKET_REPO_ROOT", None)
         control.state_path(probe_repo, "busy").unlink()
     assert "already up" in capsys.readouterr().out
 
