@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import boto3
 import pytest
 from ingest_gate.bootstrap import bootstrap
+from ingest_gate.consumer import Consumer
+from ingest_gate.domain import Outcome, RetryLaterError
 from ingest_gate.handlers.gate import handler
 from ingest_gate.settings import Settings
 from ingest_gate_fakes import FakeLambdaContext
 from moto import mock_aws
-from rocket_contracts.bus import parse_message, to_json, wrap
+from rocket_contracts.bus import ParsedMessage, parse_message, to_json, wrap
 from rocket_contracts.models.ingest.job_requested_v1 import IngestJobRequestedV1
 from rocket_contracts.models.ingest.job_started_v1 import IngestJobStartedV1
 
@@ -136,3 +140,92 @@ def test_aws_requests_per_message_new_at_most_4_duplicate_at_most_2(stack: Stack
 
     assert new_calls <= 4  # claim, StartJobRun, publish, complete
     assert duplicate_calls <= 2  # failed claim, read
+
+
+def atomic_conditional_writes(session: boto3.Session) -> None:
+    """moto checks If-None-Match / If-Match and then writes, two steps another thread can run
+    between (seen here: two claims of one id both succeeding, about 1 run in 12); S3 evaluates
+    the condition atomically with the write. One PutObject at a time gives moto S3's atomicity;
+    reads, Glue and SNS calls still run concurrently."""
+    writes = threading.Lock()
+
+    def begin_write(**_: Any) -> None:  # a before-call handler that returned a value would
+        writes.acquire()  # replace the call's response
+
+    def end_write(**_: Any) -> None:
+        writes.release()
+
+    session.events.register("before-call.s3.PutObject", begin_write)
+    for event in ("after-call.s3.PutObject", "after-call-error.s3.PutObject"):
+        session.events.register(event, end_write)
+
+
+def drain(sqs: Any, queue_url: str) -> list[ParsedMessage]:
+    parsed: list[ParsedMessage] = []
+    while messages := sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get(
+        "Messages", []
+    ):
+        parsed += [parse_message(m["Body"]) for m in messages]
+        entries = [
+            {"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(messages)
+        ]
+        sqs.delete_message_batch(QueueUrl=queue_url, Entries=entries)
+    return parsed
+
+
+@dataclass
+class Deliveries:
+    outcomes: Counter[Outcome] = field(default_factory=Counter)
+    retried: Counter[str] = field(default_factory=Counter)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def container(self, consumer: Consumer, records: list[Any], start: threading.Barrier) -> None:
+        """One container delivering every record, again after a failure, as SQS does."""
+        pending = list(records)
+        start.wait()
+        for _ in range(200):
+            if not pending:
+                return
+            record = pending.pop(0)
+            try:
+                result = consumer(record)
+            except RetryLaterError as exc:
+                with self.lock:
+                    self.retried[type(exc).__name__] += 1
+                pending.append(record)
+                time.sleep(0.01)
+                continue
+            with self.lock:
+                self.outcomes[result.outcome] += 1
+
+
+def test_duplicates_delivered_to_eight_containers_at_once_start_one_run_each(
+    stack: Stack,
+) -> None:
+    atomic_conditional_writes(stack.session)
+    ids = [f"tx-race-{n}" for n in range(5)]
+    records = sqs_event(*(request(tx, dataset="sales") for tx in ids))["Records"]
+    # Each thread is a container with its own clients, as Lambda scales out on one queue.
+    consumers = [bootstrap(stack.settings, session=stack.session) for _ in range(8)]
+    start = threading.Barrier(len(consumers))
+    deliveries = Deliveries()
+    threads = [
+        threading.Thread(target=deliveries.container, args=(c, records, start)) for c in consumers
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert deliveries.outcomes == {Outcome.STARTED: len(ids), Outcome.DUPLICATE: 7 * len(ids)}
+    # A copy that found another's live claim failed and came back: the only retry reason.
+    assert set(deliveries.retried) <= {"ClaimHeldError"}
+    runs = stack.session.client("glue").get_job_runs(JobName=JOB)["JobRuns"]
+    assert sorted(r["Arguments"]["--transaction_id"] for r in runs) == ids
+    s3 = stack.session.client("s3")
+    for run in runs:
+        key = f"idempotency/{run['Arguments']['--transaction_id']}.json"
+        record = json.loads(s3.get_object(Bucket=BUCKET, Key=key)["Body"].read())
+        assert (record["state"], record["job_run_id"]) == ("COMPLETED", run["Id"])
+    started = drain(stack.session.client("sqs"), stack.tap_url)
+    assert sorted(p.envelope.subject or "" for p in started) == ids
