@@ -526,6 +526,27 @@ def test_tracing_is_off_without_a_daemon_unless_the_function_sets_it(tmp_path: P
     assert trace_disabled({"POWERTOOLS_TRACE_DISABLED": "false"}) == "false"
 
 
+@pytest.mark.parametrize(
+    ("deployed", "discarded"), [({}, False), ({"POWERTOOLS_TRACE_DISABLED": "false"}, True)]
+)
+def test_a_traced_handler_logs_no_discarded_subsegments_by_default(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str], deployed: dict[str, str], discarded: bool
+) -> None:
+    spec = FunctionSpec("rocket-local-x-fn", FN_ARN, "traced.handler", deployed, 20)
+    env = worker_environment(
+        spec, endpoint_url="http://127.0.0.1:1", region="us-east-1", task_root=tmp_path
+    )
+    env.update(PYTHONPATH=str(LAMBDAS), AWS_MAX_ATTEMPTS="1")
+    worker = FunctionWorker(spec, env, tmp_path)
+    try:
+        result = worker.invoke({})
+    finally:
+        worker.stop()
+    assert (result.payload, result.error) == ("traced", None)
+    # the worker's stderr is this process's fd 2
+    assert ("Subsegment sqs discarded" in capfd.readouterr().err) is discarded
+
+
 # --- Kinesis retries ---------------------------------------------------------------------------
 
 
