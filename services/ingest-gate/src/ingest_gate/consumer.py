@@ -97,7 +97,8 @@ class Consumer:
     @staticmethod
     def _parse(record: SQSRecord) -> JobRequest:
         try:
-            return to_request(parse_record(record))
+            parsed = parse_record(record)
+            request = to_request(parsed)
         except ContractViolation as exc:
             logger.error(
                 "invalid message",
@@ -109,3 +110,16 @@ class Consumer:
             )
             metrics.add_metric(name="InvalidMessages", unit=MetricUnit.Count, value=1)
             raise
+        if parsed.ignored:
+            # A newer producer's optional fields: read without them, but say so, in case the
+            # producer meant them to change what runs (then the contract needs a new version).
+            logger.warning(
+                "unknown properties ignored",
+                extra={
+                    "message_id": record.message_id,
+                    "correlation_id": request.correlation_id,
+                    "transaction_id": request.transaction_id,
+                    "ignored": list(parsed.ignored),
+                },
+            )
+        return request

@@ -70,6 +70,28 @@ def test_invalid_message_is_logged_with_its_validation_errors_and_counted(
     metrics.clear_metrics()
 
 
+def test_unknown_properties_are_left_out_and_logged_and_the_job_starts(
+    gate_world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    record = copy.deepcopy(sample_event()["Records"][VALID])
+    body = json.loads(record["body"])
+    body["data"]["priority"] = "high"
+    record["body"] = json.dumps(body)
+
+    result = Consumer(gate_world.gate())(record)
+
+    assert result.job_run_id is not None
+    assert [args for _, args, _ in gate_world.glue.runs] == [
+        {
+            **{f"--{k}": v for k, v in body["data"]["arguments"].items()},
+            "--transaction_id": body["data"]["transaction_id"],
+        }
+    ]
+    [logged] = [r for r in caplog.records if r.getMessage() == "unknown properties ignored"]
+    assert logged.ignored == ["$.data.priority"]
+    assert logged.transaction_id == body["data"]["transaction_id"]
+
+
 def test_a_valid_message_of_another_type_is_a_contract_violation(gate_world: World) -> None:
     record = copy.deepcopy(sample_event()["Records"][VALID])
     body = json.loads(record["body"])
