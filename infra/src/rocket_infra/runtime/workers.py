@@ -72,9 +72,10 @@ def worker_environment(
             "_HANDLER": spec.handler,
             "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
             "AWS_XRAY_DAEMON_ADDRESS": "127.0.0.1:2000",
-            # No X-Ray daemon runs here: with tracing on, every subsegment the Tracer opens is
-            # discarded with a log line (the Lambda facade segment is never sampled). A function
-            # whose deployed environment sets this variable keeps its own value.
+            # No X-Ray daemon runs here, so traces go nowhere; with tracing on, the X-Ray SDK
+            # logs "Subsegment ... discarded" for every AWS call made while the handler module
+            # is imported (no trace header yet). A function whose deployed environment sets
+            # this variable keeps its own value.
             "POWERTOOLS_TRACE_DISABLED": "true",
             "PYTHONUNBUFFERED": "1",
         }
