@@ -6,6 +6,7 @@ Figures go to BENCHMARKS.md by hand; nothing here asserts on time.
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections import Counter
@@ -16,6 +17,12 @@ from typing import Any
 
 import boto3
 import pytest
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from ingest_gate.bootstrap import bootstrap
 from ingest_gate.consumer import Consumer
 from ingest_gate.handlers.gate import handler
@@ -48,6 +55,8 @@ class Harness:
     consumer: Consumer
     operations: Counter[str]
     requests: Counter[str]
+    session: boto3.Session
+    topic: str
 
 
 @pytest.fixture
@@ -76,7 +85,7 @@ def harness() -> Iterator[Harness]:
         settings = Settings(
             event_topic_arn=topic, idempotency_bucket=BUCKET, allowed_jobs=frozenset({JOB})
         )
-        yield Harness(bootstrap(settings, session=session), operations, requests)
+        yield Harness(bootstrap(settings, session=session), operations, requests, session, topic)
 
 
 def request(transaction_id: str) -> IngestJobRequestedV1:
@@ -125,6 +134,43 @@ def run_batches(harness: Harness, ids: list[str]) -> float:
     return time.perf_counter() - start
 
 
+class SeedGate:
+    """The seed's record handler, as the baseline: check the marker (HeadObject), mark the id
+    processed (PutObject), start the job, announce it. Same parsing, clients and batches as the
+    gate; it is what the gate costs against, not a correct alternative (it races and loses the
+    job when the start fails, see the README)."""
+
+    def __init__(self, harness: Harness) -> None:
+        self.s3 = harness.session.client("s3")
+        self.glue = harness.session.client("glue")
+        self.sns = harness.session.client("sns")
+        self.topic = harness.topic
+
+    def __call__(self, record: SQSRecord) -> None:
+        data = bus.parse_record(record).data_as(IngestJobRequestedV1)
+        key = f"processed/{data.transaction_id}"
+        try:
+            self.s3.head_object(Bucket=BUCKET, Key=key)
+            return
+        except self.s3.exceptions.ClientError:
+            pass
+        self.s3.put_object(Bucket=BUCKET, Key=key, Body=b"")
+        arguments = {f"--{k}": v for k, v in data.arguments.items()}
+        run = self.glue.start_job_run(JobName=data.job_name, Arguments=arguments)
+        self.sns.publish(TopicArn=self.topic, Message=json.dumps({"JobRunId": run["JobRunId"]}))
+
+
+def run_seed_batches(harness: Harness, ids: list[str]) -> float:
+    seed = SeedGate(harness)
+    events = [sqs_event(ids[i : i + BATCH]) for i in range(0, len(ids), BATCH)]
+    start = time.perf_counter()
+    for event in events:
+        processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+        response = process_partial_response(event=event, record_handler=seed, processor=processor)
+        assert response == {"batchItemFailures": []}
+    return time.perf_counter() - start
+
+
 def test_aws_requests_per_message(harness: Harness) -> None:
     ids = [f"tx-{n}" for n in range(50)]
     run_batches(harness, ids)
@@ -143,11 +189,20 @@ def test_aws_requests_per_message(harness: Harness) -> None:
 def test_handler_throughput_in_process_moto(harness: Harness) -> None:
     ids = [f"tx-{n}" for n in range(500)]
     run_batches(harness, ids[:20])  # warm up imports and moto's backends
+    run_seed_batches(harness, [f"seed-{tx}" for tx in ids[:20]])
     new = run_batches(harness, ids[20:])
     duplicate = run_batches(harness, ids[20:])
+    seed_ids = [f"seed-{tx}" for tx in ids[20:]]
+    seed_new = run_seed_batches(harness, seed_ids)
+    seed_duplicate = run_seed_batches(harness, seed_ids)
     n = len(ids) - 20
     print(f"\ningest-gate handler, in-process moto: new {n / new:.0f} msg/s, ", end="")
     print(f"duplicate {n / duplicate:.0f} msg/s ({n} messages, batches of {BATCH})")
+    print(f"seed check-then-put baseline: new {n / seed_new:.0f} msg/s, ", end="")
+    print(f"duplicate {n / seed_duplicate:.0f} msg/s")
+    print(
+        f"gate / baseline: new {seed_new / new:.2f}x, duplicate {seed_duplicate / duplicate:.2f}x"
+    )
 
 
 def test_throughput_through_the_local_runtime() -> None:
