@@ -243,6 +243,13 @@ BROKEN_RULES: list[tuple[str, str, Any, int, str]] = [
         "$.data.end_date: 2026-11-01 is before start_date 2026-11-10",
     ),
     (
+        "a download longer than the API serves",
+        "gapscraper.download.requested.v1",
+        lambda d: d.update(end_date="2036-11-11"),
+        0,
+        "$.data.end_date: 2036-11-11 is more than ten years after start_date",
+    ),
+    (
         "more missing days than the range has",
         "gapscraper.download.requested.v1",
         lambda d: d.update(missing_days=6),

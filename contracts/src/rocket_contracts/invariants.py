@@ -30,6 +30,17 @@ def _range_in_order(data: Data) -> Iterator[str]:
         yield f"end_date: {data['end_date']} is before start_date {data['start_date']}"
 
 
+def _range_within_ten_years(data: Data) -> Iterator[str]:
+    # The SGS API answers at most ten years of a daily series per call.
+    start = _day(data["start_date"])
+    try:
+        limit = start.replace(year=start.year + 10)
+    except ValueError:  # 29 February ten years on is not a day
+        limit = start.replace(year=start.year + 10, day=28)
+    if _day(data["end_date"]) > limit:
+        yield f"end_date: {data['end_date']} is more than ten years after start_date"
+
+
 def _missing_days_fit_the_range(data: Data) -> Iterator[str]:
     days = (_day(data["end_date"]) - _day(data["start_date"])).days + 1
     if days > 0 and data["missing_days"] > days:  # a backwards range is reported on its own
@@ -94,7 +105,11 @@ def _created_has_no_previous_state(data: Data) -> Iterator[str]:
 
 
 RULES: dict[str, tuple[Rule, ...]] = {
-    "gapscraper.download.requested.v1": (_range_in_order, _missing_days_fit_the_range),
+    "gapscraper.download.requested.v1": (
+        _range_in_order,
+        _range_within_ten_years,
+        _missing_days_fit_the_range,
+    ),
     "gapscraper.series.updated.v1": (_range_in_order, _written_dates_inside_the_range),
     "compactor.domain.processed.v1": (
         _output_totals_add_up,
