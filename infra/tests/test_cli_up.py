@@ -76,12 +76,16 @@ class _Output:
         with self._changed:
             arrived = self._changed.wait_for(lambda: found() or self._closed, _HANG_GUARD)
             line = found()
-        assert line is not None, f"no line with {text!r} (closed: {not arrived}):\n{self.text()}"
+        assert line is not None, f"no {text!r} (output ended: {arrived}):\n{self.text()}"
         return line
 
-    def text(self) -> str:
-        self._thread.join(timeout=0 if not self._closed else None)
-        return "".join(self.lines)
+    def text(self, *, complete: bool = False) -> str:
+        """What was read so far; with `complete`, all of it up to the end of the stream (once
+        the process has exited)."""
+        if complete:
+            self._thread.join(_HANG_GUARD)
+        with self._changed:
+            return "".join(self.lines)
 
 
 def _spawn(*args: str, env: dict[str, str]) -> subprocess.Popen[str]:
@@ -135,7 +139,7 @@ def test_up_serves_trigger_and_events_until_stopped(probe_repo: Path) -> None:
     finally:
         up.send_signal(signal.SIGTERM)
         code = up.wait(timeout=_HANG_GUARD)
-    text = output.text()
+    text = output.text(complete=True)
     assert code == 0, text
     assert "rocket-uptest-platform" in text  # the stacks table
     assert "rocket-uptest-probe-requests" in text  # the queues table
