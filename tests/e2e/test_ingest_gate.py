@@ -3,7 +3,9 @@
 300 requests for 200 distinct transaction ids (every other id requested twice: duplicates
 interleaved, some published at the same moment from parallel producers) plus 10 messages that
 break the contract must give exactly 200 Glue runs, 200 started events, 10 messages in the
-DLQ, and nothing else.
+DLQ, and nothing else. The runtime polls a queue with one poller, so here the copies are
+handled one batch after another; tests/faults/test_ingest_gate.py adds consumers that handle
+copies of one id at the same moment, and kills workers mid-request.
 """
 
 from __future__ import annotations
