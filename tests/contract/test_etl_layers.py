@@ -88,6 +88,26 @@ class MemoryStore:
     def exists(self, bucket: str, key: str) -> bool:
         return (bucket, key) in self.objects
 
+    def create_json(self, bucket: str, key: str, body: dict[str, Any]) -> bool:
+        if (bucket, key) in self.objects:
+            return False
+        self.put_json(bucket, key, body)
+        return True
+
+    def replace_json(self, bucket: str, key: str, body: dict[str, Any], etag: str) -> bool:
+        current = self.read_json(bucket, key)
+        if current is None or current[1] != etag:
+            return False
+        self.put_json(bucket, key, body)
+        return True
+
+    def read_json(self, bucket: str, key: str) -> tuple[dict[str, Any], str] | None:
+        data = self.objects.get((bucket, key))
+        return None if data is None else (json.loads(data), hashlib.md5(data).hexdigest())
+
+    def delete(self, bucket: str, key: str) -> None:
+        self.objects.pop((bucket, key), None)
+
     def list_keys(self, bucket: str, prefix: str) -> list[str]:
         return sorted(k for b, k in self.objects if b == bucket and k.startswith(prefix))
 
