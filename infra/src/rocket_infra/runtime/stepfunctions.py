@@ -96,7 +96,6 @@ class StepFunctionsBridge:
         self._queue_name = queue_name
         self._queue_url = ""
         self._state_machines: list[str] = []
-        self._wired: dict[str, str] = {}
         self._pending = 0
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -126,8 +125,8 @@ class StepFunctionsBridge:
         for spec in specs:
             definition, count = rewire_definition(json.loads(spec.definition), self._queue_url)
             text = json.dumps(definition)
-            if self._wired.get(spec.arn) == text:
-                continue
+            # No cache of what was wired: a redeploy puts the template's definition back, so the
+            # backend's current definition is what decides whether to re-wire.
             try:
                 current = self._sfn.describe_state_machine(stateMachineArn=spec.arn)
             except self._sfn.exceptions.StateMachineDoesNotExist:
@@ -139,7 +138,8 @@ class StepFunctionsBridge:
                     self._sfn.update_state_machine(
                         stateMachineArn=spec.arn, definition=text, roleArn=spec.role_arn
                     )
-            self._wired[spec.arn] = text
+                else:
+                    continue
             log.info("state machine wired", state_machine=spec.arn, lambda_tasks=count)
 
     def is_idle(self) -> bool:
