@@ -13,6 +13,7 @@ import codecs
 import csv
 import io
 import re
+import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -97,7 +98,12 @@ def detect_format(key: str) -> FileFormat:
 
 
 def normalize_header(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "_", name.strip().lower()).strip("_")
+    """`Descrição` -> `descricao`, `Data Lançamento` -> `data_lancamento`, `Valor (R$)` ->
+    `valor`: accents folded, case and punctuation ignored, a unit in parentheses dropped."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    folded = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+    folded = re.sub(r"\([^)]*\)", " ", folded)
+    return re.sub(r"[^a-z0-9]+", "_", folded).strip("_")
 
 
 def map_columns(header: Sequence[str], spec: DatasetSpec) -> tuple[dict[str, str], list[str]]:
@@ -107,7 +113,7 @@ def map_columns(header: Sequence[str], spec: DatasetSpec) -> tuple[dict[str, str
         by_normal.setdefault(normalize_header(name), name)
     mapping: dict[str, str] = {}
     for column in spec.columns:
-        for candidate in column.header_names():
+        for candidate in map(normalize_header, column.header_names()):
             if candidate in by_normal:
                 mapping[column.name] = by_normal[candidate]
                 break
