@@ -30,8 +30,13 @@ SAMPLE_BYTES = 64 * 1024
 XLSX_BATCH_ROWS = 10_000
 DELIMITERS = (",", ";", "\t", "|")
 _VALID_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}")
-_DECIMAL_COMMA = re.compile(r"^-?(R\$\s*)?\d{1,3}(\.\d{3})*,\d+$|^-?(R\$\s*)?\d+,\d+$")
-_DECIMAL_DOT = re.compile(r"^-?(R\$\s*)?\d{1,3}(,\d{3})*\.\d+$|^-?(R\$\s*)?\d+\.\d+$")
+_DECIMAL_COMMA = re.compile(r"^\d{1,3}(\.\d{3})*,\d+$|^\d+,\d+$")
+_DECIMAL_DOT = re.compile(r"^\d{1,3}(,\d{3})*\.\d+$|^\d+\.\d+$")
+# What may stand around a number in a statement: `R$`, spaces and the sign as -x, x- or (x).
+_CURRENCY_AND_SPACES = re.compile(r"(R|US)?\$|\s")
+# 1.234 is a thousand in a decimal-comma file and a fraction in a dot file: it proves neither.
+_AMBIGUOUS = re.compile(r"^\d{1,3}[.,]\d{3}$")
+_SIGN = re.compile(r"^[(-]|[)-]$")
 
 
 NO_REJECTS = """
@@ -174,7 +179,9 @@ def detect_decimal_comma(rows: list[list[str]], numeric_positions: list[int]) ->
     for row in rows:
         for position in numeric_positions:
             if position < len(row):
-                value = row[position].strip()
+                value = _SIGN.sub("", _CURRENCY_AND_SPACES.sub("", row[position]))
+                if _AMBIGUOUS.match(value):
+                    continue
                 comma += bool(_DECIMAL_COMMA.match(value))
                 dot += bool(_DECIMAL_DOT.match(value))
     return comma > dot

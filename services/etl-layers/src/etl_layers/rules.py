@@ -50,13 +50,31 @@ def sql_type(column: ColumnSpec) -> str:
     return _SQL_TYPES[column.type]
 
 
-def _number_text(v: str, decimal_comma: bool) -> str:
-    cleaned = f"replace(replace({v}, 'R$', ''), ' ', '')"
+# A sign as statements write it: `-1,00`, `1,00-` or `(1,00)`, once `R$`/`$` and spaces go.
+_SIGNED = r"^(\([\d.,]+\)|-[\d.,]+|[\d.,]+-)$"
+_COMMA_DECIMAL = r"^(\d{1,3}(\.\d{3})+|\d+)(,\d+)?$"
+
+
+def _number_body(x: str, decimal_comma: bool) -> str:
     if decimal_comma:
-        return f"replace(replace({cleaned}, '.', ''), ',', '.')"
+        # Only 1.234,56 shapes: `1.5` in a decimal-comma file is no number, not 15.
+        return (
+            f"CASE WHEN regexp_matches({x}, {lit(_COMMA_DECIMAL)}) "
+            f"THEN replace(replace({x}, '.', ''), ',', '.') END"
+        )
     return (
-        f"CASE WHEN regexp_matches({cleaned}, {lit(_THOUSANDS_DOT_DECIMAL)}) "
-        f"THEN replace({cleaned}, ',', '') ELSE {cleaned} END"
+        f"CASE WHEN regexp_matches({x}, {lit(_THOUSANDS_DOT_DECIMAL)}) "
+        f"THEN replace({x}, ',', '') ELSE {x} END"
+    )
+
+
+def _number_text(v: str, decimal_comma: bool) -> str:
+    cleaned = f"regexp_replace({v}, '(R|US)?\\$|\\s|\\x{{00A0}}', '', 'g')"
+    unsigned = f"regexp_replace({cleaned}, '^[(-]|[)-]$', '', 'g')"
+    return (
+        f"CASE WHEN regexp_matches({cleaned}, {lit(_SIGNED)}) "
+        f"THEN '-' || {_number_body(unsigned, decimal_comma)} "
+        f"ELSE {_number_body(cleaned, decimal_comma)} END"
     )
 
 
