@@ -168,6 +168,35 @@ def detect_encoding(sample: bytes) -> str:
     return "utf-8"
 
 
+ENCODING_CHUNK_BYTES = 4 * 1024 * 1024
+
+
+def detect_file_encoding(path: Path) -> str:
+    """`detect_encoding` over the whole file, read in chunks: a Latin-1 file whose first
+    accented byte comes after the first 64 KiB is still Latin-1."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    broken = multibyte = False
+    tail = b""
+    with path.open("rb") as handle:
+        while chunk := handle.read(ENCODING_CHUNK_BYTES):
+            # A sequence cut by the chunk boundary is searched whole with the next chunk.
+            multibyte = multibyte or bool(_VALID_MULTIBYTE.search(tail + chunk))
+            tail = chunk[-3:]
+            if not broken:
+                try:
+                    decoder.decode(chunk, final=False)
+                except UnicodeDecodeError:
+                    broken = True
+            if broken and multibyte:
+                return "utf-8"
+    if not broken:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            broken = True
+    return "latin-1" if broken and not multibyte else "utf-8"
+
+
 def detect_delimiter(header_line: str) -> str:
     counts = {d: header_line.count(d) for d in DELIMITERS}
     best = max(DELIMITERS, key=lambda d: counts[d])
@@ -192,7 +221,7 @@ def _sample_text(path: Path) -> tuple[str, str]:
         sample = handle.read(SAMPLE_BYTES)
     if not sample.strip(b"\xef\xbb\xbf \r\n\t"):
         raise UnreadableFileError("empty file")
-    encoding = detect_encoding(sample)
+    encoding = detect_file_encoding(path)
     text = sample.decode(encoding, errors="replace").lstrip("\ufeff")
     return encoding, text
 

@@ -40,3 +40,21 @@ def test_latin1_statement_with_accented_headers(run_transform: Any, trusted_of: 
         ("PAGTO CONTA LUZ", 89.9, "2024-01-03", "Serviços"),
     ]
     assert all("defaulted:name" not in r["quality_flags"] for r in rows)
+
+
+def test_latin1_accent_after_the_first_64_kib(run_transform: Any, trusted_of: Rows) -> None:
+    # A long statement whose first accented byte comes late: every row must still be read.
+    rows = [f"{i};02/01/2024;PIX RECEBIDO {i:06d};10,00;Pix\r\n" for i in range(1, 3001)]
+    rows.append("9999;03/01/2024;PAGAMENTO CARTÃO CRÉDITO;1.234,56;Cartão\r\n")
+    content = "ID;Data Lançamento;Descricao;Valor;Categoria\r\n".replace("ç", "c") + "".join(rows)
+    data = content.encode("latin-1")
+    assert data.find("Ã".encode("latin-1")) > 64 * 1024
+    result = run_transform(data)
+    assert result.read.encoding == "latin-1"
+    assert (result.rows_in, result.rows_out, result.rows_quarantined) == (3001, 3001, 0)
+    (card,) = [r for r in trusted_of(result) if r["id"] == 9999]
+    assert (card["name"], card["amount"], card["category"]) == (
+        "PAGAMENTO CARTÃO CRÉDITO",
+        1234.56,
+        "Cartão",
+    )
