@@ -226,7 +226,30 @@ def _sample_text(path: Path) -> tuple[str, str]:
     return encoding, text
 
 
+def _mixed_line_endings(path: Path) -> bool:
+    with path.open("rb") as handle:
+        sample = handle.read(SAMPLE_BYTES)
+    crlf = sample.count(b"\r\n")
+    return 0 < crlf < sample.count(b"\n")
+
+
+def normalize_line_endings(path: Path) -> None:
+    """Rewrite CRLF as LF, in place and streamed: a file whose header ends in LF and whose
+    rows end in CRLF (hand-edited exports) is otherwise split wrongly by the CSV scanner."""
+    target = path.with_name(path.name + ".lf")
+    with path.open("rb") as source, target.open("wb") as out:
+        carry = b""
+        while chunk := source.read(ENCODING_CHUNK_BYTES):
+            chunk = carry + chunk
+            carry = b"\r" if chunk.endswith(b"\r") else b""
+            out.write(chunk[: len(chunk) - len(carry)].replace(b"\r\n", b"\n"))
+        out.write(carry)
+    target.replace(path)
+
+
 def stage_csv(con: duckdb.DuckDBPyConnection, path: Path, spec: DatasetSpec) -> ReadResult:
+    if _mixed_line_endings(path):
+        normalize_line_endings(path)
     encoding, text = _sample_text(path)
     lines = text.splitlines()
     delimiter = detect_delimiter(lines[0])
@@ -403,4 +426,18 @@ def stage(
     try:
         return _STAGERS[fmt](con, path, spec)
     except (duckdb.InvalidInputException, duckdb.ConversionException) as exc:
-        raise UnreadableFileError(f"{fmt.value} reader: {exc}") from exc
+        raise UnreadableFileError(engine_reason(fmt, exc)) from exc
+
+
+def engine_reason(fmt: FileFormat, exc: Exception) -> str:
+    """What is wrong with the file, in words its owner can act on: no engine internals, no
+    local paths."""
+    text = str(exc)
+    if "state machine reached an invalid state" in text:
+        return (
+            f"{fmt.value} file cannot be split into rows and fields: check for unbalanced "
+            "quotes and for line endings that change within the file"
+        )
+    first = text.splitlines()[0] if text else type(exc).__name__
+    first = re.sub(r"^[A-Za-z ]+Error: ", "", first)
+    return f"{fmt.value} file is not readable: " + re.sub(r"(?<![\w/])/[^\s'\"]+", "<file>", first)

@@ -249,7 +249,7 @@ class _Run:
         try:
             orders = dates.detect_orders(self.con, self.spec)
         except (duckdb.InvalidInputException, duckdb.ConversionException) as exc:
-            raise UnreadableFileError(f"{read.format.value} reader: {exc}") from exc
+            raise UnreadableFileError(readers.engine_reason(read.format, exc)) from exc
         result = TransformResult(read, date_orders=orders)
         self._stage(read, orders)
         staged = self.count("SELECT count(*) FROM staged")
@@ -284,7 +284,7 @@ class _Run:
         try:
             self.con.execute(f"CREATE TABLE staged AS {sql}")
         except (duckdb.InvalidInputException, duckdb.ConversionException) as exc:
-            raise UnreadableFileError(f"{read.format.value} reader: {exc}") from exc
+            raise UnreadableFileError(readers.engine_reason(read.format, exc)) from exc
 
     def _candidates(self) -> None:
         stats_sql = rules.outlier_stats_sql(self.spec)
