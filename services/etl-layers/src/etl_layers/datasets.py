@@ -6,6 +6,7 @@ RAW objects are routed to it by the first segment of their key (`<dataset>/...`)
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from typing import Self
@@ -23,6 +24,13 @@ class ColumnType(StrEnum):
     DATE = "date"
     TIMESTAMP = "timestamp"
     BOOLEAN = "boolean"
+
+
+class DateFormat(StrEnum):
+    """The order of day and month in numeric dates such as 05/01/2024."""
+
+    DAY_FIRST = "dd/MM/yyyy"
+    MONTH_FIRST = "MM/dd/yyyy"
 
 
 class ColumnSpec(BaseModel):
@@ -71,6 +79,10 @@ class DatasetSpec(BaseModel):
     amount_bands: tuple[AmountBand, ...] = Field(min_length=1)
     flag_penalty: float = Field(default=0.1, ge=0, le=1)
     outlier_z: float = Field(default=3.0, gt=0)
+    # Used for a file whose numeric dates do not show their order (no part above 12).
+    date_format: DateFormat | None = None
+    # A date or timestamp before this fails `type:<col>`: a misread year never gets through.
+    min_date: date = date(1900, 1, 1)
 
     @model_validator(mode="after")
     def _check_references(self) -> Self:

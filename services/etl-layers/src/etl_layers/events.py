@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import unquote_plus
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from etl_layers.observability import logger
 
 TEST_EVENT = "s3:TestEvent"
 
@@ -48,7 +51,8 @@ class _S3(BaseModel):
 class _Record(BaseModel):
     model_config = ConfigDict(extra="ignore")
     event_name: str = Field(alias="eventName")
-    s3: _S3
+    # Checked only for create events: ObjectRemoved:* records carry no eTag or size.
+    s3: dict[str, Any]
 
 
 class _Notification(BaseModel):
@@ -72,16 +76,30 @@ def parse_s3_message(body: str) -> list[RawObject]:
         raise InvalidNotificationError(str(exc)[:500]) from exc
     if notification.event == TEST_EVENT:
         return []
+    if isinstance(document, dict) and document.get("source") == "aws.s3":
+        # EventBridge's shape of an S3 event: this queue is fed by S3 notifications only.
+        logger.info(
+            "EventBridge S3 event ignored", extra={"detail_type": document.get("detail-type")}
+        )
+        return []
     if not notification.records:
         raise InvalidNotificationError("no Records in the message")
-    return [
-        RawObject(
-            bucket=record.s3.bucket.name,
-            key=unquote_plus(record.s3.object.key),
-            etag=record.s3.object.etag.strip('"'),
-            version_id=record.s3.object.version_id,
-            size=record.s3.object.size,
+    objects = []
+    for record in notification.records:
+        if not record.event_name.startswith("ObjectCreated:"):
+            logger.info("non-create S3 event ignored", extra={"event_name": record.event_name})
+            continue
+        try:
+            s3 = _S3.model_validate(record.s3)
+        except ValidationError as exc:
+            raise InvalidNotificationError(str(exc)[:500]) from exc
+        objects.append(
+            RawObject(
+                bucket=s3.bucket.name,
+                key=unquote_plus(s3.object.key),
+                etag=s3.object.etag.strip('"'),
+                version_id=s3.object.version_id,
+                size=s3.object.size,
+            )
         )
-        for record in notification.records
-        if record.event_name.startswith("ObjectCreated:")
-    ]
+    return objects

@@ -62,6 +62,8 @@ class Outcome:
     stem: str
     event: dict[str, Any] | None = None
     reason: str | None = None
+    # How the file was read (e.g. the day/month order of each date column), for the manifest.
+    read: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -160,6 +162,7 @@ class Pipeline:
                             "status": outcome.status.value,
                             "reason": outcome.reason,
                             "event": outcome.event,
+                            "read": outcome.read,
                         },
                     )
         except _DoneMeanwhileError:
@@ -313,13 +316,14 @@ class Pipeline:
         for name, value in counts.items():
             metrics.add_metric(name=name, unit="Count", value=value)
         log: dict[str, object] = {"dataset": spec.name, **counts}
+        read = {"date_orders": {k: v.describe() for k, v in result.date_orders.items()}}
         if result.rows_in == 0:
             logger.info("raw file had no rows", extra=log)
-            return Outcome(Status.NO_ROWS, stem)
+            return Outcome(Status.NO_ROWS, stem, read=read)
         event = self._event(obj, spec, stem, result, uris)
         self.publisher.publish(fit_for_sns(event), correlation_id=correlation, subject=obj.key)
         logger.info("delivery published", extra=log)
-        return Outcome(Status.PUBLISHED, stem, event=event)
+        return Outcome(Status.PUBLISHED, stem, event=event, read=read)
 
     def _event(
         self,

@@ -13,6 +13,7 @@ import codecs
 import csv
 import io
 import re
+import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -29,8 +30,13 @@ SAMPLE_BYTES = 64 * 1024
 XLSX_BATCH_ROWS = 10_000
 DELIMITERS = (",", ";", "\t", "|")
 _VALID_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}")
-_DECIMAL_COMMA = re.compile(r"^-?(R\$\s*)?\d{1,3}(\.\d{3})*,\d+$|^-?(R\$\s*)?\d+,\d+$")
-_DECIMAL_DOT = re.compile(r"^-?(R\$\s*)?\d{1,3}(,\d{3})*\.\d+$|^-?(R\$\s*)?\d+\.\d+$")
+_DECIMAL_COMMA = re.compile(r"^\d{1,3}(\.\d{3})*,\d+$|^\d+,\d+$")
+_DECIMAL_DOT = re.compile(r"^\d{1,3}(,\d{3})*\.\d+$|^\d+\.\d+$")
+# What may stand around a number in a statement: `R$`, spaces and the sign as -x, x- or (x).
+_CURRENCY_AND_SPACES = re.compile(r"(R|US)?\$|\s")
+# 1.234 is a thousand in a decimal-comma file and a fraction in a dot file: it proves neither.
+_AMBIGUOUS = re.compile(r"^\d{1,3}[.,]\d{3}$")
+_SIGN = re.compile(r"^[(-]|[)-]$")
 
 
 NO_REJECTS = """
@@ -97,7 +103,12 @@ def detect_format(key: str) -> FileFormat:
 
 
 def normalize_header(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "_", name.strip().lower()).strip("_")
+    """`Descrição` -> `descricao`, `Data Lançamento` -> `data_lancamento`, `Valor (R$)` ->
+    `valor`: accents folded, case and punctuation ignored, a unit in parentheses dropped."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    folded = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+    folded = re.sub(r"\([^)]*\)", " ", folded)
+    return re.sub(r"[^a-z0-9]+", "_", folded).strip("_")
 
 
 def map_columns(header: Sequence[str], spec: DatasetSpec) -> tuple[dict[str, str], list[str]]:
@@ -107,7 +118,7 @@ def map_columns(header: Sequence[str], spec: DatasetSpec) -> tuple[dict[str, str
         by_normal.setdefault(normalize_header(name), name)
     mapping: dict[str, str] = {}
     for column in spec.columns:
-        for candidate in column.header_names():
+        for candidate in map(normalize_header, column.header_names()):
             if candidate in by_normal:
                 mapping[column.name] = by_normal[candidate]
                 break
@@ -157,6 +168,35 @@ def detect_encoding(sample: bytes) -> str:
     return "utf-8"
 
 
+ENCODING_CHUNK_BYTES = 4 * 1024 * 1024
+
+
+def detect_file_encoding(path: Path) -> str:
+    """`detect_encoding` over the whole file, read in chunks: a Latin-1 file whose first
+    accented byte comes after the first 64 KiB is still Latin-1."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    broken = multibyte = False
+    tail = b""
+    with path.open("rb") as handle:
+        while chunk := handle.read(ENCODING_CHUNK_BYTES):
+            # A sequence cut by the chunk boundary is searched whole with the next chunk.
+            multibyte = multibyte or bool(_VALID_MULTIBYTE.search(tail + chunk))
+            tail = chunk[-3:]
+            if not broken:
+                try:
+                    decoder.decode(chunk, final=False)
+                except UnicodeDecodeError:
+                    broken = True
+            if broken and multibyte:
+                return "utf-8"
+    if not broken:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            broken = True
+    return "latin-1" if broken and not multibyte else "utf-8"
+
+
 def detect_delimiter(header_line: str) -> str:
     counts = {d: header_line.count(d) for d in DELIMITERS}
     best = max(DELIMITERS, key=lambda d: counts[d])
@@ -168,7 +208,9 @@ def detect_decimal_comma(rows: list[list[str]], numeric_positions: list[int]) ->
     for row in rows:
         for position in numeric_positions:
             if position < len(row):
-                value = row[position].strip()
+                value = _SIGN.sub("", _CURRENCY_AND_SPACES.sub("", row[position]))
+                if _AMBIGUOUS.match(value):
+                    continue
                 comma += bool(_DECIMAL_COMMA.match(value))
                 dot += bool(_DECIMAL_DOT.match(value))
     return comma > dot
@@ -179,12 +221,35 @@ def _sample_text(path: Path) -> tuple[str, str]:
         sample = handle.read(SAMPLE_BYTES)
     if not sample.strip(b"\xef\xbb\xbf \r\n\t"):
         raise UnreadableFileError("empty file")
-    encoding = detect_encoding(sample)
+    encoding = detect_file_encoding(path)
     text = sample.decode(encoding, errors="replace").lstrip("\ufeff")
     return encoding, text
 
 
+def _mixed_line_endings(path: Path) -> bool:
+    with path.open("rb") as handle:
+        sample = handle.read(SAMPLE_BYTES)
+    crlf = sample.count(b"\r\n")
+    return 0 < crlf < sample.count(b"\n")
+
+
+def normalize_line_endings(path: Path) -> None:
+    """Rewrite CRLF as LF, in place and streamed: a file whose header ends in LF and whose
+    rows end in CRLF (hand-edited exports) is otherwise split wrongly by the CSV scanner."""
+    target = path.with_name(path.name + ".lf")
+    with path.open("rb") as source, target.open("wb") as out:
+        carry = b""
+        while chunk := source.read(ENCODING_CHUNK_BYTES):
+            chunk = carry + chunk
+            carry = b"\r" if chunk.endswith(b"\r") else b""
+            out.write(chunk[: len(chunk) - len(carry)].replace(b"\r\n", b"\n"))
+        out.write(carry)
+    target.replace(path)
+
+
 def stage_csv(con: duckdb.DuckDBPyConnection, path: Path, spec: DatasetSpec) -> ReadResult:
+    if _mixed_line_endings(path):
+        normalize_line_endings(path)
     encoding, text = _sample_text(path)
     lines = text.splitlines()
     delimiter = detect_delimiter(lines[0])
@@ -361,4 +426,18 @@ def stage(
     try:
         return _STAGERS[fmt](con, path, spec)
     except (duckdb.InvalidInputException, duckdb.ConversionException) as exc:
-        raise UnreadableFileError(f"{fmt.value} reader: {exc}") from exc
+        raise UnreadableFileError(engine_reason(fmt, exc)) from exc
+
+
+def engine_reason(fmt: FileFormat, exc: Exception) -> str:
+    """What is wrong with the file, in words its owner can act on: no engine internals, no
+    local paths."""
+    text = str(exc)
+    if "state machine reached an invalid state" in text:
+        return (
+            f"{fmt.value} file cannot be split into rows and fields: check for unbalanced "
+            "quotes and for line endings that change within the file"
+        )
+    first = text.splitlines()[0] if text else type(exc).__name__
+    first = re.sub(r"^[A-Za-z ]+Error: ", "", first)
+    return f"{fmt.value} file is not readable: " + re.sub(r"(?<![\w/])/[^\s'\"]+", "<file>", first)

@@ -17,7 +17,9 @@ completeness is the share of declared columns that had a value in the file.
 
 from __future__ import annotations
 
+from etl_layers import dates
 from etl_layers.datasets import ColumnSpec, ColumnType, DatasetSpec
+from etl_layers.dates import DateOrder
 
 _SQL_TYPES = {
     ColumnType.STRING: "VARCHAR",
@@ -48,18 +50,45 @@ def sql_type(column: ColumnSpec) -> str:
     return _SQL_TYPES[column.type]
 
 
-def _number_text(v: str, decimal_comma: bool) -> str:
-    cleaned = f"replace(replace({v}, 'R$', ''), ' ', '')"
+# A sign as statements write it: `-1,00`, `1,00-` or `(1,00)`, once `R$`/`$` and spaces go.
+_SIGNED = r"^(\([\d.,]+\)|-[\d.,]+|[\d.,]+-)$"
+_COMMA_DECIMAL = r"^(\d{1,3}(\.\d{3})+|\d+)(,\d+)?$"
+
+
+def _number_body(x: str, decimal_comma: bool) -> str:
     if decimal_comma:
-        return f"replace(replace({cleaned}, '.', ''), ',', '.')"
+        # Only 1.234,56 shapes: `1.5` in a decimal-comma file is no number, not 15.
+        return (
+            f"CASE WHEN regexp_matches({x}, {lit(_COMMA_DECIMAL)}) "
+            f"THEN replace(replace({x}, '.', ''), ',', '.') END"
+        )
     return (
-        f"CASE WHEN regexp_matches({cleaned}, {lit(_THOUSANDS_DOT_DECIMAL)}) "
-        f"THEN replace({cleaned}, ',', '') ELSE {cleaned} END"
+        f"CASE WHEN regexp_matches({x}, {lit(_THOUSANDS_DOT_DECIMAL)}) "
+        f"THEN replace({x}, ',', '') ELSE {x} END"
     )
 
 
-def parse_expr(column: ColumnSpec, v: str, decimal_comma: bool) -> str:
+def _number_text(v: str, decimal_comma: bool) -> str:
+    cleaned = f"regexp_replace({v}, '(R|US)?\\$|\\s|\\x{{00A0}}', '', 'g')"
+    unsigned = f"regexp_replace({cleaned}, '^[(-]|[)-]$', '', 'g')"
+    return (
+        f"CASE WHEN regexp_matches({cleaned}, {lit(_SIGNED)}) "
+        f"THEN '-' || {_number_body(unsigned, decimal_comma)} "
+        f"ELSE {_number_body(cleaned, decimal_comma)} END"
+    )
+
+
+def _x(column: ColumnSpec, form: int) -> str:
+    return q(f"x{form}__{column.name}")
+
+
+def parse_expr(
+    column: ColumnSpec, v: str, decimal_comma: bool, order: DateOrder | None = None
+) -> str:
     """SQL parsing the trimmed text `v` as the column's type; NULL when it does not parse."""
+    if column.type in (ColumnType.DATE, ColumnType.TIMESTAMP):
+        assert order is not None
+        return dates.parse_expr(column, v, _x(column, 0), _x(column, 1), order)
     match column.type:
         case ColumnType.STRING:
             return v
@@ -90,9 +119,16 @@ def _p(column: ColumnSpec) -> str:
     return q("p__" + column.name)
 
 
-def hard_rule_exprs(column: ColumnSpec) -> list[str]:
+def _floor(spec: DatasetSpec, column: ColumnSpec) -> str:
+    floor = f"DATE {lit(spec.min_date.isoformat())}"
+    return floor if column.type is ColumnType.DATE else f"{floor}::TIMESTAMP"
+
+
+def hard_rule_exprs(column: ColumnSpec, spec: DatasetSpec) -> list[str]:
     v, p = _v(column), _p(column)
     rules = []
+    if column in dates.date_columns(spec):
+        rules.append(f"CASE WHEN {p} < {_floor(spec, column)} THEN 'type:{column.name}' END")
     if column.required:
         rules.append(f"CASE WHEN {v} IS NULL THEN 'required:{column.name}' END")
     if column.type is not ColumnType.STRING:
@@ -136,28 +172,78 @@ def _flag_list(exprs: list[str]) -> str:
     return f"list_filter([{', '.join(exprs)}], lambda x: x IS NOT NULL)"
 
 
-def staged_sql(spec: DatasetSpec, decimal_comma: bool, now: str) -> str:
+def error_exprs(spec: DatasetSpec, decimal_comma: bool, orders: dict[str, DateOrder]) -> list[str]:
+    """Why each failed type rule failed, naming the value and the format expected."""
+    exprs = []
+    for column in spec.columns:
+        v, p, name = _v(column), _p(column), column.name
+        if column.type is ColumnType.STRING:
+            continue
+        if column.name in orders:
+            form = orders[column.name].format.value
+            expected = (
+                f"a date as yyyy-MM-dd or {form} (yy: 00-{dates.PIVOT - 1} is 20yy, "
+                f"{dates.PIVOT}-99 is 19yy)"
+            )
+            exprs.append(
+                f"CASE WHEN {p} < {_floor(spec, column)} THEN "
+                f"{lit(name + ' ')} || {v} || {lit(' is before ' + spec.min_date.isoformat())} END"
+            )
+        elif column.type in (ColumnType.DOUBLE, ColumnType.BIGINT):
+            expected = (
+                "a number as 1.234,56 (decimal comma, as the file is read)"
+                if decimal_comma
+                else "a number as 1,234.56 (decimal point, as the file is read)"
+            )
+        else:
+            expected = f"a {column.type.value}"
+        exprs.append(
+            f"CASE WHEN {v} IS NOT NULL AND {p} IS NULL THEN "
+            f"{lit(name + ' ')} || {v} || {lit(' is not ' + expected)} END"
+        )
+    return exprs
+
+
+def staged_sql(
+    spec: DatasetSpec,
+    decimal_comma: bool,
+    now: str,
+    orders: dict[str, DateOrder] | None = None,
+) -> str:
     """SELECT over `raw_rows`: typed values, failed hard rules, soft flags, completeness.
 
     `now` is a SQL TIMESTAMP literal: the processing time, the bound of `future:` flags.
     """
+    orders = orders or {}
     parsed = ", ".join(f"NULLIF(trim({q(c.name)}), '') AS {_v(c)}" for c in spec.columns)
-    typed = ", ".join(f"{parse_expr(c, _v(c), decimal_comma)} AS {_p(c)}" for c in spec.columns)
-    hard = [rule for c in spec.columns for rule in hard_rule_exprs(c)]
+    forms = ", ".join(
+        f"{expr} AS {_x(c, i)}"
+        for c in dates.date_columns(spec)
+        for i, expr in enumerate(dates.extract_expr(_v(c)))
+    )
+    typed = ", ".join(
+        f"{parse_expr(c, _v(c), decimal_comma, orders.get(c.name))} AS {_p(c)}"
+        for c in spec.columns
+    )
+    hard = [rule for c in spec.columns for rule in hard_rule_exprs(c, spec)]
+    errors = error_exprs(spec, decimal_comma, orders)
     soft = [flag for c in spec.columns for flag in soft_flag_exprs(c, now)]
     values = ", ".join(f"{value_expr(c)} AS {q(c.name)}" for c in spec.columns)
     present = " + ".join(f"({_v(c)} IS NOT NULL)::INTEGER" for c in spec.columns)
     raw_record = ", ".join(f"{lit(c.name)}: {_v(c)}" for c in spec.columns)
     return f"""
         WITH texts AS (SELECT {parsed} FROM raw_rows),
-             parsed AS (SELECT *, {typed} FROM texts),
+             forms AS (SELECT *{", " + forms if forms else ""} FROM texts),
+             parsed AS (SELECT *, {typed} FROM forms),
              checked AS (SELECT *, {_flag_list(hard)} AS failed_rules FROM parsed)
         SELECT {values},
                failed_rules,
                {_flag_list(soft)} AS flags,
                ({present}) / {len(spec.columns)}.0 AS completeness,
                CASE WHEN len(failed_rules) > 0 THEN to_json({{{raw_record}}})::VARCHAR END
-                   AS raw_record
+                   AS raw_record,
+               CASE WHEN len(failed_rules) > 0 THEN
+                   NULLIF(array_to_string({_flag_list(errors)}, '; '), '') END AS error
         FROM checked
     """
 

@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from etl_layers import readers, rules
+from etl_layers import dates, readers, rules
 from etl_layers.datasets import ColumnType, DatasetSpec
 from etl_layers.readers import FileFormat, ReadResult, UnreadableFileError
 from etl_layers.rules import lit, q
@@ -127,6 +127,8 @@ class TransformResult:
     trusted: list[LocalOutput] = field(default_factory=list)
     delivery: list[LocalOutput] = field(default_factory=list)
     quarantine: Path | None = None
+    # The day/month order each date column was read in, and what decided it.
+    date_orders: dict[str, dates.DateOrder] = field(default_factory=dict)
 
     @property
     def trusted_partitions(self) -> list[str]:
@@ -244,8 +246,12 @@ class _Run:
 
     def run(self, existing: ExistingLoader) -> TransformResult:
         read = readers.stage(self.con, self.r.path, self.r.format, self.spec)
-        result = TransformResult(read)
-        self._stage(read)
+        try:
+            orders = dates.detect_orders(self.con, self.spec)
+        except (duckdb.InvalidInputException, duckdb.ConversionException) as exc:
+            raise UnreadableFileError(readers.engine_reason(read.format, exc)) from exc
+        result = TransformResult(read, date_orders=orders)
+        self._stage(read, orders)
         staged = self.count("SELECT count(*) FROM staged")
         self.con.execute(f"CREATE TABLE rejects AS {read.rejects_sql}")
         rejected = self.count("SELECT count(DISTINCT line) FROM rejects")
@@ -273,12 +279,12 @@ class _Run:
             result.quarantine = self._write_quarantine()
         return result
 
-    def _stage(self, read: ReadResult) -> None:
-        sql = rules.staged_sql(self.spec, read.decimal_comma, self.now)
+    def _stage(self, read: ReadResult, orders: dict[str, dates.DateOrder]) -> None:
+        sql = rules.staged_sql(self.spec, read.decimal_comma, self.now, orders)
         try:
             self.con.execute(f"CREATE TABLE staged AS {sql}")
         except (duckdb.InvalidInputException, duckdb.ConversionException) as exc:
-            raise UnreadableFileError(f"{read.format.value} reader: {exc}") from exc
+            raise UnreadableFileError(readers.engine_reason(read.format, exc)) from exc
 
     def _candidates(self) -> None:
         stats_sql = rules.outlier_stats_sql(self.spec)
@@ -471,7 +477,7 @@ class _Run:
             COPY (
                 SELECT {source} AS source_file, NULL::BIGINT AS line,
                        array_to_string(failed_rules, ',') AS failed_rules,
-                       NULL::VARCHAR AS error, raw_record, {self.now} AS quarantined_at
+                       error, raw_record, {self.now} AS quarantined_at
                 FROM staged WHERE len(failed_rules) > 0
                 UNION ALL
                 SELECT {source}, line::BIGINT, failed_rules, error, raw_record, {self.now}

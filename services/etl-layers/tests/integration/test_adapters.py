@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import botocore.config
+import botocore.exceptions
 import pytest
 from etl_layers.adapters.glue import GlueCatalog
 from etl_layers.adapters.s3 import S3ObjectStore
@@ -109,3 +111,26 @@ def test_partitions_are_added_once(clients: tuple[Any, Any]) -> None:
     assert partitions[0]["StorageDescriptor"]["Columns"] == [{"Name": "id", "Type": "bigint"}]
     with pytest.raises(CatalogError):
         catalog.add_partitions("d", "missing", [PartitionSpec(("2024",), "s3://bkt/x/")])
+
+
+def test_a_failed_upload_is_a_storage_error(clients: tuple[Any, Any], tmp_path: Path) -> None:
+    # boto3's managed transfer raises its own S3UploadFailedError, not a ClientError.
+    s3, _ = clients
+    (tmp_path / "f").write_bytes(b"data")
+    with pytest.raises(StorageError, match="put s3://no-such-bucket/k"):
+        S3ObjectStore(s3).upload(tmp_path / "f", "no-such-bucket", "k")
+
+
+def test_an_unreachable_endpoint_is_a_storage_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Connection errors are BotoCoreError: the file fails, a reprocess run goes on.
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(name, "testing")
+    client = boto3.client(
+        "s3",
+        region_name=REGION,
+        endpoint_url="http://127.0.0.1:9",
+        config=botocore.config.Config(retries={"max_attempts": 1}, connect_timeout=1),
+    )
+    with pytest.raises(StorageError) as caught:
+        S3ObjectStore(client).put_json("bkt", "k.json", {"a": 1})
+    assert isinstance(caught.value.__cause__, botocore.exceptions.EndpointConnectionError)

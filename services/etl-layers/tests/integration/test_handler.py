@@ -204,3 +204,14 @@ def test_glue_failure_fails_the_record_for_a_retry(aws: Aws) -> None:
     assert response == {"batchItemFailures": [{"itemIdentifier": record["messageId"]}]}
     assert _bus(aws) == []
     assert not any(k.startswith("_manifests/") for k in _keys(aws, TRUSTED))
+
+
+def test_a_batch_of_one_poison_message_answers_with_its_failure_and_logs_it(
+    aws: Aws, caplog: pytest.LogCaptureFixture
+) -> None:
+    garbage = _sqs_record("this is not an S3 event", "m-poison")
+    response = handler({"Records": [garbage]}, Context(), pipeline=aws.pipeline)
+    assert response == {"batchItemFailures": [{"itemIdentifier": "m-poison"}]}
+    (failed,) = [r for r in caplog.records if r.getMessage() == "record failed"]
+    assert failed.__dict__["message_id"] == "m-poison"
+    assert "InvalidNotificationError" in failed.__dict__["reason"]

@@ -50,3 +50,15 @@ def test_s3_event_inside_an_sns_notification() -> None:
 def test_anything_else_is_invalid(body: str) -> None:
     with pytest.raises(InvalidNotificationError):
         parse_s3_message(body)
+
+
+@pytest.mark.parametrize("name", ["s3-object-removed.json", "eventbridge-object-created.json"])
+def test_removed_and_eventbridge_shaped_events_are_acknowledged(name: str) -> None:
+    assert parse_s3_message((EVENTS / name).read_text()) == []
+
+
+def test_a_created_record_without_etag_is_still_invalid() -> None:
+    body = json.loads((EVENTS / "s3-put-encoded-key.json").read_text())
+    del body["Records"][0]["s3"]["object"]["eTag"]
+    with pytest.raises(InvalidNotificationError):
+        parse_s3_message(json.dumps(body))

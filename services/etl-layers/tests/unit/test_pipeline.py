@@ -181,3 +181,39 @@ def test_a_file_spanning_many_days_still_fits_in_one_message(
         store.objects[("trusted", f"_manifests/transactions/{stem_for(raw)}.json")]
     )
     assert len(manifest["event"]["outputs"]["delivery"]) == 2 * len(days)
+
+
+def test_the_manifest_says_how_dates_were_read(pipeline: Pipeline, store: Any) -> None:
+    raw = store.put(
+        "raw",
+        "transactions/us/export.csv",
+        b"id,name,amount,date,category\n1,A,1.00,1/5/2019,S\n2,B,2.00,1/25/2019,S\n",
+    )
+    assert pipeline.process(raw).status is Status.PUBLISHED
+    manifest = json.loads(
+        store.objects[("trusted", f"_manifests/transactions/{stem_for(raw)}.json")]
+    )
+    assert manifest["read"] == {
+        "date_orders": {
+            "date": {"format": "MM/dd/yyyy", "decided_by": "values", "example": "1/25/2019"}
+        }
+    }
+
+
+def test_a_file_mixing_date_orders_is_quarantined_whole_with_the_reason(
+    pipeline: Pipeline, store: Any
+) -> None:
+    raw = store.put(
+        "raw",
+        "transactions/mixed.csv",
+        b"id,name,amount,date,category\n1,A,1.00,25/01/2019,S\n2,B,2.00,01/25/2019,S\n",
+    )
+    outcome = pipeline.process(raw)
+    assert outcome.status is Status.FILE_QUARANTINED
+    reason = json.loads(
+        store.objects[("quarantine", f"transactions/files/{stem_for(raw)}/reason.json")]
+    )["reason"]
+    assert reason == (
+        "column 'date' mixes day-first dates (such as '25/01/2019') and month-first dates "
+        "(such as '01/25/2019'): write all its dates in one order"
+    )

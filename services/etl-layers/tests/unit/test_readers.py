@@ -194,7 +194,7 @@ def test_ndjson(run_transform: Any, trusted_of: Rows) -> None:
 
 
 def test_broken_json_is_unreadable(run_transform: Any) -> None:
-    with pytest.raises(UnreadableFileError, match="json reader"):
+    with pytest.raises(UnreadableFileError, match="json file is not readable"):
         run_transform('[{"id": 1, "amount": ', name="broken.json")
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import boto3
-from botocore.exceptions import ClientError
+from boto3.exceptions import Boto3Error
+from botocore.exceptions import BotoCoreError, ClientError
 from rocket_contracts import bus
 from rocket_contracts.models.etl.delivery_published_v1 import EtlDeliveryPublishedV1
 
@@ -33,5 +34,5 @@ class BusPublisher:
                 source=SOURCE,
                 subject=subject,
             )
-        except ClientError as exc:
+        except (ClientError, BotoCoreError, Boto3Error) as exc:
             raise PublishError("publish etl.delivery.published.v1") from exc

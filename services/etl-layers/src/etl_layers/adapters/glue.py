@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import boto3
-from botocore.exceptions import ClientError
+from boto3.exceptions import Boto3Error
+from botocore.exceptions import BotoCoreError, ClientError
 
 from etl_layers.ports import CatalogError, PartitionSpec
 
@@ -47,7 +48,7 @@ class GlueCatalog:
                 ]
                 if failed:
                     raise CatalogError(f"{database}.{table}: {failed[0].get('ErrorDetail')}")
-        except ClientError as exc:
+        except (ClientError, BotoCoreError, Boto3Error) as exc:
             raise CatalogError(f"{database}.{table}: add partitions") from exc
 
 

@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import boto3
+from boto3.exceptions import Boto3Error
 from boto3.s3.transfer import TransferConfig
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from etl_layers.ports import ListedObject, ObjectChangedError, StorageError
 
@@ -46,18 +47,20 @@ class S3ObjectStore:
             if code in ("PreconditionFailed", "412", "NoSuchKey", "NoSuchVersion"):
                 raise ObjectChangedError(f"s3://{bucket}/{key}: {code}") from exc
             raise StorageError(f"get s3://{bucket}/{key}: {code}") from exc
+        except (BotoCoreError, Boto3Error) as exc:
+            raise StorageError(f"get s3://{bucket}/{key}") from exc
 
     def upload(self, path: Path, bucket: str, key: str) -> None:
         try:
             self._s3.upload_file(str(path), bucket, key, Config=TRANSFER)
-        except ClientError as exc:
+        except (ClientError, BotoCoreError, Boto3Error) as exc:
             raise StorageError(f"put s3://{bucket}/{key}") from exc
 
     def put_json(self, bucket: str, key: str, body: dict[str, Any]) -> None:
         data = json.dumps(body, sort_keys=True, default=str).encode()
         try:
             self._s3.put_object(Bucket=bucket, Key=key, Body=data, ContentType="application/json")
-        except ClientError as exc:
+        except (ClientError, BotoCoreError, Boto3Error) as exc:
             raise StorageError(f"put s3://{bucket}/{key}") from exc
 
     def copy(
@@ -74,7 +77,7 @@ class S3ObjectStore:
             source["VersionId"] = version_id
         try:
             self._s3.copy(source, dest_bucket, dest_key, Config=TRANSFER)  # type: ignore[arg-type]
-        except ClientError as exc:
+        except (ClientError, BotoCoreError, Boto3Error) as exc:
             raise StorageError(f"copy s3://{src_bucket}/{src_key}") from exc
 
     def exists(self, bucket: str, key: str) -> bool:
@@ -83,6 +86,8 @@ class S3ObjectStore:
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
                 return False
+            raise StorageError(f"head s3://{bucket}/{key}") from exc
+        except (BotoCoreError, Boto3Error) as exc:
             raise StorageError(f"head s3://{bucket}/{key}") from exc
         return True
 
@@ -102,6 +107,8 @@ class S3ObjectStore:
             if exc.response.get("Error", {}).get("Code") in LOST_RACE:
                 return False
             raise StorageError(f"conditional put s3://{bucket}/{key}") from exc
+        except (BotoCoreError, Boto3Error) as exc:
+            raise StorageError(f"conditional put s3://{bucket}/{key}") from exc
         return True
 
     def read_json(self, bucket: str, key: str) -> tuple[dict[str, Any], str] | None:
@@ -112,6 +119,8 @@ class S3ObjectStore:
             if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
                 return None
             raise StorageError(f"get s3://{bucket}/{key}") from exc
+        except (BotoCoreError, Boto3Error) as exc:
+            raise StorageError(f"get s3://{bucket}/{key}") from exc
         try:
             body = json.loads(data)
         except ValueError:  # not ours to read; the caller decides what an empty body means
@@ -121,7 +130,7 @@ class S3ObjectStore:
     def delete(self, bucket: str, key: str) -> None:
         try:
             self._s3.delete_object(Bucket=bucket, Key=key)
-        except ClientError as exc:
+        except (ClientError, BotoCoreError, Boto3Error) as exc:
             raise StorageError(f"delete s3://{bucket}/{key}") from exc
 
     def list_keys(self, bucket: str, prefix: str) -> list[str]:
@@ -137,6 +146,6 @@ class S3ObjectStore:
                     ListedObject(item["Key"], item["ETag"].strip('"'), item["Size"])
                     for item in page.get("Contents", [])
                 )
-        except ClientError as exc:
+        except (ClientError, BotoCoreError, Boto3Error) as exc:
             raise StorageError(f"list s3://{bucket}/{prefix}") from exc
         return listed

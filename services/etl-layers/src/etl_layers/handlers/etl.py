@@ -18,7 +18,9 @@ from etl_layers.events import parse_s3_message
 from etl_layers.observability import logger, metrics, tracer
 from etl_layers.pipeline import Pipeline
 
-processor = BatchProcessor(event_type=EventType.SQS)
+# A batch whose every record failed still answers with its failures (SQS retries them, then
+# the DLQ), instead of raising: a poison message is not a function error.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -30,8 +32,18 @@ def handler(
     active = pipeline or bootstrap()
 
     def record_handler(record: SQSRecord) -> None:
-        for raw_object in parse_s3_message(record.body):
-            active.process(raw_object)
+        key: str | None = None
+        try:
+            for raw_object in parse_s3_message(record.body):
+                key = raw_object.key
+                active.process(raw_object)
+        except Exception as exc:
+            # Powertools keeps the failure for the response but logs nothing: say which.
+            logger.exception(
+                "record failed",
+                extra={"message_id": record.message_id, "key": key, "reason": repr(exc)},
+            )
+            raise
 
     return process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context

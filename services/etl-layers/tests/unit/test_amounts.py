@@ -1,0 +1,69 @@
+"""Amounts as statements write them: currency sign, decimal comma, signs in three places."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from etl_layers.transform import TransformResult
+
+Rows = Callable[[TransformResult], list[dict[str, Any]]]
+STATEMENT = "Data;Histórico;Valor (R$);ID;Categoria\r\n"
+
+
+@pytest.mark.parametrize(
+    ("value", "amount"),
+    [
+        (" - R$ 1,00", -1.0),
+        ("R$ -1.234,56", -1234.56),
+        ("-R$ 10,00", -10.0),
+        ("1.234,56-", -1234.56),
+        ("(1.234,56)", -1234.56),
+        ("R$ 1.234.567,89", 1234567.89),
+        ("R$\u00a0250,00", 250.0),
+        ("0,01", 0.01),
+        ("1.234", 1234.0),
+    ],
+)
+def test_decimal_comma_amounts_with_currency_and_sign(
+    run_transform: Any, trusted_of: Rows, value: str, amount: float
+) -> None:
+    result = run_transform(
+        STATEMENT + f"02/01/2024;TARIFA;R$ 5,00;1;Tarifas\r\n03/01/2024;X;{value};2;Outros\r\n"
+    )
+    assert result.read.decimal_comma
+    got = {r["id"]: r["amount"] for r in trusted_of(result)}
+    assert got == {1: 5.0, 2: amount}
+
+
+@pytest.mark.parametrize("value", ["1.5", "1,2,3", "R$ 1.23,4", "12,34,56", "--1,00", "1,00 BRL"])
+def test_a_number_in_another_shape_is_quarantined_with_the_expected_format(
+    run_transform: Any, quarantine_of: Rows, value: str
+) -> None:
+    result = run_transform(
+        STATEMENT
+        + "02/01/2024;TARIFA;R$ 5,00;1;Tarifas\r\n"
+        + "02/01/2024;PIX;R$ 15,00;3;Pix\r\n"
+        + f"03/01/2024;X;{value};2;Outros\r\n"
+    )
+    (row,) = quarantine_of(result)
+    assert row["failed_rules"] == "type:amount"
+    assert row["error"] == (
+        f"amount {value.strip()} is not a number as 1.234,56 (decimal comma, as the file is read)"
+    )
+
+
+def test_dot_decimal_file_with_signs(run_transform: Any, trusted_of: Rows) -> None:
+    result = run_transform(
+        "id,name,amount,date,category\n"
+        '1,A,"$1,234.50",2024-01-02,S\n'
+        "2,B,(12.50),2024-01-02,S\n"
+        "3,C,7.25-,2024-01-02,S\n"
+    )
+    assert not result.read.decimal_comma
+    assert sorted((r["id"], r["amount"]) for r in trusted_of(result)) == [
+        (1, 1234.5),
+        (2, -12.5),
+        (3, -7.25),
+    ]

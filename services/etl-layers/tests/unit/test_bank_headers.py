@@ -1,0 +1,60 @@
+"""Statement headers as banks write them: accents, case, spaces and units do not matter."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from etl_layers.readers import normalize_header
+from etl_layers.transform import TransformResult
+
+Rows = Callable[[TransformResult], list[dict[str, Any]]]
+
+
+@pytest.mark.parametrize(
+    ("header", "normal"),
+    [
+        ("Descrição", "descricao"),
+        ("DESCRIÇÃO", "descricao"),
+        ("Data Lançamento", "data_lancamento"),
+        ("Valor (R$)", "valor"),
+        (" Histórico ", "historico"),
+        ("Categoria.", "categoria"),
+    ],
+)
+def test_headers_are_folded(header: str, normal: str) -> None:
+    assert normalize_header(header) == normal
+
+
+def test_latin1_statement_with_accented_headers(run_transform: Any, trusted_of: Rows) -> None:
+    content = (
+        "ID;Data Lançamento;Descrição;Valor (R$);Categoria\r\n"
+        "1;02/01/2024;PIX ENVIADO MARIA JOSÉ;150,00;Transferência\r\n"
+        "2;03/01/2024;PAGTO CONTA LUZ;89,90;Serviços\r\n"
+    ).encode("latin-1")
+    result = run_transform(content)
+    rows = sorted(trusted_of(result), key=lambda r: r["id"])
+    assert [(r["name"], r["amount"], r["date"], r["category"]) for r in rows] == [
+        ("PIX ENVIADO MARIA JOSÉ", 150.0, "2024-01-02", "Transferência"),
+        ("PAGTO CONTA LUZ", 89.9, "2024-01-03", "Serviços"),
+    ]
+    assert all("defaulted:name" not in r["quality_flags"] for r in rows)
+
+
+def test_latin1_accent_after_the_first_64_kib(run_transform: Any, trusted_of: Rows) -> None:
+    # A long statement whose first accented byte comes late: every row must still be read.
+    rows = [f"{i};02/01/2024;PIX RECEBIDO {i:06d};10,00;Pix\r\n" for i in range(1, 3001)]
+    rows.append("9999;03/01/2024;PAGAMENTO CARTÃO CRÉDITO;1.234,56;Cartão\r\n")
+    content = "ID;Data Lançamento;Descricao;Valor;Categoria\r\n".replace("ç", "c") + "".join(rows)
+    data = content.encode("latin-1")
+    assert data.find("Ã".encode("latin-1")) > 64 * 1024
+    result = run_transform(data)
+    assert result.read.encoding == "latin-1"
+    assert (result.rows_in, result.rows_out, result.rows_quarantined) == (3001, 3001, 0)
+    (card,) = [r for r in trusted_of(result) if r["id"] == 9999]
+    assert (card["name"], card["amount"], card["category"]) == (
+        "PAGAMENTO CARTÃO CRÉDITO",
+        1234.56,
+        "Cartão",
+    )

@@ -1,0 +1,137 @@
+"""Dates as Brazilian bank statements and US tools write them: read exactly or quarantined."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from etl_layers.datasets import DateFormat
+from etl_layers.dates import DecidedBy
+from etl_layers.readers import UnreadableFileError
+from etl_layers.transform import TransformResult
+
+Rows = Callable[[TransformResult], list[dict[str, Any]]]
+# A statement export as Brazilian banks write it: `;`, decimal comma, two-digit years.
+STATEMENT = "id;nome;valor;data;categoria\r\n"
+PAYMENTS = "payment_id,merchant_id,paid_at,method,amount,currency,installments\n"
+
+
+def test_two_digit_years_pivot_at_70(run_transform: Any, trusted_of: Rows) -> None:
+    result = run_transform(
+        STATEMENT
+        + "1;PIX RECEBIDO JOAO;150,00;06/07/26;Pix\r\n"
+        + "2;TARIFA PACOTE;12,90;31/01/00;Tarifas\r\n"
+        + "3;SALDO ANTERIOR;0,00;15/03/69;Saldo\r\n"
+        + "4;DEPOSITO ANTIGO;10,00;15/03/70;Saldo\r\n"
+        + "5;CHEQUE COMPENSADO;99,99;28/02/99;Cheques\r\n"
+    )
+    assert sorted((r["id"], r["date"]) for r in trusted_of(result)) == [
+        (1, "2026-07-06"),
+        (2, "2000-01-31"),
+        (3, "2069-03-15"),
+        (4, "1970-03-15"),
+        (5, "1999-02-28"),
+    ]
+    assert not any(o.partition.startswith("year=00") for o in result.trusted)
+
+
+def test_a_date_before_the_floor_is_quarantined_with_the_reason(
+    run_transform: Any, quarantine_of: Rows, trusted_of: Rows
+) -> None:
+    result = run_transform(
+        STATEMENT + "1;PIX;10,00;06/07/0026;Pix\r\n2;PIX;10,00;1899-12-31;Pix\r\n"
+        "3;PIX;10,00;01/01/1900;Pix\r\n"
+    )
+    assert [(r["id"], r["date"]) for r in trusted_of(result)] == [(3, "1900-01-01")]
+    quarantined = {json.loads(r["raw_record"])["id"]: r for r in quarantine_of(result)}
+    assert quarantined["1"]["failed_rules"] == "type:date"
+    assert quarantined["1"]["error"] == "date 06/07/0026 is before 1900-01-01"
+    assert quarantined["2"]["error"] == "date 1899-12-31 is before 1900-01-01"
+
+
+def test_unparseable_date_names_the_value_and_the_expected_format(
+    run_transform: Any, quarantine_of: Rows
+) -> None:
+    (row,) = quarantine_of(run_transform(STATEMENT + "1;PIX;10,00;31/02/2024;Pix\r\n"))
+    assert row["failed_rules"] == "type:date"
+    assert row["error"] == (
+        "date 31/02/2024 is not a date as yyyy-MM-dd or dd/MM/yyyy "
+        "(yy: 00-69 is 20yy, 70-99 is 19yy)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2024-01-05", "2024-01-05"),
+        ("2024/01/05", "2024-01-05"),
+        ("2024.1.5", "2024-01-05"),
+        ("05-01-2024", "2024-01-05"),
+        ("5.1.24", "2024-01-05"),
+        ("05/01/2024", "2024-01-05"),
+    ],
+)
+def test_date_forms_and_separators(
+    run_transform: Any, trusted_of: Rows, value: str, expected: str
+) -> None:
+    (row,) = trusted_of(run_transform(f"id,name,amount,date,category\n1,A,10,{value},S\n"))
+    assert row["date"] == expected
+
+
+def test_a_month_first_file_is_read_month_first(run_transform: Any, trusted_of: Rows) -> None:
+    # As US tools export: one value (1/25/2019) proves the order for the whole column.
+    result = run_transform(
+        "id,name,amount,date,category\n"
+        "1,Coffee,3.50,1/5/2019,Food\n"
+        "2,Books,12.00,2/3/2019,Education\n"
+        "3,Rent,900.00,1/25/2019,Housing\n"
+    )
+    assert sorted((r["id"], r["date"]) for r in trusted_of(result)) == [
+        (1, "2019-01-05"),
+        (2, "2019-02-03"),
+        (3, "2019-01-25"),
+    ]
+    order = result.date_orders["date"]
+    assert (order.format, order.decided_by, order.example) == (
+        DateFormat.MONTH_FIRST,
+        DecidedBy.VALUES,
+        "1/25/2019",
+    )
+
+
+def test_a_day_first_file_is_read_day_first(run_transform: Any, trusted_of: Rows) -> None:
+    result = run_transform(STATEMENT + "1;PIX;1,00;05/01/2019;Pix\r\n2;PIX;1,00;25/01/2019;Pix\r\n")
+    assert [r["date"] for r in trusted_of(result)] == ["2019-01-05", "2019-01-25"]
+    assert result.date_orders["date"].decided_by is DecidedBy.VALUES
+
+
+def test_a_file_that_proves_no_order_is_read_day_first_and_says_so(
+    run_transform: Any, trusted_of: Rows
+) -> None:
+    result = run_transform(STATEMENT + "1;PIX;1,00;05/01/2019;Pix\r\n")
+    assert [r["date"] for r in trusted_of(result)] == ["2019-01-05"]
+    order = result.date_orders["date"]
+    assert (order.format, order.decided_by) == (DateFormat.DAY_FIRST, DecidedBy.DEFAULT)
+
+
+def test_a_file_with_both_orders_is_unreadable(run_transform: Any) -> None:
+    with pytest.raises(UnreadableFileError, match=r"mixes day-first dates .*'25/01/2019'"):
+        run_transform(STATEMENT + "1;PIX;1,00;25/01/2019;Pix\r\n2;PIX;1,00;01/25/2019;Pix\r\n")
+
+
+def test_timestamps_follow_the_columns_order(run_transform: Any, trusted_of: Rows) -> None:
+    result = run_transform(
+        PAYMENTS
+        + "p1,10,03/01/2024 9:05,PIX,10.0,BRL,1\n"
+        + "p2,10,03/13/2024 23:59:59,PIX,10.0,BRL,1\n"
+        + "p3,10,2024-03-01T10:00:00Z,PIX,10.0,BRL,1\n",
+        dataset="payments",
+    )
+    got = {r["payment_id"]: r["paid_at"].isoformat() for r in trusted_of(result)}
+    assert got == {
+        "p1": "2024-03-01T09:05:00",
+        "p2": "2024-03-13T23:59:59",
+        "p3": "2024-03-01T10:00:00",
+    }

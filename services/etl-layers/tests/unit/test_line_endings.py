@@ -1,0 +1,50 @@
+"""Line endings as hand-edited exports have them, and reasons without engine internals."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import duckdb
+import pytest
+from etl_layers.readers import FileFormat, engine_reason
+from etl_layers.transform import TransformResult
+
+Rows = Callable[[TransformResult], list[dict[str, Any]]]
+HEADER = "id;descrição;valor;data;categoria"
+ROWS = ("1;PIX RECEBIDO;1.500,00;02/01/2024;Pix", "2;TARIFA DOC;8,50;03/01/2024;Tarifas")
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        HEADER + "\n" + "\r\n".join(ROWS) + "\r\n",  # header saved by one editor, rows by another
+        HEADER + "\r" + "\r".join(ROWS) + "\r",  # classic Mac
+        HEADER + "\r\n" + ROWS[0] + "\n" + ROWS[1] + "\r\n",
+    ],
+)
+def test_mixed_and_cr_only_line_endings_are_read(
+    run_transform: Any, trusted_of: Rows, content: str
+) -> None:
+    result = run_transform(content.encode("latin-1"))
+    rows = sorted(trusted_of(result), key=lambda r: r["id"])
+    assert [(r["id"], r["name"], r["amount"], r["category"]) for r in rows] == [
+        (1, "PIX RECEBIDO", 1500.0, "Pix"),
+        (2, "TARIFA DOC", 8.5, "Tarifas"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Invalid Input Error: The CSV Parser state machine reached an invalid state.\n"
+        "Possible fixes:\n  file = /tmp/etl-abc/raw/statement.csv\n",
+        'Invalid Input Error: Error in file "/tmp/etl-abc/raw/statement.csv": bad bytes\n',
+    ],
+)
+def test_reasons_carry_no_engine_internals_or_local_paths(message: str) -> None:
+    reason = engine_reason(FileFormat.CSV, duckdb.InvalidInputException(message))
+    assert reason.startswith("csv file ")
+    assert "/tmp" not in reason
+    assert "Possible fixes" not in reason
+    assert "Invalid Input Error" not in reason
