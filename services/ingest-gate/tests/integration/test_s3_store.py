@@ -30,7 +30,25 @@ def s3() -> Iterator[Any]:
         client = boto3.client("s3", region_name="us-east-1")
         client.create_bucket(Bucket=BUCKET)
         client.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+        serialize_put_object(client)
         yield client
+
+
+def serialize_put_object(client: Any) -> None:
+    """In-process moto checks If-None-Match / If-Match and then writes, with no lock between, so
+    two racing claims can both win; real S3 decides each conditional PutObject atomically. One
+    PutObject at a time (botocore emits after-call before it raises a 412) keeps the race tests
+    about the store, not about moto."""
+    lock = threading.Lock()
+
+    def acquire(**_: Any) -> None:
+        lock.acquire()
+
+    def release(**_: Any) -> None:
+        lock.release()
+
+    client.meta.events.register("before-call.s3.PutObject", acquire)
+    client.meta.events.register("after-call.s3.PutObject", release)
 
 
 def record(transaction_id: str = "tx-1", *, correlation_id: str = "c-1") -> IdempotencyRecord:
