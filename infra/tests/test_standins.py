@@ -64,8 +64,12 @@ def test_a_standin_serves_the_stack_that_declares_it_and_stops_with_the_platform
         _get(f"{url}/series/1")
 
 
-def test_a_service_without_standins_declares_none(probe_repo: Path) -> None:
-    assert declared(project.service(probe_repo, "probe")) == []
+def test_a_service_without_a_standins_file_declares_none(fresh_probe_repo: Path) -> None:
+    probe = project.service(fresh_probe_repo, "probe")
+    assert [d.parameter for d in declared(probe)] == ["EchoBaseUrl"]
+    (probe.root / "standins.yaml").unlink()
+    assert declared(probe) == []
+    assert declared(project.service(fresh_probe_repo, project.PLATFORM)) == []
 
 
 def test_a_malformed_declaration_names_what_is_missing(fresh_probe_repo: Path) -> None:

@@ -20,6 +20,7 @@ from rocket_contracts.envelope import CloudEvent
 from rocket_infra import aws, control, deploy, events, faults, parameters, project, redrive, table
 from rocket_infra.build import LAMBDA_PLATFORM, BuildError
 from rocket_infra.emulator import EmulatorError
+from rocket_infra.standins import StandinError
 from rocket_infra.templates import TemplateError
 
 logger = logging.getLogger("rocket_infra")
@@ -399,6 +400,7 @@ _EXPECTED_ERRORS = (
     redrive.RedriveError,
     parameters.ParameterError,
     faults.FaultError,
+    StandinError,
     control.ControlError,
     EmulatorError,
     ClientError,

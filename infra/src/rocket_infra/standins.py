@@ -122,7 +122,12 @@ def start(declaration: Declaration, service: Service) -> Running:
         factory = load_factory(declaration, service.root / "src")
     except ImportError as exc:
         raise StandinError(f"stand-in {declaration.name}: {exc}") from exc
-    server = factory(HOST, 0)
+    try:
+        server = factory(HOST, 0)
+    except Exception as exc:  # whatever the service's own code raises, named by stand-in
+        raise StandinError(
+            f"stand-in {declaration.name}: {declaration.factory} failed: {exc}"
+        ) from exc
     thread = threading.Thread(
         target=server.serve_forever,
         kwargs={"poll_interval": 0.1},
