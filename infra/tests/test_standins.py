@@ -11,6 +11,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from botocore.exceptions import ClientError
 from rocket_infra import project
 from rocket_infra.local import LocalPlatform
 from rocket_infra.standins import StandinError, declared
@@ -56,6 +57,17 @@ def test_a_standin_serves_the_stack_that_declares_it_and_stops_with_the_platform
         platform.deploy("outside", overrides={"EchoBaseUrl": "http://127.0.0.1:9"})
         assert _stack_parameters(platform, "outside")["EchoBaseUrl"] == "http://127.0.0.1:9"
         assert platform.standins.running == [running]
+
+        # the platform's own handle on faults (one platform start serves both checks)
+        # every call, so the platform client's own retries fail too
+        platform.set_fault(service="ssm", operation="GetParameter", kind="error500")
+        with pytest.raises(ClientError, match="InternalFailure"):
+            ssm.get_parameter(Name="/rocket/standins/outside/echo-base-url")
+        [fault] = platform.list_faults()
+        assert fault["fired"] == 3  # the first try and rocket_infra.aws's two retries
+        platform.clear_faults()
+        assert platform.list_faults() == []
+        assert ssm.get_parameter(Name="/rocket/standins/outside/echo-base-url")["Parameter"]
     server = running.server
     assert isinstance(server, socketserver.TCPServer)
     assert not running.thread.is_alive()
