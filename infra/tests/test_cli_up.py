@@ -151,6 +151,9 @@ def test_up_serves_trigger_and_events_until_stopped(probe_repo: Path) -> None:
         )
         assert redeploy.returncode == 0, redeploy.stderr
         assert f"the running platform ({stage}) now runs the new probe" in redeploy.stdout
+        stack = cfn.describe_stacks(StackName=f"rocket-{stage}-probe")["Stacks"][0]
+        given = {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}
+        assert given["EchoBaseUrl"] == standin_url  # still the stand-in this `up` runs
     finally:
         up.send_signal(signal.SIGTERM)
         code = up.wait(timeout=_HANG_GUARD)

@@ -17,7 +17,18 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 from rocket_contracts.envelope import CloudEvent
 
-from rocket_infra import aws, control, deploy, events, faults, parameters, project, redrive, table
+from rocket_infra import (
+    aws,
+    control,
+    deploy,
+    events,
+    faults,
+    parameters,
+    project,
+    redrive,
+    standins,
+    table,
+)
 from rocket_infra.build import LAMBDA_PLATFORM, BuildError
 from rocket_infra.emulator import EmulatorError
 from rocket_infra.standins import StandinError
@@ -246,19 +257,25 @@ def cmd_demo(_args: argparse.Namespace, _root: Path) -> int:
 
 
 def cmd_deploy(args: argparse.Namespace, root: Path) -> int:
+    service = project.service(root, args.service)
+    overrides = parameters.parse_many(args.parameter)
+    running = control.read_state(root, args.stage)
+    if running is not None and args.endpoint_url == running.endpoint_url:
+        cfn = aws.client("cloudformation", endpoint_url=running.endpoint_url, region=args.region)
+        stack = project.stack_name(args.stage, args.service)
+        overrides = {**standins.deployed_urls(service, cfn, stack), **overrides}
     deployed = deploy.deploy(
-        project.service(root, args.service),
+        service,
         stage=args.stage,
         endpoint_url=args.endpoint_url,
         region=args.region,
         repo_root=root,
         package=args.package,
         out=sys.stdout,
-        overrides=parameters.parse_many(args.parameter),
+        overrides=overrides,
     )
     if deployed.outputs:
         print(table.render(("output", "value"), sorted(deployed.outputs.items())))
-    running = control.read_state(root, args.stage)
     if running is not None and args.endpoint_url == running.endpoint_url:
         sqs = aws.client("sqs", endpoint_url=running.endpoint_url, region=running.region)
         control.send(sqs, args.stage, {"command": "refresh"})

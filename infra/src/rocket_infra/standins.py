@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Protocol, cast
 
 import yaml
+from botocore.exceptions import ClientError
 
 from rocket_infra.project import Service
 
@@ -138,6 +139,21 @@ def start(declaration: Declaration, service: Service) -> Running:
     running = Running(declaration, server, thread)
     logger.info("stand-in started", extra={"standin": declaration.name, "url": running.url})
     return running
+
+
+def deployed_urls(service: Service, cfn: Any, stack: str) -> dict[str, str]:
+    """The stand-in parameters' values the stack was last deployed with: a redeploy from another
+    process (`rocket deploy --endpoint-url` into a running `rocket up`) keeps pointing at the
+    stand-ins that process runs."""
+    wanted = {d.parameter for d in declared(service)}
+    if not wanted:
+        return {}
+    try:
+        found = cfn.describe_stacks(StackName=stack)["Stacks"]
+    except ClientError:  # no such stack yet: nothing to keep
+        return {}
+    given = found[0].get("Parameters", []) if found else []
+    return {p["ParameterKey"]: p["ParameterValue"] for p in given if p["ParameterKey"] in wanted}
 
 
 class Standins:
