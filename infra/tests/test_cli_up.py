@@ -11,6 +11,8 @@ import socket
 import subprocess
 import sys
 import threading
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -102,14 +104,27 @@ def _spawn(*args: str, env: dict[str, str]) -> subprocess.Popen[str]:
 def test_up_serves_trigger_and_events_until_stopped(probe_repo: Path) -> None:
     env = {**os.environ, "ROCKET_REPO_ROOT": str(probe_repo)}
     stage = "uptest"
-    up = _spawn("up", "--port", "0", "--stage", stage, env=env)
+    up = _spawn(
+        "up", "--port", "0", "--stage", stage, "--parameter", "probe:RetentionDays=7", env=env
+    )
     output = _Output(up)
+    standin_url = ""
     try:
         # printed after the state file is written and the control queue exists
         output.wait_for("Ctrl-C to stop.")
         state = json.loads(control.state_path(probe_repo, stage).read_text())
         assert state["endpoint_url"].startswith("http://127.0.0.1:")
         assert state["pid"] == up.pid
+        # the stand-in's URL and the command line's value reached the stack
+        [standin] = [line.split() for line in output.lines if line.startswith("probe ")]
+        assert standin[:3] == ["probe", "echo", "EchoBaseUrl"]
+        cfn = aws.client("cloudformation", endpoint_url=state["endpoint_url"])
+        stack = cfn.describe_stacks(StackName=f"rocket-{stage}-probe")["Stacks"][0]
+        given = {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}
+        standin_url = standin[3]
+        assert (given["EchoBaseUrl"], given["RetentionDays"]) == (standin_url, "7")
+        with urllib.request.urlopen(f"{standin_url}/up", timeout=5) as answer:
+            assert json.loads(answer.read()) == {"path": "/up"}
 
         trigger = _rocket("trigger", "no-such-schedule", "--stage", stage, env=env)
         assert trigger.returncode == 1
@@ -136,6 +151,9 @@ def test_up_serves_trigger_and_events_until_stopped(probe_repo: Path) -> None:
         )
         assert redeploy.returncode == 0, redeploy.stderr
         assert f"the running platform ({stage}) now runs the new probe" in redeploy.stdout
+        stack = cfn.describe_stacks(StackName=f"rocket-{stage}-probe")["Stacks"][0]
+        given = {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}
+        assert given["EchoBaseUrl"] == standin_url  # still the stand-in this `up` runs
     finally:
         up.send_signal(signal.SIGTERM)
         code = up.wait(timeout=_HANG_GUARD)
@@ -146,6 +164,8 @@ def test_up_serves_trigger_and_events_until_stopped(probe_repo: Path) -> None:
     assert re.search(r"rocket-uptest-probe-reprocess +glue job", text)  # the compute table
     assert re.search(r"rocket-uptest-probe-nightly +schedule", text)
     assert not control.state_path(probe_repo, stage).exists()
+    with pytest.raises(urllib.error.URLError):  # the stand-in stopped with the platform
+        urllib.request.urlopen(f"{standin_url}/up", timeout=5)
     assert (probe_repo / ".rocket" / f"{stage}-emulator.log").stat().st_size > 0
 
 

@@ -17,9 +17,21 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 from rocket_contracts.envelope import CloudEvent
 
-from rocket_infra import aws, control, deploy, events, project, redrive, table
+from rocket_infra import (
+    aws,
+    control,
+    deploy,
+    events,
+    faults,
+    parameters,
+    project,
+    redrive,
+    standins,
+    table,
+)
 from rocket_infra.build import LAMBDA_PLATFORM, BuildError
 from rocket_infra.emulator import EmulatorError
+from rocket_infra.standins import StandinError
 from rocket_infra.templates import TemplateError
 
 logger = logging.getLogger("rocket_infra")
@@ -39,6 +51,13 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--port", type=int, default=4566, help="emulator port (0: a free one)")
     up.add_argument("--stage", default="local")
     up.add_argument("--services", nargs="*", help="deploy only these services")
+    up.add_argument(
+        "--parameter",
+        action="append",
+        default=[],
+        metavar="SERVICE:NAME=VALUE",
+        help="a stack parameter of one service (repeatable; wins over a stand-in's URL)",
+    )
 
     commands.add_parser("demo", help="a sample workload through every service; exit 1 on failure")
 
@@ -49,6 +68,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_stage(dep)
     dep.add_argument("--endpoint-url", help="deploy into this emulator instead of AWS")
     dep.add_argument("--package", type=Path, help="a zip from `rocket build` (AWS only)")
+    dep.add_argument(
+        "--parameter",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a stack parameter the template declares (repeatable)",
+    )
 
     bld = commands.add_parser("build", help="the Lambda zip of one service, under dist/")
     bld.add_argument("service")
@@ -76,6 +102,24 @@ def build_parser() -> argparse.ArgumentParser:
     rdr.add_argument("queue", help="source queue or DLQ: logical id, name or name suffix")
     _add_stage(rdr)
     rdr.add_argument("--endpoint-url", help="the emulator (default: a running `rocket up`)")
+
+    flt = commands.add_parser("fault", help="make the emulator fail chosen operations")
+    actions = flt.add_subparsers(dest="action", required=True, metavar="ACTION")
+    fault_set = actions.add_parser("set", help="fault one operation (replaces its fault)")
+    fault_set.add_argument("--service", required=True, help="signing name: dynamodb, s3, sqs, ...")
+    fault_set.add_argument("--operation", required=True, help="e.g. BatchWriteItem; '*': any")
+    fault_set.add_argument("--kind", required=True, choices=faults.KINDS)
+    how_often = fault_set.add_mutually_exclusive_group()
+    how_often.add_argument("--rate", type=float, help="probability per call, 0..1")
+    how_often.add_argument("--count", type=int, help="the next N calls")
+    fault_set.add_argument("--seed", type=int, help="makes --rate reproducible")
+    fault_set.add_argument("--delay-seconds", type=float, help="timeout: wait before answering")
+    for action in (fault_set, actions.add_parser("clear", help="remove every fault")):
+        action.add_argument("--stage", default="local")
+        action.add_argument("--endpoint-url", help="the emulator (default: a running `rocket up`)")
+    fault_list = actions.add_parser("list", help="the faults set and how often each fired")
+    fault_list.add_argument("--stage", default="local")
+    fault_list.add_argument("--endpoint-url", help="the emulator (default: a running `rocket up`)")
     return parser
 
 
@@ -100,8 +144,13 @@ def cmd_up(args: argparse.Namespace, root: Path) -> int:
     journal.parent.mkdir(parents=True, exist_ok=True)
     journal.write_text("")
     started = time.monotonic()
+    overrides = parameters.parse_per_service(args.parameter)
     with LocalPlatform.start(
-        port=args.port, stage=args.stage, services=args.services, journal=journal
+        port=args.port,
+        stage=args.stage,
+        services=args.services,
+        journal=journal,
+        parameters=overrides,
     ) as platform:
         sqs = platform.client("sqs")
         queue_url = sqs.create_queue(QueueName=control.control_queue_name(args.stage))["QueueUrl"]
@@ -115,6 +164,13 @@ def cmd_up(args: argparse.Namespace, root: Path) -> int:
                 f"endpoint: {platform.endpoint_url}  (aws --endpoint-url {platform.endpoint_url})"
             )
             print(describe_platform(platform.client, args.stage))
+            if platform.standins.running:
+                print()
+                print(
+                    table.render(
+                        ("service", "stand-in", "parameter", "url"), platform.standins.table_rows()
+                    )
+                )
             print("\nCtrl-C to stop.", flush=True)
 
             def run_command(command: dict[str, Any]) -> None:
@@ -201,18 +257,25 @@ def cmd_demo(_args: argparse.Namespace, _root: Path) -> int:
 
 
 def cmd_deploy(args: argparse.Namespace, root: Path) -> int:
+    service = project.service(root, args.service)
+    overrides = parameters.parse_many(args.parameter)
+    running = control.read_state(root, args.stage)
+    if running is not None and args.endpoint_url == running.endpoint_url:
+        cfn = aws.client("cloudformation", endpoint_url=running.endpoint_url, region=args.region)
+        stack = project.stack_name(args.stage, args.service)
+        overrides = {**standins.deployed_urls(service, cfn, stack), **overrides}
     deployed = deploy.deploy(
-        project.service(root, args.service),
+        service,
         stage=args.stage,
         endpoint_url=args.endpoint_url,
         region=args.region,
         repo_root=root,
         package=args.package,
         out=sys.stdout,
+        overrides=overrides,
     )
     if deployed.outputs:
         print(table.render(("output", "value"), sorted(deployed.outputs.items())))
-    running = control.read_state(root, args.stage)
     if running is not None and args.endpoint_url == running.endpoint_url:
         sqs = aws.client("sqs", endpoint_url=running.endpoint_url, region=running.region)
         control.send(sqs, args.stage, {"command": "refresh"})
@@ -305,6 +368,36 @@ def cmd_redrive(args: argparse.Namespace, root: Path) -> int:
     return 0
 
 
+def cmd_fault(args: argparse.Namespace, root: Path) -> int:
+    endpoint = _local_endpoint(root, args.stage, args.endpoint_url)
+    if endpoint is None:
+        print(f"no `rocket up` is running for stage {args.stage}; pass --endpoint-url")
+        return 1
+    if args.action == "set":
+        faults.set_fault(
+            endpoint,
+            service=args.service,
+            operation=args.operation,
+            kind=args.kind,
+            rate=args.rate,
+            count=args.count,
+            seed=args.seed,
+            delay_seconds=args.delay_seconds,
+        )
+        print(f"fault set: {args.service} {args.operation} {args.kind}")
+    elif args.action == "clear":
+        faults.clear_faults(endpoint)
+        print("faults cleared")
+    else:
+        columns = ("service", "operation", "kind", "rate", "count", "seed", "fired")
+        rows = [
+            tuple("" if f[c] is None else str(f[c]) for c in columns)
+            for f in faults.list_faults(endpoint)
+        ]
+        print(table.render(columns, rows) if rows else "no faults set")
+    return 0
+
+
 COMMANDS = {
     "up": cmd_up,
     "demo": cmd_demo,
@@ -313,6 +406,7 @@ COMMANDS = {
     "events": cmd_events,
     "trigger": cmd_trigger,
     "redrive": cmd_redrive,
+    "fault": cmd_fault,
 }
 
 _EXPECTED_ERRORS = (
@@ -321,6 +415,9 @@ _EXPECTED_ERRORS = (
     TemplateError,
     project.UnknownServiceError,
     redrive.RedriveError,
+    parameters.ParameterError,
+    faults.FaultError,
+    StandinError,
     control.ControlError,
     EmulatorError,
     ClientError,

@@ -11,6 +11,7 @@ import sys
 import time
 import uuid
 import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -18,6 +19,7 @@ from typing import Any, TextIO
 from botocore.exceptions import ClientError
 
 from rocket_infra import aws, project, templates
+from rocket_infra import parameters as stack_parameters
 from rocket_infra.project import Service
 
 logger = logging.getLogger(__name__)
@@ -137,8 +139,10 @@ def deploy(
     repo_root: Path | None = None,
     package: Path | None = None,
     out: TextIO | None = None,
+    overrides: Mapping[str, str] | None = None,
 ) -> Deployed:
-    """Package (service stacks), deploy through a change set, wait; on the emulator, reconcile."""
+    """Package (service stacks), deploy through a change set, wait; on the emulator, reconcile.
+    `overrides`: values for parameters the template declares (ParameterError on any other)."""
     from rocket_infra import reconcile
 
     out = out or sys.stderr
@@ -146,6 +150,7 @@ def deploy(
     template_text = service.template.read_text()
     template = templates.loads(template_text, str(service.template))
     on_emulator = endpoint_url is not None
+    stack_parameters.check(template, overrides or {}, str(service.template))
     if on_emulator:
         reconcile.check_supported(template, str(service.template))
     cfn = aws.client("cloudformation", endpoint_url=endpoint_url, region=region)
@@ -162,7 +167,7 @@ def deploy(
             artifact_bucket(cfn, stage),
             scripts,
         )
-    parameters = {k: v for k, v in parameters.items() if k in declared}
+    parameters = {k: v for k, v in parameters.items() if k in declared} | dict(overrides or {})
     name = project.stack_name(stage, service.name)
     start = time.monotonic()
     if on_emulator:

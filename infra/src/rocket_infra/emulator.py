@@ -22,6 +22,8 @@ logger = logging.getLogger(__name__)
 
 HOST = "127.0.0.1"
 _PR_SET_PDEATHSIG = 1
+# moto behind the fault middleware (rocket_infra.fault_middleware)
+SERVER_MODULE = "rocket_infra.emulator_server"
 
 
 class EmulatorError(RuntimeError):
@@ -77,7 +79,7 @@ class Emulator:
                 self.log.parent.mkdir(parents=True, exist_ok=True)
                 output = files.enter_context(self.log.open("ab"))
             self._process = subprocess.Popen(
-                [sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(self.port)],
+                [sys.executable, "-m", SERVER_MODULE, "-H", HOST, "-p", str(self.port)],
                 stdout=output,
                 stderr=subprocess.STDOUT,
                 env=env,

@@ -8,15 +8,17 @@ import logging
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from pydantic import BaseModel
 from rocket_contracts.envelope import CloudEvent
 
-from rocket_infra import aws, deploy, events, project
+from rocket_infra import aws, deploy, events, faults, project
 from rocket_infra.emulator import Emulator
+from rocket_infra.parameters import ParameterError
+from rocket_infra.standins import Standins
 
 if TYPE_CHECKING:
     from rocket_infra.runtime import Runtime
@@ -44,6 +46,7 @@ class LocalPlatform:
         repo_root: Path,
         region: str = aws.DEFAULT_REGION,
         out: TextIO | None = None,
+        parameters: Mapping[str, Mapping[str, str]] | None = None,
     ) -> None:
         self.endpoint_url = endpoint_url
         self.stage = stage
@@ -56,6 +59,9 @@ class LocalPlatform:
         self._out: TextIO = out or sys.stderr
         self._clients: dict[str, Any] = {}
         self._clients_lock = threading.Lock()
+        self.standins = Standins()
+        self._standin_urls: dict[str, dict[str, str]] = {}
+        self._parameters = {k: dict(v) for k, v in (parameters or {}).items()}
 
     @classmethod
     @contextlib.contextmanager
@@ -68,14 +74,22 @@ class LocalPlatform:
         journal: Path | None = None,
         out: TextIO | None = None,
         repo_root: Path | None = None,
+        parameters: Mapping[str, Mapping[str, str]] | None = None,
     ) -> Iterator[LocalPlatform]:
         """Emulator on 127.0.0.1 (a free port when 0), platform + services deployed, runtime
         started; everything stopped on exit. `journal` records the bus for `rocket events` (and the
-        emulator's own log goes next to it)."""
+        emulator's own log goes next to it). `parameters`: {service: {Name: value}} stack
+        parameter overrides, which win over a stand-in's URL."""
         root = repo_root or project.repo_root()
         log = journal.with_name(f"{stage}-emulator.log") if journal else None
         with Emulator.running(port, config=emulator_config(), log=log) as emulator:
-            platform = cls(endpoint_url=emulator.endpoint_url, stage=stage, repo_root=root, out=out)
+            platform = cls(
+                endpoint_url=emulator.endpoint_url,
+                stage=stage,
+                repo_root=root,
+                out=out,
+                parameters=parameters,
+            )
             try:
                 started = time.monotonic()
                 platform.deploy_all(services, journal)
@@ -96,26 +110,39 @@ class LocalPlatform:
         self, services: Sequence[str] | None = None, journal: Path | None = None
     ) -> None:
         """The platform stack, the bus tap, then each service (all of them when None)."""
+        names = services if services is not None else project.service_names(self.repo_root)
+        stray = sorted(set(self._parameters) - {project.PLATFORM, *names})
+        if stray:
+            raise ParameterError(f"--parameter for {', '.join(stray)}, which is not deployed")
         self.deploy(project.PLATFORM)
         queue_url = events.ensure_tap(
             self.client("sqs"), self.client("sns"), self.stage, self.topic_arn
         )
         self._tap = events.BusTap(self.client("sqs"), queue_url, journal)
         self._tap.start()
-        names = services if services is not None else project.service_names(self.repo_root)
         for name in names:
             if name != project.PLATFORM:
                 self.deploy(name)
 
-    def deploy(self, service: str) -> deploy.Deployed:
-        """Deploy (or update) one stack into the emulator, with the same code as for AWS."""
+    def deploy(self, service: str, overrides: Mapping[str, str] | None = None) -> deploy.Deployed:
+        """Deploy (or update) one stack into the emulator, with the same code as for AWS; its
+        stand-ins are started first (once) and their URLs passed as stack parameters."""
+        found = project.service(self.repo_root, service)
+        if service not in self._standin_urls:
+            self._standin_urls[service] = self.standins.start_for(found)
+        values = {
+            **self._standin_urls[service],
+            **self._parameters.get(service, {}),
+            **(overrides or {}),
+        }
         deployed = deploy.deploy(
-            project.service(self.repo_root, service),
+            found,
             stage=self.stage,
             endpoint_url=self.endpoint_url,
             region=self.region,
             repo_root=self.repo_root,
             out=self._out,
+            overrides=values,
         )
         self.deployed[service] = deployed
         if self._runtime is not None:
@@ -139,6 +166,17 @@ class LocalPlatform:
             self._runtime.stop()
         if self._tap is not None:
             self._tap.stop()
+        self.standins.stop()  # after the consumers, whose handlers may still be calling them
+
+    def set_fault(self, **fault: Any) -> None:
+        """Make the emulator fail an operation (see `rocket_infra.faults.set_fault`)."""
+        faults.set_fault(self.endpoint_url, **fault)
+
+    def clear_faults(self) -> None:
+        faults.clear_faults(self.endpoint_url)
+
+    def list_faults(self) -> list[dict[str, Any]]:
+        return faults.list_faults(self.endpoint_url)
 
     @property
     def topic_arn(self) -> str:
