@@ -23,6 +23,7 @@ import duckdb
 
 from etl_layers.datasets import ColumnSpec, ColumnType, DatasetSpec, DateFormat
 from etl_layers.readers import UnreadableFileError
+from etl_layers.sql import lit, q
 
 PIVOT = 70  # two-digit years below it are 20xx, the others 19xx
 _NUMERIC = (
@@ -53,14 +54,6 @@ class DateOrder:
         return {"format": self.format.value, "decided_by": self.decided_by, "example": self.example}
 
 
-def _lit(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def date_columns(spec: DatasetSpec) -> list[ColumnSpec]:
     return [c for c in spec.columns if c.type in (ColumnType.DATE, ColumnType.TIMESTAMP)]
 
@@ -72,9 +65,9 @@ def detect_orders(con: duckdb.DuckDBPyConnection, spec: DatasetSpec) -> dict[str
         return {}
     parts = []
     for column in columns:
-        v = f"trim({_q(column.name)})"
-        first = f"TRY_CAST(regexp_extract({v}, {_lit(_NUMERIC)}, 1) AS INTEGER)"
-        second = f"TRY_CAST(regexp_extract({v}, {_lit(_NUMERIC)}, 2) AS INTEGER)"
+        v = f"trim({q(column.name)})"
+        first = f"TRY_CAST(regexp_extract({v}, {lit(_NUMERIC)}, 1) AS INTEGER)"
+        second = f"TRY_CAST(regexp_extract({v}, {lit(_NUMERIC)}, 2) AS INTEGER)"
         parts.append(f"min({v}) FILTER (WHERE {first} > 12), min({v}) FILTER (WHERE {second} > 12)")
     row = con.execute(f"SELECT {', '.join(parts)} FROM raw_rows").fetchall()[0]
     orders = {}
@@ -123,8 +116,8 @@ def _from_parts(x: str, year: str, month: str, day: str, timestamp: bool) -> str
 def extract_expr(v: str) -> tuple[str, str]:
     """The two part structs of `v` (numeric day/month form, year-first form)."""
     return (
-        f"regexp_extract({v}, {_lit(_NUMERIC)}, {_PARTS})",
-        f"regexp_extract({v}, {_lit(_YEAR_FIRST)}, {_PARTS})",
+        f"regexp_extract({v}, {lit(_NUMERIC)}, {_PARTS})",
+        f"regexp_extract({v}, {lit(_YEAR_FIRST)}, {_PARTS})",
     )
 
 

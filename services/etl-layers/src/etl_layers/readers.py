@@ -25,6 +25,7 @@ import duckdb
 import pyarrow as pa
 
 from etl_layers.datasets import ColumnType, DatasetSpec
+from etl_layers.sql import lit, q
 
 SAMPLE_BYTES = 64 * 1024
 XLSX_BATCH_ROWS = 10_000
@@ -131,24 +132,16 @@ def map_columns(header: Sequence[str], spec: DatasetSpec) -> tuple[dict[str, str
     return mapping, [name for name in header if name not in used]
 
 
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 def _select_declared(mapping: dict[str, str], spec: DatasetSpec, cast: bool = False) -> str:
     parts = []
     for column in spec.columns:
         source = mapping.get(column.name)
         if source is None:
-            parts.append(f"NULL::VARCHAR AS {_quote(column.name)}")
+            parts.append(f"NULL::VARCHAR AS {q(column.name)}")
         elif cast:
-            parts.append(f"CAST({_quote(source)} AS VARCHAR) AS {_quote(column.name)}")
+            parts.append(f"CAST({q(source)} AS VARCHAR) AS {q(column.name)}")
         else:
-            parts.append(f"{_quote(source)} AS {_quote(column.name)}")
+            parts.append(f"{q(source)} AS {q(column.name)}")
     return ", ".join(parts)
 
 
@@ -263,15 +256,15 @@ def stage_csv(con: duckdb.DuckDBPyConnection, path: Path, spec: DatasetSpec) -> 
     ]
     decimal_comma = detect_decimal_comma(sample_rows[1:], numeric)
     unique_header = _unique(header)
-    columns = "{" + ", ".join(f"{_literal(n)}: 'VARCHAR'" for n in unique_header) + "}"
+    columns = "{" + ", ".join(f"{lit(n)}: 'VARCHAR'" for n in unique_header) + "}"
     renamed = {k: unique_header[header.index(v)] for k, v in mapping.items()}
     con.execute(
         f"""
         CREATE VIEW raw_rows AS
         SELECT {_select_declared(renamed, spec)}
-        FROM read_csv({_literal(str(path))}, header = true, auto_detect = false,
-                      delim = {_literal(delimiter)}, quote = '"', escape = '"',
-                      encoding = {_literal(encoding)}, columns = {columns},
+        FROM read_csv({lit(str(path))}, header = true, auto_detect = false,
+                      delim = {lit(delimiter)}, quote = '"', escape = '"',
+                      encoding = {lit(encoding)}, columns = {columns},
                       strict_mode = true, ignore_errors = true, store_rejects = true,
                       rejects_table = 'csv_rejects', rejects_scan = 'csv_reject_scans',
                       null_padding = false, max_line_size = 1048576)
@@ -307,17 +300,17 @@ def _json_layout(path: Path) -> str:
 def stage_json(con: duckdb.DuckDBPyConnection, path: Path, spec: DatasetSpec) -> ReadResult:
     layout = _json_layout(path)
     names = [name for column in spec.columns for name in column.header_names()]
-    columns = "{" + ", ".join(f"{_literal(n)}: 'VARCHAR'" for n in names) + "}"
+    columns = "{" + ", ".join(f"{lit(n)}: 'VARCHAR'" for n in names) + "}"
     coalesced = ", ".join(
-        f"COALESCE({', '.join(_quote(n) for n in c.header_names())}) AS {_quote(c.name)}"
+        f"COALESCE({', '.join(q(n) for n in c.header_names())}) AS {q(c.name)}"
         if c.aliases
-        else f"{_quote(c.name)}"
+        else f"{q(c.name)}"
         for c in spec.columns
     )
     con.execute(
         f"""
         CREATE VIEW raw_rows AS SELECT {coalesced}
-        FROM read_json({_literal(str(path))}, format = {_literal(layout)}, records = true,
+        FROM read_json({lit(str(path))}, format = {lit(layout)}, records = true,
                        columns = {columns}, maximum_object_size = 16777216)
         """
     )
@@ -329,7 +322,7 @@ def stage_json(con: duckdb.DuckDBPyConnection, path: Path, spec: DatasetSpec) ->
 
 
 def stage_parquet(con: duckdb.DuckDBPyConnection, path: Path, spec: DatasetSpec) -> ReadResult:
-    source = f"read_parquet({_literal(str(path))})"
+    source = f"read_parquet({lit(str(path))})"
     header = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
     mapping, ignored = map_columns(header, spec)
     con.execute(
@@ -371,7 +364,7 @@ def stage_xlsx(con: duckdb.DuckDBPyConnection, path: Path, spec: DatasetSpec) ->
         schema = pa.schema([(c.name, pa.string()) for c in spec.columns])
         con.execute(
             "CREATE TABLE xlsx_rows ("
-            + ", ".join(f"{_quote(c.name)} VARCHAR" for c in spec.columns)
+            + ", ".join(f"{q(c.name)} VARCHAR" for c in spec.columns)
             + ")"
         )
         for batch in _xlsx_batches(rows, positions, spec, schema):

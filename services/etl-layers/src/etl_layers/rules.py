@@ -20,6 +20,7 @@ from __future__ import annotations
 from etl_layers import dates
 from etl_layers.datasets import ColumnSpec, ColumnType, DatasetSpec
 from etl_layers.dates import DateOrder
+from etl_layers.sql import lit, q
 
 _SQL_TYPES = {
     ColumnType.STRING: "VARCHAR",
@@ -32,18 +33,6 @@ _SQL_TYPES = {
 _TRUE = "('true', '1', 'yes', 'y', 't', 'sim', 's')"
 _FALSE = "('false', '0', 'no', 'n', 'f', 'nao', 'não')"
 _THOUSANDS_DOT_DECIMAL = r"^-?\d{1,3}(,\d{3})+(\.\d+)?$"
-
-
-def q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def lit(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    return "'" + str(value).replace("'", "''") + "'"
 
 
 def sql_type(column: ColumnSpec) -> str:

@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 from etl_layers import dates, readers, rules
 from etl_layers.datasets import ColumnType, DatasetSpec
 from etl_layers.readers import FileFormat, ReadResult, UnreadableFileError
-from etl_layers.rules import lit, q
+from etl_layers.sql import lit, q
 
 TRUSTED_LAYER = "TRUSTED"
 DELIVERY_LAYER = "DELIVERY"
