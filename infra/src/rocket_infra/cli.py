@@ -114,12 +114,11 @@ def build_parser() -> argparse.ArgumentParser:
     how_often.add_argument("--count", type=int, help="the next N calls")
     fault_set.add_argument("--seed", type=int, help="makes --rate reproducible")
     fault_set.add_argument("--delay-seconds", type=float, help="timeout: wait before answering")
-    for action in (fault_set, actions.add_parser("clear", help="remove every fault")):
+    fault_clear = actions.add_parser("clear", help="remove every fault")
+    fault_list = actions.add_parser("list", help="the faults set and how often each fired")
+    for action in (fault_set, fault_clear, fault_list):
         action.add_argument("--stage", default="local")
         action.add_argument("--endpoint-url", help="the emulator (default: a running `rocket up`)")
-    fault_list = actions.add_parser("list", help="the faults set and how often each fired")
-    fault_list.add_argument("--stage", default="local")
-    fault_list.add_argument("--endpoint-url", help="the emulator (default: a running `rocket up`)")
     return parser
 
 

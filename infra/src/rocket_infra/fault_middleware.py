@@ -20,6 +20,7 @@ import uuid
 import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from typing import Any
 
 CONTROL_PATH = "/rocket-api/faults"
@@ -352,12 +353,8 @@ def _internal(service: str) -> str:
     return _CODES.get(service, _DEFAULT_CODES)[2]
 
 
-_REASONS = {200: "OK", 400: "Bad Request", 429: "Too Many Requests", 500: "Internal Server Error",
-            503: "Slow Down"}  # fmt: skip
-
-
 def _status(code: int) -> str:
-    return f"{code} {_REASONS.get(code, 'Error')}"
+    return f"{code} {HTTPStatus(code).phrase}"
 
 
 def _error(
@@ -399,24 +396,21 @@ def _error(
 
 def _json(start_response: StartResponse, status: int, body: Any) -> list[bytes]:
     encoded = json.dumps(body).encode()
-    start_response(
-        _status(status),
-        [("Content-Type", "application/json"), ("Content-Length", str(len(encoded)))],
-    )
+    headers = [("Content-Type", "application/json"), ("Content-Length", str(len(encoded)))]
+    start_response(_status(status), headers)
     return [encoded]
 
 
 def _dynamodb_json(start_response: StartResponse, status: int, body: Any) -> list[bytes]:
+    """As DynamoDB answers: botocore checks the body against x-amz-crc32."""
     encoded = json.dumps(body).encode()
-    start_response(
-        _status(status),
-        [
-            ("Content-Type", "application/x-amz-json-1.0"),
-            ("Content-Length", str(len(encoded))),
-            ("x-amz-crc32", str(zlib.crc32(encoded) & 0xFFFFFFFF)),
-            ("x-amzn-RequestId", str(uuid.uuid4())),
-        ],
-    )
+    headers = [
+        ("Content-Type", "application/x-amz-json-1.0"),
+        ("Content-Length", str(len(encoded))),
+        ("x-amz-crc32", str(zlib.crc32(encoded) & 0xFFFFFFFF)),
+        ("x-amzn-RequestId", str(uuid.uuid4())),
+    ]
+    start_response(_status(status), headers)
     return [encoded]
 
 
