@@ -84,6 +84,10 @@ class Emulator:
                 stderr=subprocess.STDOUT,
                 env=env,
                 preexec_fn=preexec,
+                # A group of its own: Ctrl-C in a terminal signals the whole foreground group,
+                # and an emulator that quit first would fail every poller and the bus tap while
+                # `rocket up` stops them. Whoever started it stops it (stop(), or its death).
+                start_new_session=True,
             )
         deadline = time.monotonic() + timeout
         while not self._answers():
