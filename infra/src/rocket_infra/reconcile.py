@@ -16,7 +16,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from rocket_infra import aws, deploy, templates
+from rocket_infra import aws, stacks, templates
 from rocket_infra.templates import Resolver, TemplateError
 
 logger = logging.getLogger(__name__)
@@ -557,13 +557,13 @@ def reconcile(
         region=region,
         endpoint_url=endpoint_url,
         resources=resources,
-        physical_ids=deploy.physical_ids(cfn, stack),
+        physical_ids=stacks.physical_ids(cfn, stack),
     )
     ctx.resolver = Resolver(
         template,
         templates.parameter_values(template, parameters),
         physical_ids=ctx.physical_ids,
-        exports=deploy.exports(cfn),
+        exports=stacks.exports(cfn),
         get_att=lambda logical_id, attribute: _attribute(ctx, logical_id, attribute),
         stack_name=stack,
         region=region,
@@ -576,7 +576,7 @@ def reconcile(
         if entry is not None and logical_id in ctx.physical_ids:
             fix, keys = entry
             fix(ctx, logical_id, _properties(ctx, logical_id, keys))
-    deploy.save_local_outputs(cfn, ctx.client("ssm"), stack, _outputs(ctx, template))
+    stacks.save_local_outputs(cfn, ctx.client("ssm"), stack, _outputs(ctx, template))
     return dict(ctx.physical_ids)
 
 
@@ -618,7 +618,7 @@ def _remove_left_behind(ctx: Context, previous: Mapping[str, dict[str, Any]]) ->
                 remover(ctx, record)
             except ClientError as exc:
                 if not _is_not_found(exc):
-                    raise deploy.DeployError(
+                    raise stacks.DeployError(
                         f"{ctx.stack}: removing {logical_id} ({record['type']}) failed: {exc}"
                     ) from exc
             logger.info(
@@ -731,7 +731,7 @@ def _create_reconciled(ctx: Context, pending: list[str]) -> None:
                     **{k: props[k] for k in _REMOVAL_KEYS if k in props},
                 }
             except ClientError as exc:
-                raise deploy.DeployError(
+                raise stacks.DeployError(
                     f"{ctx.stack}: reconciling {logical_id} ({kind}) failed: {exc}"
                 ) from exc
             logger.info(
@@ -740,7 +740,7 @@ def _create_reconciled(ctx: Context, pending: list[str]) -> None:
             )
         if len(waiting) == len(pending):
             detail = "; ".join(f"{lid}: {err}" for lid, err in errors.items())
-            raise deploy.DeployError(f"{ctx.stack}: cannot reconcile {detail}")
+            raise stacks.DeployError(f"{ctx.stack}: cannot reconcile {detail}")
         pending = waiting
 
 
