@@ -17,7 +17,7 @@ from typing import Any, TextIO
 
 from botocore.exceptions import ClientError
 
-from rocket_infra import aws, project, reconcile, stacks, templates
+from rocket_infra import aws, naming, project, reconcile, stacks, templates
 from rocket_infra import parameters as stack_parameters
 from rocket_infra.project import Service
 
@@ -138,7 +138,7 @@ def _template_source(
     artifact bucket."""
     if len(template_text.encode()) <= TEMPLATE_BODY_LIMIT:
         return {"TemplateBody": template_text}
-    bucket = exports(cfn).get(f"rocket-{stage}-ArtifactBucketName")
+    bucket = exports(cfn).get(naming.export_name(stage, naming.ARTIFACT_BUCKET_NAME))
     if bucket is None:
         raise DeployError(f"{name}: template above 51,200 bytes needs the platform's bucket")
     key = f"templates/{name}/{hashlib.sha256(template_text.encode()).hexdigest()[:16]}.yaml"
@@ -167,7 +167,7 @@ def upload_glue_scripts(s3: Any, bucket: str, scripts: dict[str, Path]) -> None:
 
 def artifact_bucket(cfn: Any, stage: str) -> str:
     """The platform stack's artifact bucket (Lambda zips, Glue scripts, large templates)."""
-    bucket_export = f"rocket-{stage}-ArtifactBucketName"
+    bucket_export = naming.export_name(stage, naming.ARTIFACT_BUCKET_NAME)
     bucket = exports(cfn).get(bucket_export)
     if bucket is None:
         raise DeployError(f"export {bucket_export} missing: deploy the platform stack first")

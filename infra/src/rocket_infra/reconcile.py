@@ -16,7 +16,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from rocket_infra import aws, stacks, templates
+from rocket_infra import aws, naming, stacks, templates
 from rocket_infra.templates import Resolver, TemplateError
 
 logger = logging.getLogger(__name__)
@@ -478,41 +478,44 @@ PROPERTY_FIXES: dict[str, tuple[PropertyFix, tuple[str, ...]]] = {
 
 # --- attributes (Fn::GetAtt) of deployed resources ------------------------------------------
 
+# Types whose Arn attribute is their ARN format filled with the physical id (a queue's name).
+_ARNS_FROM_NAMES = (
+    "AWS::SQS::Queue",
+    "AWS::S3::Bucket",
+    "AWS::Lambda::Function",
+    "AWS::Kinesis::Stream",
+    "AWS::DynamoDB::Table",
+    "AWS::KMS::Key",
+    "AWS::Logs::LogGroup",
+    "AWS::Events::Rule",
+    "AWS::CloudWatch::Alarm",
+    "AWS::Scheduler::Schedule",
+)
+
 
 def _attribute(ctx: Context, logical_id: str, attribute: str) -> Any:
     kind = ctx.resources[logical_id]["Type"]
     physical = ctx.physical_ids.get(logical_id)
     if physical is None:
         raise TemplateError(f"{logical_id} ({kind}) is not deployed yet")
-    region, account = ctx.region, templates.ACCOUNT_ID
+    region = ctx.region
     name = physical.rstrip("/").rsplit("/", 1)[-1].rsplit(":", 1)[-1]
+    # the name each type's ARN is made of: a queue's URL ends in it, a log group's path is it
+    arn_of = {"AWS::SQS::Queue": name}.get(kind, physical)
     simple: dict[tuple[str, str], str] = {
-        ("AWS::SQS::Queue", "Arn"): f"arn:aws:sqs:{region}:{account}:{name}",
         ("AWS::SQS::Queue", "QueueName"): name,
         ("AWS::SQS::Queue", "QueueUrl"): physical,
         ("AWS::SNS::Topic", "TopicArn"): physical,
         ("AWS::SNS::Topic", "TopicName"): name,
-        ("AWS::S3::Bucket", "Arn"): f"arn:aws:s3:::{physical}",
         ("AWS::S3::Bucket", "DomainName"): f"{physical}.s3.amazonaws.com",
         ("AWS::S3::Bucket", "RegionalDomainName"): f"{physical}.s3.{region}.amazonaws.com",
-        ("AWS::Lambda::Function", "Arn"): f"arn:aws:lambda:{region}:{account}:function:{physical}",
-        ("AWS::Kinesis::Stream", "Arn"): f"arn:aws:kinesis:{region}:{account}:stream/{physical}",
-        ("AWS::DynamoDB::Table", "Arn"): f"arn:aws:dynamodb:{region}:{account}:table/{physical}",
-        ("AWS::KMS::Key", "Arn"): f"arn:aws:kms:{region}:{account}:key/{physical}",
         ("AWS::KMS::Key", "KeyId"): physical,
         ("AWS::StepFunctions::StateMachine", "Arn"): physical,
         ("AWS::StepFunctions::StateMachine", "Name"): name,
-        ("AWS::Logs::LogGroup", "Arn"): f"arn:aws:logs:{region}:{account}:log-group:{physical}:*",
-        ("AWS::Events::Rule", "Arn"): f"arn:aws:events:{region}:{account}:rule/{physical}",
-        (
-            "AWS::CloudWatch::Alarm",
-            "Arn",
-        ): f"arn:aws:cloudwatch:{region}:{account}:alarm:{physical}",
         ("AWS::SNS::Subscription", "Arn"): physical,
-        ("AWS::Scheduler::Schedule", "Arn"): (
-            f"arn:aws:scheduler:{region}:{account}:schedule/default/{physical}"
-        ),
     }
+    for arn_type in _ARNS_FROM_NAMES:
+        simple[(arn_type, "Arn")] = naming.arn(arn_type, arn_of, region)
     if (kind, attribute) in simple:
         return simple[(kind, attribute)]
     if kind == "AWS::DynamoDB::Table" and attribute == "StreamArn":

@@ -13,7 +13,9 @@ from typing import Any
 
 from cfnlint.decode import decode_str
 
-ACCOUNT_ID = "123456789012"  # the emulator's account
+from rocket_infra import naming
+
+ACCOUNT_ID = naming.ACCOUNT_ID
 
 
 class TemplateError(ValueError):
@@ -95,8 +97,8 @@ class Resolver:
             "AWS::Partition": "aws",
             "AWS::URLSuffix": "amazonaws.com",
             "AWS::StackName": self.stack_name,
-            "AWS::StackId": (
-                f"arn:aws:cloudformation:{self.region}:{self.account_id}:stack/{self.stack_name}/x"
+            "AWS::StackId": naming.arn(
+                "AWS::CloudFormation::Stack", f"{self.stack_name}/x", self.region, self.account_id
             ),
         }
 

@@ -15,11 +15,12 @@ from typing import Any
 import yaml
 from botocore.exceptions import ClientError
 
+from rocket_infra import naming
 from rocket_infra.runtime import log
 from rocket_infra.runtime.template_values import TemplateValues, UnresolvableError, substitute
 from rocket_infra.runtime.workers import FunctionSpec
 
-ACCOUNT = "123456789012"  # moto's default account
+ACCOUNT = naming.ACCOUNT_ID
 
 Clients = Mapping[str, Any]
 
@@ -196,7 +197,7 @@ def _pages(client: Any, operation: str, key: str, **kwargs: Any) -> Iterator[Any
 
 def _stacks(clients: Clients, stage: str, region: str) -> list[_Stack]:
     cfn = clients["cloudformation"]
-    prefix = f"rocket-{stage}-"
+    prefix = naming.prefix(stage)
     names = sorted(
         {
             summary["StackName"]
@@ -445,9 +446,11 @@ def _state_machine(
     substitutions = values.resolve(properties.get("DefinitionSubstitutions") or {})
     definition = substitute(definition, substitutions)
     json.loads(definition)  # fail here, by name, rather than in the emulator
-    role = values.resolve(properties.get("RoleArn")) or f"arn:aws:iam::{ACCOUNT}:role/local-runtime"
+    role = values.resolve(properties.get("RoleArn")) or naming.arn(
+        "AWS::IAM::Role", "local-runtime", region
+    )
     return StateMachineSpec(
-        arn=f"arn:aws:states:{region}:{ACCOUNT}:stateMachine:{name}",
+        arn=naming.arn("AWS::StepFunctions::StateMachine", str(name), region),
         name=str(name),
         definition=definition,
         role_arn=str(role),

@@ -12,17 +12,9 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from rocket_infra import naming
+
 _SUB = re.compile(r"\$\{([^}!][^}]*)\}")
-
-
-_ARN_FORMATS = {
-    "AWS::SQS::Queue": "arn:aws:sqs:{region}:{account}:{name}",
-    "AWS::S3::Bucket": "arn:aws:s3:::{name}",
-    "AWS::DynamoDB::Table": "arn:aws:dynamodb:{region}:{account}:table/{name}",
-    "AWS::Kinesis::Stream": "arn:aws:kinesis:{region}:{account}:stream/{name}",
-    "AWS::IAM::Role": "arn:aws:iam::{account}:role/{name}",
-    "AWS::Events::Rule": "arn:aws:events:{region}:{account}:rule/{name}",
-}
 
 
 class UnresolvableError(ValueError):
@@ -96,14 +88,15 @@ class TemplateValues:
             config = self._clients["lambda"].get_function_configuration(FunctionName=physical)
             return str(config["FunctionArn"])
         last = physical.rstrip("/").rsplit("/", 1)[-1]
-        if attribute == "Arn" and resource_type in _ARN_FORMATS:
-            return _ARN_FORMATS[resource_type].format(
-                region=self._parameters["AWS::Region"],
-                account=self._parameters["AWS::AccountId"],
-                name=last,
-            )
         if attribute == "Arn" and physical.startswith("arn:"):
             return physical
+        if attribute == "Arn" and resource_type in naming.ARN_FORMATS:
+            return naming.arn(
+                resource_type,
+                last,
+                self._parameters["AWS::Region"],
+                self._parameters["AWS::AccountId"],
+            )
         if resource_type == "AWS::SQS::Queue" and attribute in ("QueueName", "QueueUrl"):
             return last if attribute == "QueueName" else physical
         if attribute in ("Name", "TopicName", "StateMachineName") and physical.startswith("arn:"):
