@@ -86,6 +86,8 @@ class Resolver:
     stack_name: str = "stack"
     region: str = "us-east-1"
     account_id: str = ACCOUNT_ID
+    # off: a Ref to AWS::Region & co. is unresolvable, for values that must not depend on them
+    pseudo_parameters: bool = True
 
     def __post_init__(self) -> None:
         self._conditions: dict[str, bool] = {}
@@ -155,7 +157,7 @@ class Resolver:
     def _ref(self, name: str) -> Any:
         if name == "AWS::NoValue":
             return NO_VALUE
-        pseudo = self.pseudo()
+        pseudo = self.pseudo() if self.pseudo_parameters else {}
         if name in pseudo:
             return pseudo[name]
         if name in self.parameters:
