@@ -16,6 +16,8 @@ def test_stage_names_share_one_prefix() -> None:
     assert project.stack_name("dev", "ingest-gate") == "rocket-dev-ingest-gate"
     assert naming.export_name("dev", naming.EVENT_TOPIC_ARN) == "rocket-dev-EventTopicArn"
     assert naming.resource_name("dev", "reply", "ab12") == "rocket-dev-reply-ab12"
+    # what the deploy names an unnamed resource it creates, and the runtime looks for
+    assert naming.default_name("rocket-dev-x", "Reprocess") == "rocket-dev-x-Reprocess"
     assert all(
         name.startswith(naming.prefix("dev"))
         for name in (

@@ -47,6 +47,13 @@ def resource_name(stage: str, *parts: str) -> str:
     return prefix(stage) + "-".join(parts)
 
 
+def default_name(stack: str, logical_id: str) -> str:
+    """The name the deploy gives a resource it creates itself (a type the emulator's
+    CloudFormation skips) when the template names none: deterministic, so a redeploy updates
+    the resource instead of adding a second one, and the runtime finds it again."""
+    return f"{stack}-{logical_id}"
+
+
 def export_name(stage: str, name: str) -> str:
     """A platform export, e.g. `export_name(stage, EVENT_TOPIC_ARN)`."""
     return f"{prefix(stage)}{name}"

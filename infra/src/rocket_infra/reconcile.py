@@ -74,8 +74,7 @@ class Context:
         return self._clients[name]
 
     def default_name(self, logical_id: str) -> str:
-        # Deterministic, so a redeploy updates the resource instead of adding a second one.
-        return f"{self.stack}-{logical_id}"
+        return naming.default_name(self.stack, logical_id)
 
 
 Reconciler = Callable[[Context, str, dict[str, Any]], str]

@@ -409,7 +409,7 @@ def _resource_name(stack: _Stack, logical_id: str, properties: Mapping[str, Any]
     """The name the deploy gives a resource moto's CloudFormation skips: its `Name`, or
     `<stack>-<logical id>` when the template leaves it out."""
     if "Name" not in properties:
-        return f"{stack.name}-{logical_id}"
+        return naming.default_name(stack.name, logical_id)
     return stack.resolve(properties["Name"])
 
 
