@@ -188,6 +188,10 @@ def test_ctrl_c_stops_up_without_an_error(probe_repo: Path) -> None:
     output = _Output(up)
     try:
         output.wait_for("Ctrl-C to stop.")
+        # a warm worker process for the schedule's function, in the same foreground group
+        fired = _rocket("trigger", f"rocket-{stage}-probe-nightly", "--stage", stage, env=env)
+        assert fired.returncode == 0, fired
+        output.wait_for('"message": "worker started"')
     finally:
         # what a terminal does on Ctrl-C: SIGINT to every process of the foreground group,
         # the emulator `up` started included
