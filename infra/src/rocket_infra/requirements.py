@@ -77,8 +77,7 @@ def _members(root: Path) -> dict[str, Path]:
 def deployables(root: Path) -> list[Deployable]:
     """Every service with a template, then infra (the `rocket` CLI the deploy job runs)."""
     found = [
-        Deployable(s.name, _normalize(_project(s.root)["name"]))
-        for s in project.services(root)
+        Deployable(s.name, _normalize(_project(s.root)["name"])) for s in project.services(root)
     ]
     return [*found, Deployable("infra", _normalize(_project(root / "infra")["name"]))]
 
