@@ -385,7 +385,7 @@ def test_dependencies_follow_workspace_members_and_leave_out_the_runtime() -> No
     members, requirements = build.dependencies(project.service(REPO, "ingest-gate"), REPO)
     assert [m.name for m in members][:1] == ["ingest-gate"]
     assert "rocket-contracts" in [m.name for m in members]
-    names = {build._requirement_name(r) for r in requirements}
+    names = {build.requirement_name(r) for r in requirements}
     assert "pydantic" in names
     assert not names & {"boto3", "botocore", "s3transfer"}
 

@@ -182,15 +182,15 @@ class Member:
     package: Path
 
 
-def _normalize(name: str) -> str:
+def normalize(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def _requirement_name(requirement: str) -> str:
+def requirement_name(requirement: str) -> str:
     match = _NAME.match(requirement.strip())
     if match is None:
         raise BuildError(f"cannot read requirement {requirement!r}")
-    return _normalize(match.group(0))
+    return normalize(match.group(0))
 
 
 def workspace_members(root: Path) -> dict[str, Member]:
@@ -203,7 +203,7 @@ def workspace_members(root: Path) -> dict[str, Member]:
                 continue
             name = tomllib.loads(pyproject.read_text())["project"]["name"]
             package = folder / "src" / name.replace("-", "_")
-            members[_normalize(name)] = Member(name, folder, package)
+            members[normalize(name)] = Member(name, folder, package)
     return members
 
 
@@ -213,7 +213,7 @@ def dependencies(service: Service, root: Path) -> tuple[list[Member], list[str]]
     own = tomllib.loads((service.root / "pyproject.toml").read_text())["project"]["name"]
     found: list[Member] = []
     requirements: list[str] = []
-    pending = [_normalize(own)]
+    pending = [normalize(own)]
     while pending:
         member = members[pending.pop()]
         if member in found:
@@ -221,7 +221,7 @@ def dependencies(service: Service, root: Path) -> tuple[list[Member], list[str]]
         found.append(member)
         declared = tomllib.loads((member.root / "pyproject.toml").read_text())["project"]
         for requirement in declared.get("dependencies", []):
-            name = _requirement_name(requirement)
+            name = requirement_name(requirement)
             if name in members:
                 pending.append(name)
             elif name not in RUNTIME_PROVIDED and requirement not in requirements:
@@ -229,7 +229,7 @@ def dependencies(service: Service, root: Path) -> tuple[list[Member], list[str]]
     return found, requirements
 
 
-def _uv() -> list[str]:
+def uv_command() -> list[str]:
     found = shutil.which("uv")
     return [found] if found else [sys.executable, "-m", "uv"]
 
@@ -245,7 +245,7 @@ def without_runtime_provided(pinned: str) -> str:
     skipping = False
     for line in pinned.splitlines():
         if line and not line[0].isspace() and not line.startswith("#"):
-            skipping = _requirement_name(line) in RUNTIME_PROVIDED
+            skipping = requirement_name(line) in RUNTIME_PROVIDED
         elif not line or line.startswith("#"):
             skipping = False
         if not skipping:
@@ -259,7 +259,7 @@ def install(pinned: Path, target: Path, python_version: str, platform: str, stag
     filtered = staging / "requirements.txt"
     filtered.write_text(without_runtime_provided(pinned.read_text("utf-8")), "utf-8")
     command = [
-        *_uv(),
+        *uv_command(),
         "pip",
         "install",
         "--quiet",

@@ -21,7 +21,6 @@ import argparse
 import hashlib
 import json
 import re
-import shutil
 import subprocess
 import sys
 import tomllib
@@ -30,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from rocket_infra import project
+from rocket_infra.build import normalize, requirement_name, uv_command, workspace_members
 
 FOLDER = "requirements"
 REGENERATE = "make requirements"
@@ -55,40 +55,22 @@ class Deployable:
         return root / FOLDER / f"{self.name}.txt"
 
 
-def _normalize(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
 def _project(folder: Path) -> dict[str, Any]:
     loaded: dict[str, Any] = tomllib.loads((folder / "pyproject.toml").read_text())["project"]
     return loaded
 
 
-def _members(root: Path) -> dict[str, Path]:
-    config = tomllib.loads((root / "pyproject.toml").read_text())
-    found: dict[str, Path] = {}
-    for pattern in config["tool"]["uv"]["workspace"]["members"]:
-        for folder in sorted(root.glob(pattern)):
-            if (folder / "pyproject.toml").is_file():
-                found[_normalize(_project(folder)["name"])] = folder
-    return found
-
-
 def deployables(root: Path) -> list[Deployable]:
     """Every service with a template, then infra (the `rocket` CLI the deploy job runs)."""
     found = [
-        Deployable(s.name, _normalize(_project(s.root)["name"])) for s in project.services(root)
+        Deployable(s.name, normalize(_project(s.root)["name"])) for s in project.services(root)
     ]
-    return [*found, Deployable("infra", _normalize(_project(root / "infra")["name"]))]
-
-
-def _requirement_name(requirement: str) -> str:
-    return _normalize(re.split(r"[\[<>=!~;@ ]", requirement.strip(), maxsplit=1)[0])
+    return [*found, Deployable("infra", normalize(_project(root / "infra")["name"]))]
 
 
 def fingerprint(root: Path, deployable: Deployable) -> str:
     """sha256 of the dependency declarations the deployable's resolution depends on."""
-    members = _members(root)
+    members = {name: m.root for name, m in workspace_members(root).items()}
     inputs: dict[str, object] = {}
     pending = [deployable.distribution]
     while pending:
@@ -101,7 +83,7 @@ def fingerprint(root: Path, deployable: Deployable) -> str:
             "dependencies": dependencies,
             "requires-python": declared.get("requires-python"),
         }
-        pending += [n for n in map(_requirement_name, dependencies) if n in members]
+        pending += [n for n in map(requirement_name, dependencies) if n in members]
     encoded = json.dumps(inputs, sort_keys=True, separators=(",", ":")).encode()
     return hashlib.sha256(encoded).hexdigest()
 
@@ -124,15 +106,10 @@ def render(root: Path, deployable: Deployable, body: str) -> str:
     )
 
 
-def _uv() -> list[str]:
-    found = shutil.which("uv")
-    return [found] if found else [sys.executable, "-m", "uv"]
-
-
 def export(root: Path, deployable: Deployable) -> str:
     """The deployable's requirements file, from the local uv.lock (run `uv lock` first)."""
     command = [
-        *_uv(),
+        *uv_command(),
         "export",
         "--frozen",
         "--no-emit-workspace",
