@@ -17,13 +17,14 @@ from typing import Any, TextIO
 
 from botocore.exceptions import ClientError
 
-from rocket_infra import aws, naming, project, reconcile, stacks, templates
+from rocket_infra import aws, glue_assets, naming, project, reconcile, stacks, templates
 from rocket_infra import parameters as stack_parameters
 from rocket_infra.project import Service
 
 # Stack lookups live in rocket_infra.stacks (reconcile needs them, and deploy needs reconcile);
 # `deploy.<name>` stays where callers have always found them.
 DeployError = stacks.DeployError
+artifact_bucket = stacks.artifact_bucket
 exports = stacks.exports
 physical_ids = stacks.physical_ids
 report_failures = stacks.report_failures
@@ -102,6 +103,10 @@ def deploy(
             artifact_bucket(cfn, stage),
             scripts,
         )
+    s3 = aws.client("s3", endpoint_url=endpoint_url, region=region)
+    glue_assets.publish(  # the wheels (and scripts) the Glue jobs load, also before the stack
+        service, template, root=root, stage=stage, parameters=overrides or {}, cfn=cfn, s3=s3
+    )
     parameters = {k: v for k, v in parameters.items() if k in declared} | dict(overrides or {})
     name = project.stack_name(stage, service.name)
     start = time.monotonic()
@@ -163,15 +168,6 @@ def upload_glue_scripts(s3: Any, bucket: str, scripts: dict[str, Path]) -> None:
     for key, path in scripts.items():
         s3.put_object(Bucket=bucket, Key=key, Body=path.read_bytes())
         logger.info("glue script uploaded", extra={"bucket": bucket, "key": key})
-
-
-def artifact_bucket(cfn: Any, stage: str) -> str:
-    """The platform stack's artifact bucket (Lambda zips, Glue scripts, large templates)."""
-    bucket_export = naming.export_name(stage, naming.ARTIFACT_BUCKET_NAME)
-    bucket = exports(cfn).get(bucket_export)
-    if bucket is None:
-        raise DeployError(f"export {bucket_export} missing: deploy the platform stack first")
-    return bucket
 
 
 def _package_and_upload(

@@ -10,6 +10,8 @@ from typing import Any, TextIO
 
 from botocore.exceptions import ClientError
 
+from rocket_infra import naming
+
 _FAILED = ("FAILED", "ROLLBACK")
 
 
@@ -52,6 +54,15 @@ def save_local_outputs(cfn: Any, ssm: Any, stack: str, resolved: dict[str, str])
         Type="String",
         Overwrite=True,
     )
+
+
+def artifact_bucket(cfn: Any, stage: str) -> str:
+    """The platform stack's artifact bucket (Lambda zips, Glue scripts, large templates)."""
+    bucket_export = naming.export_name(stage, naming.ARTIFACT_BUCKET_NAME)
+    bucket = exports(cfn).get(bucket_export)
+    if bucket is None:
+        raise DeployError(f"export {bucket_export} missing: deploy the platform stack first")
+    return bucket
 
 
 def physical_ids(cfn: Any, name: str) -> dict[str, str]:
