@@ -90,7 +90,8 @@ class _Output:
             return "".join(self.lines)
 
 
-def _spawn(*args: str, env: dict[str, str]) -> subprocess.Popen[str]:
+def _spawn(*args: str, env: dict[str, str], own_group: bool = False) -> subprocess.Popen[str]:
+    """`own_group`: the child leads a process group of its own, as a shell starts a command."""
     return subprocess.Popen(
         [sys.executable, "-m", "rocket_infra.cli", *args],
         stdout=subprocess.PIPE,
@@ -98,7 +99,17 @@ def _spawn(*args: str, env: dict[str, str]) -> subprocess.Popen[str]:
         text=True,
         env=env,
         preexec_fn=die_with_parent,
+        start_new_session=own_group,
     )
+
+
+def _errors(text: str) -> list[str]:
+    """Lines of a log that report a failure."""
+    return [
+        line
+        for line in text.splitlines()
+        if "Traceback" in line or '"level": "ERROR"' in line or "poll failed" in line
+    ]
 
 
 def test_up_serves_trigger_and_events_until_stopped(probe_repo: Path) -> None:
@@ -167,6 +178,32 @@ def test_up_serves_trigger_and_events_until_stopped(probe_repo: Path) -> None:
     with pytest.raises(urllib.error.URLError):  # the stand-in stopped with the platform
         urllib.request.urlopen(f"{standin_url}/up", timeout=5)
     assert (probe_repo / ".rocket" / f"{stage}-emulator.log").stat().st_size > 0
+    assert _errors(text) == []
+
+
+def test_ctrl_c_stops_up_without_an_error(probe_repo: Path) -> None:
+    env = {**os.environ, "ROCKET_REPO_ROOT": str(probe_repo)}
+    stage = "ctrlc"
+    up = _spawn("up", "--port", "0", "--stage", stage, env=env, own_group=True)
+    output = _Output(up)
+    try:
+        output.wait_for("Ctrl-C to stop.")
+        # a warm worker process for the schedule's function, in the same foreground group
+        fired = _rocket("trigger", f"rocket-{stage}-probe-nightly", "--stage", stage, env=env)
+        assert fired.returncode == 0, fired
+        output.wait_for('"message": "worker started"')
+    finally:
+        # what a terminal does on Ctrl-C: SIGINT to every process of the foreground group,
+        # the emulator `up` started included
+        os.killpg(up.pid, signal.SIGINT)
+        code = up.wait(timeout=_HANG_GUARD)
+    text = output.text(complete=True)
+    assert code == 0, text
+    assert "stopping" in text
+    assert _errors(text) == []
+    assert not control.state_path(probe_repo, stage).exists()
+    emulator_log = (probe_repo / ".rocket" / f"{stage}-emulator.log").read_text()
+    assert _errors(emulator_log) == [], emulator_log
 
 
 def test_up_refuses_a_stage_that_is_already_up(

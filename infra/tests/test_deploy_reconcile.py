@@ -3,6 +3,7 @@ and a resource type that is neither deployed nor reconciled fails the deploy by 
 
 from __future__ import annotations
 
+import importlib
 import io
 import json
 import shutil
@@ -13,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from rocket_infra import aws, deploy, project, reconcile, templates
+from rocket_infra import aws, deploy, project, reconcile, resources, templates
 from rocket_infra.emulator import Emulator
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -278,6 +279,22 @@ def test_unsupported_type_fails_the_deploy_by_name(
 def test_every_reconciled_type_is_one_moto_skips() -> None:
     # A type in both tables would be created twice; one in neither fails the deploy.
     assert not reconcile.NATIVE & reconcile.RECONCILED.keys()
+
+
+def test_every_resource_type_module_is_registered() -> None:
+    # A module under rocket_infra.resources that TYPES does not list would never run.
+    package = Path(resources.__file__).parent
+    declared = {
+        kind.name
+        for path in sorted(package.glob("*.py"))
+        if path.stem not in ("__init__", "base")
+        for kind in importlib.import_module(f"rocket_infra.resources.{path.stem}").TYPES
+    }
+    assert declared == set(resources.TYPES)
+    fixed_or_created = set(reconcile.RECONCILED) | set(reconcile.PROPERTY_FIXES)
+    assert fixed_or_created == declared
+    # what is created here can be removed again, but for the harmless topic policy
+    assert set(reconcile.RECONCILED) - set(reconcile.REMOVERS) == {"AWS::SNS::TopicPolicy"}
 
 
 def test_service_deploy_before_platform_says_so(

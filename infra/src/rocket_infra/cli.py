@@ -23,6 +23,7 @@ from rocket_infra import (
     deploy,
     events,
     faults,
+    naming,
     parameters,
     project,
     redrive,
@@ -199,10 +200,10 @@ def describe_platform(client: Any, stage: str) -> str:
     stacks = [
         (s["StackName"], s["StackStatus"])
         for s in cfn.describe_stacks()["Stacks"]
-        if s["StackName"].startswith(f"rocket-{stage}-")
+        if s["StackName"].startswith(naming.prefix(stage))
     ]
     queues = []
-    for url in sqs.list_queues(QueueNamePrefix=f"rocket-{stage}-").get("QueueUrls", []):
+    for url in sqs.list_queues(QueueNamePrefix=naming.prefix(stage)).get("QueueUrls", []):
         attributes = sqs.get_queue_attributes(
             QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "RedrivePolicy"]
         )["Attributes"]
@@ -213,7 +214,7 @@ def describe_platform(client: Any, stage: str) -> str:
     functions = [
         (f["FunctionName"], f["Handler"])
         for f in lambda_.list_functions()["Functions"]
-        if f["FunctionName"].startswith(f"rocket-{stage}-")
+        if f["FunctionName"].startswith(naming.prefix(stage))
     ]
     return "\n\n".join(
         [
@@ -226,7 +227,7 @@ def describe_platform(client: Any, stage: str) -> str:
 
 
 def _compute(client: Any, stage: str) -> list[tuple[str, str]]:
-    prefix = f"rocket-{stage}-"
+    prefix = naming.prefix(stage)
     rules = [
         (r["Name"], f"rule {r['ScheduleExpression']}")
         for r in client("events").list_rules(NamePrefix=prefix)["Rules"]

@@ -13,6 +13,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from rocket_infra import naming
+
 logger = logging.getLogger(__name__)
 
 
@@ -38,7 +40,7 @@ def journal_path(root: Path, stage: str) -> Path:
 
 
 def control_queue_name(stage: str) -> str:
-    return f"rocket-{stage}-control"
+    return naming.resource_name(stage, "control")
 
 
 def write_state(root: Path, state: State) -> Path:
@@ -96,9 +98,8 @@ def send(sqs: Any, stage: str, command: dict[str, Any], timeout: float = 30.0) -
         queue_url = sqs.get_queue_url(QueueName=control_queue_name(stage))["QueueUrl"]
     except sqs.exceptions.QueueDoesNotExist as exc:
         raise ControlError(f"no `rocket up` is serving stage {stage!r} there") from exc
-    reply_url = sqs.create_queue(QueueName=f"rocket-{stage}-reply-{uuid.uuid4().hex[:12]}")[
-        "QueueUrl"
-    ]
+    reply_name = naming.resource_name(stage, "reply", uuid.uuid4().hex[:12])
+    reply_url = sqs.create_queue(QueueName=reply_name)["QueueUrl"]
     try:
         command = {**command, "id": uuid.uuid4().hex, "reply_to": reply_url}
         sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps(command))

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 import logging
 import sys
 import time
@@ -18,14 +17,25 @@ from typing import Any, TextIO
 
 from botocore.exceptions import ClientError
 
-from rocket_infra import aws, glue_assets, project, templates
+from rocket_infra import aws, glue_assets, naming, project, reconcile, stacks, templates
 from rocket_infra import parameters as stack_parameters
 from rocket_infra.project import Service
+
+# Stack lookups live in rocket_infra.stacks (reconcile needs them, and deploy needs reconcile);
+# `deploy.<name>` stays where callers have always found them.
+DeployError = stacks.DeployError
+artifact_bucket = stacks.artifact_bucket
+exports = stacks.exports
+physical_ids = stacks.physical_ids
+report_failures = stacks.report_failures
+resources_of_type = stacks.resources_of_type
+stack_outputs = stacks.stack_outputs
+stack_status = stacks.stack_status
+wait_stack = stacks.wait_stack
 
 logger = logging.getLogger(__name__)
 
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]
-_FAILED = ("FAILED", "ROLLBACK")
 _TERMINAL_OK = {"CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE"}
 
 
@@ -36,78 +46,6 @@ class Deployed:
     stack: str
     outputs: dict[str, str]
     physical_ids: dict[str, str]
-
-
-class DeployError(RuntimeError):
-    """A stack that could not be deployed; the message names what failed."""
-
-
-def exports(cfn: Any) -> dict[str, str]:
-    found: dict[str, str] = {}
-    for page in cfn.get_paginator("list_exports").paginate():
-        for export in page.get("Exports", []):
-            found[export["Name"]] = export["Value"]
-    return found
-
-
-def _local_outputs_parameter(stack: str) -> str:
-    return f"/rocket/local-outputs/{stack}"
-
-
-def stack_outputs(cfn: Any, name: str, ssm: Any | None = None) -> dict[str, str]:
-    """The stack's outputs; with `ssm` (emulator only) plus those the emulator dropped."""
-    stack = cfn.describe_stacks(StackName=name)["Stacks"][0]
-    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
-    if ssm is None:
-        return outputs
-    try:
-        saved = ssm.get_parameter(Name=_local_outputs_parameter(name))["Parameter"]["Value"]
-    except ClientError:
-        return outputs
-    return {**json.loads(saved), **outputs}
-
-
-def save_local_outputs(cfn: Any, ssm: Any, stack: str, resolved: dict[str, str]) -> None:
-    """Keep the outputs the emulator dropped (they refer to types it skipped) next to the stack."""
-    deployed = stack_outputs(cfn, stack)
-    missing = {k: v for k, v in resolved.items() if k not in deployed}
-    ssm.put_parameter(
-        Name=_local_outputs_parameter(stack),
-        Value=json.dumps(missing),
-        Type="String",
-        Overwrite=True,
-    )
-
-
-def physical_ids(cfn: Any, name: str) -> dict[str, str]:
-    """Logical id -> physical id of every resource the stack has (skipped ones have no row)."""
-    found: dict[str, str] = {}
-    for page in cfn.get_paginator("list_stack_resources").paginate(StackName=name):
-        for row in page.get("StackResourceSummaries", []):
-            if row.get("LogicalResourceId") and row.get("PhysicalResourceId"):
-                found[row["LogicalResourceId"]] = row["PhysicalResourceId"]
-    return found
-
-
-def resources_of_type(cfn: Any, name: str, resource_type: str) -> dict[str, str]:
-    """Logical id -> physical id of the stack's resources of one type."""
-    found: dict[str, str] = {}
-    for page in cfn.get_paginator("list_stack_resources").paginate(StackName=name):
-        for row in page.get("StackResourceSummaries", []):
-            if row.get("ResourceType") == resource_type and row.get("PhysicalResourceId"):
-                found[row["LogicalResourceId"]] = row["PhysicalResourceId"]
-    return found
-
-
-def stack_status(cfn: Any, name: str) -> str | None:
-    try:
-        stacks = cfn.describe_stacks(StackName=name)["Stacks"]
-    except ClientError as exc:
-        if "does not exist" in str(exc):
-            return None
-        raise
-    status: str | None = stacks[0]["StackStatus"] if stacks else None
-    return None if status == "DELETE_COMPLETE" else status
 
 
 def source_zip(service: Service, repo_root: Path) -> bytes:
@@ -143,8 +81,6 @@ def deploy(
 ) -> Deployed:
     """Package (service stacks), deploy through a change set, wait; on the emulator, reconcile.
     `overrides`: values for parameters the template declares (ParameterError on any other)."""
-    from rocket_infra import reconcile
-
     out = out or sys.stderr
     root = repo_root or project.repo_root()
     template_text = service.template.read_text()
@@ -207,7 +143,7 @@ def _template_source(
     artifact bucket."""
     if len(template_text.encode()) <= TEMPLATE_BODY_LIMIT:
         return {"TemplateBody": template_text}
-    bucket = exports(cfn).get(f"rocket-{stage}-ArtifactBucketName")
+    bucket = exports(cfn).get(naming.export_name(stage, naming.ARTIFACT_BUCKET_NAME))
     if bucket is None:
         raise DeployError(f"{name}: template above 51,200 bytes needs the platform's bucket")
     key = f"templates/{name}/{hashlib.sha256(template_text.encode()).hexdigest()[:16]}.yaml"
@@ -232,15 +168,6 @@ def upload_glue_scripts(s3: Any, bucket: str, scripts: dict[str, Path]) -> None:
     for key, path in scripts.items():
         s3.put_object(Bucket=bucket, Key=key, Body=path.read_bytes())
         logger.info("glue script uploaded", extra={"bucket": bucket, "key": key})
-
-
-def artifact_bucket(cfn: Any, stage: str) -> str:
-    """The platform stack's artifact bucket (Lambda zips, Glue scripts, large templates)."""
-    bucket_export = f"rocket-{stage}-ArtifactBucketName"
-    bucket = exports(cfn).get(bucket_export)
-    if bucket is None:
-        raise DeployError(f"export {bucket_export} missing: deploy the platform stack first")
-    return bucket
 
 
 def _package_and_upload(
@@ -331,7 +258,7 @@ def _recover_failed_create(cfn: Any, name: str, poll: float) -> str | None:
     status = stack_status(cfn, name)
     if status == "ROLLBACK_COMPLETE":
         cfn.delete_stack(StackName=name)
-        _wait_stack(cfn, name, poll)
+        wait_stack(cfn, name, poll)
         return None
     if status is not None and status.endswith("_IN_PROGRESS"):
         raise DeployError(f"{name}: {status}, another deploy is running")
@@ -339,23 +266,11 @@ def _recover_failed_create(cfn: Any, name: str, poll: float) -> str | None:
 
 
 def _finish(cfn: Any, name: str, out: TextIO, poll: float) -> None:
-    final = _wait_stack(cfn, name, poll)
+    final = wait_stack(cfn, name, poll)
     if final not in _TERMINAL_OK:
         report_failures(cfn, name, out)
         raise DeployError(f"{name}: ended in {final}")
     print(f"{name}: {final}", file=out)
-
-
-def _wait_stack(cfn: Any, name: str, poll: float, timeout: float = 3600.0) -> str | None:
-    """Poll until the stack leaves every *_IN_PROGRESS status; its final status."""
-    deadline = time.monotonic() + timeout
-    while True:
-        status = stack_status(cfn, name)
-        if status is None or not status.endswith("_IN_PROGRESS"):
-            return status
-        if time.monotonic() > deadline:
-            raise DeployError(f"{name}: still {status} after {timeout:.0f} s")
-        time.sleep(poll)
 
 
 def _change_set_ready(cfn: Any, name: str, change_set: str, poll: float) -> bool:
@@ -374,27 +289,3 @@ def _change_set_ready(cfn: Any, name: str, change_set: str, poll: float) -> bool
             raise DeployError(f"{name}: change set failed: {reason}")
         time.sleep(poll)
     raise DeployError(f"{name}: change set {change_set} not ready after 600 s")
-
-
-def report_failures(cfn: Any, name: str, out: TextIO) -> list[str]:
-    """Print (and return) the failed resource events of the latest deployment, newest first."""
-    lines: list[str] = []
-    try:
-        events = cfn.describe_stack_events(StackName=name)["StackEvents"]
-    except ClientError:
-        return lines
-    for event in events:
-        status = event.get("ResourceStatus", "")
-        if any(word in status for word in _FAILED) and event.get("ResourceStatusReason"):
-            lines.append(
-                f"{event.get('LogicalResourceId')} ({event.get('ResourceType')}) "
-                f"{status}: {event.get('ResourceStatusReason')}"
-            )
-        if (
-            event.get("ResourceType") == "AWS::CloudFormation::Stack"
-            and event.get("ResourceStatusReason") == "User Initiated"
-        ):
-            break  # where this deployment started
-    for line in lines:
-        print(f"  {line}", file=out)
-    return lines

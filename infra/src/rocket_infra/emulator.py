@@ -22,8 +22,9 @@ logger = logging.getLogger(__name__)
 
 HOST = "127.0.0.1"
 _PR_SET_PDEATHSIG = 1
-# moto behind the fault middleware (rocket_infra.fault_middleware)
+# moto behind the fault middleware and the per-key lock on S3 writes
 SERVER_MODULE = "rocket_infra.emulator_server"
+PROBE_PATH = "/moto-api/config"
 
 
 class EmulatorError(RuntimeError):
@@ -84,9 +85,13 @@ class Emulator:
                 stderr=subprocess.STDOUT,
                 env=env,
                 preexec_fn=preexec,
+                # A group of its own: Ctrl-C in a terminal signals the whole foreground group,
+                # and an emulator that quit first would fail every poller and the bus tap while
+                # `rocket up` stops them. Whoever started it stops it (stop(), or its death).
+                start_new_session=True,
             )
         deadline = time.monotonic() + timeout
-        while not self._answers():
+        while not self.answers():
             if self._process.poll() is not None:
                 raise EmulatorError(
                     f"emulator exited with code {self._process.returncode} "
@@ -122,9 +127,12 @@ class Emulator:
     def pid(self) -> int | None:
         return self._process.pid if self._process else None
 
-    def _answers(self) -> bool:
+    def answers(self) -> bool:
+        """Whether the server answers now. Asks for moto's config, which reads no resource:
+        its model dump (/moto-api/data.json) reads every attribute of every resource and fails,
+        with a traceback in the log, once a Lambda function exists."""
         try:
-            with urllib.request.urlopen(f"{self.endpoint_url}/moto-api/data.json", timeout=1):
+            with urllib.request.urlopen(f"{self.endpoint_url}{PROBE_PATH}", timeout=1):
                 return True
         except (urllib.error.URLError, OSError):
             return False

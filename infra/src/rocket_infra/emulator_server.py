@@ -1,5 +1,5 @@
-"""The emulator process: moto's server app behind the fault middleware, served as
-`python -m moto.server` serves it (threaded, moto's request handler)."""
+"""The emulator process: moto's server app behind the fault middleware and the per-key lock on
+S3 writes, served as `python -m moto.server` serves it (threaded, moto's request handler)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import run_simple
 
+from rocket_infra.conditional_writes import ConditionalWrites
 from rocket_infra.fault_middleware import FaultMiddleware
 
 
@@ -38,7 +39,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     run_simple(
         args.host,
         args.port,
-        FaultMiddleware(app),
+        # faults first: a faulted write answers before it waits for its key's lock
+        FaultMiddleware(ConditionalWrites(app)),
         threaded=True,
         request_handler=MotoRequestHandler,
     )

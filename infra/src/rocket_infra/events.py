@@ -11,11 +11,13 @@ from typing import Any
 
 from rocket_contracts.envelope import CloudEvent
 
+from rocket_infra import naming
+
 logger = logging.getLogger(__name__)
 
 
 def tap_queue_name(stage: str) -> str:
-    return f"rocket-{stage}-bus-tap"
+    return naming.resource_name(stage, "bus-tap")
 
 
 def parse_tapped(body: str) -> CloudEvent | None:

@@ -285,7 +285,7 @@ def _read_body(environ: dict[str, Any]) -> bytes:
     return body
 
 
-def _service_of(environ: dict[str, Any]) -> str | None:
+def service_of(environ: dict[str, Any]) -> str | None:
     """The signing name in the request's SigV4 credential scope (header or presigned query)."""
     authorization = environ.get("HTTP_AUTHORIZATION", "")
     match = _CREDENTIAL.search(authorization)
@@ -297,14 +297,14 @@ def _service_of(environ: dict[str, Any]) -> str | None:
 
 
 def _identify(environ: dict[str, Any]) -> Call | None:
-    service = _service_of(environ)
+    service = service_of(environ)
     if service is None:
         return None
     target = environ.get("HTTP_X_AMZ_TARGET", "")
     if target:
         return Call(service, target.rsplit(".", 1)[-1], _read_body(environ), target, False)
     if service == "s3":
-        return Call(service, _s3_operation(environ), b"", "", False)
+        return Call(service, s3_operation(environ), b"", "", False)
     query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""))
     action = query.get("Action", [""])[0]
     if not action and "x-www-form-urlencoded" in environ.get("CONTENT_TYPE", ""):
@@ -315,7 +315,7 @@ def _identify(environ: dict[str, Any]) -> Call | None:
     return Call(service, "", b"", "", False)  # a REST API: matched by operation '*' only
 
 
-def _s3_operation(environ: dict[str, Any]) -> str:
+def s3_operation(environ: dict[str, Any]) -> str:
     """Path-style S3 requests (what clients send to an IP endpoint), by method, path and query."""
     method = environ.get("REQUEST_METHOD", "GET")
     parts = [p for p in environ.get("PATH_INFO", "/").split("/", 2) if p]

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rocket_infra import templates
+from rocket_infra import stacks, templates
 from rocket_infra.build import normalize, uv_command, workspace_members
 from rocket_infra.project import Service
 
@@ -189,8 +189,6 @@ def publish(
 ) -> list[str]:
     """`upload` for a stack about to be deployed: the artifact bucket and exports from the
     platform stack. Nothing to do (and no platform needed) for a stack without Glue jobs."""
-    from rocket_infra import deploy
-
     if service.is_platform or not any(
         r.get("Type") == GLUE_JOB for r in template.get("Resources", {}).values()
     ):
@@ -199,10 +197,10 @@ def publish(
     declared = {k: v for k, v in given.items() if k in template.get("Parameters", {})}
     return upload(
         s3,
-        deploy.artifact_bucket(cfn, stage),
+        stacks.artifact_bucket(cfn, stage),
         service,
         template,
         root=root,
         parameters=declared,
-        exports=deploy.exports(cfn),
+        exports=stacks.exports(cfn),
     )

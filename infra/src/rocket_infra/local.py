@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from pydantic import BaseModel
 from rocket_contracts.envelope import CloudEvent
 
-from rocket_infra import aws, deploy, events, faults, project
+from rocket_infra import aws, deploy, events, faults, naming, project
 from rocket_infra.emulator import Emulator
 from rocket_infra.parameters import ParameterError
 from rocket_infra.standins import Standins
@@ -180,7 +180,7 @@ class LocalPlatform:
 
     @property
     def topic_arn(self) -> str:
-        return self.export(f"rocket-{self.stage}-EventTopicArn")
+        return self.export(naming.export_name(self.stage, naming.EVENT_TOPIC_ARN))
 
     def client(self, service_name: str) -> Any:
         """A boto3 client bound to the emulator (one per service, shared: clients are

@@ -7,6 +7,8 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from rocket_infra import naming
+
 PLATFORM = "platform"
 
 
@@ -57,8 +59,7 @@ def repo_root(start: Path | None = None) -> Path:
     return Path(__file__).resolve().parents[3]
 
 
-def stack_name(stage: str, service: str) -> str:
-    return f"rocket-{stage}-{service}"
+stack_name = naming.stack_name  # where callers have always found it
 
 
 def platform_service(root: Path) -> Service:

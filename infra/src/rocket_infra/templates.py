@@ -13,7 +13,9 @@ from typing import Any
 
 from cfnlint.decode import decode_str
 
-ACCOUNT_ID = "123456789012"  # the emulator's account
+from rocket_infra import naming
+
+ACCOUNT_ID = naming.ACCOUNT_ID
 
 
 class TemplateError(ValueError):
@@ -84,6 +86,8 @@ class Resolver:
     stack_name: str = "stack"
     region: str = "us-east-1"
     account_id: str = ACCOUNT_ID
+    # off: a Ref to AWS::Region & co. is unresolvable, for values that must not depend on them
+    pseudo_parameters: bool = True
 
     def __post_init__(self) -> None:
         self._conditions: dict[str, bool] = {}
@@ -95,8 +99,8 @@ class Resolver:
             "AWS::Partition": "aws",
             "AWS::URLSuffix": "amazonaws.com",
             "AWS::StackName": self.stack_name,
-            "AWS::StackId": (
-                f"arn:aws:cloudformation:{self.region}:{self.account_id}:stack/{self.stack_name}/x"
+            "AWS::StackId": naming.arn(
+                "AWS::CloudFormation::Stack", f"{self.stack_name}/x", self.region, self.account_id
             ),
         }
 
@@ -153,7 +157,7 @@ class Resolver:
     def _ref(self, name: str) -> Any:
         if name == "AWS::NoValue":
             return NO_VALUE
-        pseudo = self.pseudo()
+        pseudo = self.pseudo() if self.pseudo_parameters else {}
         if name in pseudo:
             return pseudo[name]
         if name in self.parameters:

@@ -1,26 +1,21 @@
 """One emulator, the test-only stack and a started Runtime, shared by the runtime tests.
 
-The emulator is moto's server in a child process rather than a ThreadedMotoServer: moto keeps
-its backends in module globals, so an in-process server would share (and be reset by) every
-other moto user in the same test process.
+The emulator is moto's server in a child process (rocket_infra.emulator) rather than a
+ThreadedMotoServer: moto keeps its backends in module globals, so an in-process server would
+share (and be reset by) every other moto user in the same test process.
 """
 
 from __future__ import annotations
 
 import json
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
+from rocket_infra.emulator import Emulator
 from rocket_infra.runtime import EMULATOR_CONFIG, Runtime
 from rocket_infra.runtime.discovery import parse_template, resolve_string
 
@@ -57,13 +52,6 @@ class Stack:
         return [json.loads(line) for line in path.read_text().splitlines()]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def _create_glue_jobs(stack: Stack, template: dict[str, Any]) -> None:
     # What the deploy reconciles: moto's CloudFormation skips AWS::Glue::Job.
     parameters = {"Stage": STAGE}
@@ -96,40 +84,13 @@ def _create_schedules(stack: Stack) -> None:
     )
 
 
-@contextmanager
-def _moto_server() -> Iterator[str]:
-    port = _free_port()
-    endpoint_url = f"http://127.0.0.1:{port}"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(f"{endpoint_url}/moto-api/data.json", timeout=1).close()
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-        request = urllib.request.Request(
-            f"{endpoint_url}/moto-api/config",
-            data=json.dumps(EMULATOR_CONFIG).encode(),
-            method="POST",
-        )
-        urllib.request.urlopen(request, timeout=10).close()
-        yield endpoint_url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
 @pytest.fixture(scope="package")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    with _moto_server() as endpoint_url, pytest.MonkeyPatch.context() as patch:
+    with (
+        Emulator.running(config=EMULATOR_CONFIG) as emulator,
+        pytest.MonkeyPatch.context() as patch,
+    ):
+        endpoint_url = emulator.endpoint_url
         # The test handlers live next to the tests, outside any installed package.
         patch.setenv("PYTHONPATH", str(HERE / "lambdas"))
         out_dir = tmp_path_factory.mktemp("seen")

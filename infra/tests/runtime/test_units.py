@@ -10,7 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from rocket_infra.runtime.discovery import KinesisMapping, Schedule, ScheduleTarget, SqsMapping
+from rocket_infra.runtime.discovery import (
+    KinesisMapping,
+    Schedule,
+    ScheduleTarget,
+    SqsMapping,
+    parse_template,
+    resolve_string,
+)
 from rocket_infra.runtime.events import failed_item_ids, matches_filters, sqs_record
 from rocket_infra.runtime.glue import glue_argv, last_error_line, script_candidates
 from rocket_infra.runtime.kinesis_poller import KinesisPoller
@@ -19,7 +26,7 @@ from rocket_infra.runtime.schedule_expressions import ScheduleExpressionError, p
 from rocket_infra.runtime.schedules import ScheduleRunner
 from rocket_infra.runtime.sqs_poller import SqsPoller
 from rocket_infra.runtime.stepfunctions import MARKER, rewire_definition
-from rocket_infra.runtime.template_values import TemplateValues, substitute
+from rocket_infra.runtime.template_values import TemplateValues, UnresolvableError, substitute
 from rocket_infra.runtime.workers import (
     FunctionPool,
     FunctionSpec,
@@ -387,6 +394,32 @@ def test_template_values_resolve_subs_refs_and_substitutions() -> None:
     )
     assert values.resolve({"Fn::Join": ["-", [{"Ref": "Stage"}, "y"]]}) == "dev-y"
     assert substitute('{"Resource": "${Fn}"}', {"Fn": FN_ARN}) == json.dumps({"Resource": FN_ARN})
+
+
+def test_template_values_fail_by_name_on_what_the_stack_does_not_have() -> None:
+    values = TemplateValues(
+        clients={}, resources={}, parameters={}, region="us-east-1", account="123456789012"
+    )
+    with pytest.raises(UnresolvableError, match="Missing"):
+        values.resolve({"Ref": "Missing"})
+    with pytest.raises(UnresolvableError, match=r"Missing\.Arn"):
+        values.resolve({"Fn::GetAtt": ["Missing", "Arn"]})
+
+
+def test_names_resolve_from_the_stack_parameters_only() -> None:
+    assert resolve_string({"Fn::Sub": "rocket-${Stage}-x"}, {"Stage": "dev"}) == "rocket-dev-x"
+    assert resolve_string({"Fn::Join": ["-", [{"Ref": "Stage"}, "y"]]}, {"Stage": "dev"}) == (
+        "dev-y"
+    )
+    # anything else (a pseudo parameter, a resource) leaves the name unknown, not guessed
+    assert resolve_string({"Fn::Sub": "${AWS::Region}-x"}, {}) is None
+    assert resolve_string({"Ref": "Queue"}, {"Stage": "dev"}) is None
+
+
+def test_deployed_templates_read_with_their_short_forms() -> None:
+    template = parse_template("Resources:\n  A:\n    Type: X\n    Properties: {N: !GetAtt B.Arn}\n")
+    assert template["Resources"]["A"]["Properties"] == {"N": {"Fn::GetAtt": ["B", "Arn"]}}
+    assert parse_template({"Resources": {}}) == {"Resources": {}}  # botocore parsed JSON already
 
 
 # --- workers ---------------------------------------------------------------------------------

@@ -12,14 +12,15 @@ from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
 from botocore.exceptions import ClientError
 
+from rocket_infra import naming, templates
 from rocket_infra.runtime import log
 from rocket_infra.runtime.template_values import TemplateValues, UnresolvableError, substitute
 from rocket_infra.runtime.workers import FunctionSpec
+from rocket_infra.templates import TemplateError
 
-ACCOUNT = "123456789012"  # moto's default account
+ACCOUNT = naming.ACCOUNT_ID
 
 Clients = Mapping[str, Any]
 
@@ -114,79 +115,25 @@ class _Stack:
         return resolve_string(value, self.parameters)
 
 
-class _CfnLoader(yaml.SafeLoader):
-    """YAML with CloudFormation's short tags (`!Sub x` -> `{"Fn::Sub": x}`)."""
-
-
-def _cfn_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
-    name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
-    if isinstance(node, yaml.ScalarNode):
-        value: Any = loader.construct_scalar(node)
-        if suffix == "GetAtt":
-            value = str(value).split(".", 1)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
-    return {name: value}
-
-
-_CfnLoader.add_multi_constructor("!", _cfn_tag)
-
-
 def parse_template(body: Any) -> Mapping[str, Any]:
+    """A deployed stack's template as get_template returns it (botocore parses JSON bodies)."""
     if isinstance(body, Mapping):
         return body
-    text = str(body)
     try:
-        parsed = json.loads(text)
-    except ValueError:
-        parsed = yaml.load(text, Loader=_CfnLoader)
-    return parsed if isinstance(parsed, Mapping) else {}
+        return templates.loads(str(body))
+    except TemplateError:
+        return {}
 
 
 def resolve_string(value: Any, parameters: Mapping[str, str]) -> str | None:
-    """A template string value: plain, `Ref` to a parameter, `Fn::Sub` of parameters, or
-    `Fn::Join` of those. None when it depends on anything else."""
-    if isinstance(value, str):
-        return value
-    if not isinstance(value, Mapping) or len(value) != 1:
+    """A template string value that depends on the stack's parameters only (plain, `Ref`,
+    `Fn::Sub`, `Fn::Join`, ...). None when it depends on anything else."""
+    resolver = templates.Resolver({}, parameters, pseudo_parameters=False)
+    try:
+        resolved = resolver.resolve(value)
+    except (TemplateError, LookupError, TypeError):
         return None
-    ((key, arg),) = value.items()
-    if key == "Ref":
-        return parameters.get(str(arg))
-    if key == "Fn::Sub":
-        text, variables = (arg[0], dict(arg[1])) if isinstance(arg, list) else (arg, {})
-        scope = {**parameters}
-        for name, expr in variables.items():
-            resolved = resolve_string(expr, parameters)
-            if resolved is None:
-                return None
-            scope[name] = resolved
-        return _substitute(str(text), scope)
-    if key == "Fn::Join" and isinstance(arg, list) and len(arg) == 2:
-        parts = [resolve_string(part, parameters) for part in arg[1]]
-        if any(part is None for part in parts):
-            return None
-        return str(arg[0]).join(str(part) for part in parts)
-    return None
-
-
-def _substitute(text: str, scope: Mapping[str, str]) -> str | None:
-    out, rest = [], text
-    while "${" in rest:
-        before, _, after = rest.partition("${")
-        name, closed, rest = after.partition("}")
-        if not closed:
-            return None
-        if name.startswith("!"):
-            out.append(before + "${" + name[1:] + "}")
-            continue
-        if name not in scope:
-            return None
-        out.append(before + scope[name])
-    out.append(rest)
-    return "".join(out)
+    return resolved if isinstance(resolved, str) else None
 
 
 def _pages(client: Any, operation: str, key: str, **kwargs: Any) -> Iterator[Any]:
@@ -196,7 +143,7 @@ def _pages(client: Any, operation: str, key: str, **kwargs: Any) -> Iterator[Any
 
 def _stacks(clients: Clients, stage: str, region: str) -> list[_Stack]:
     cfn = clients["cloudformation"]
-    prefix = f"rocket-{stage}-"
+    prefix = naming.prefix(stage)
     names = sorted(
         {
             summary["StackName"]
@@ -417,6 +364,7 @@ def _state_machines(clients: Clients, stack: _Stack, region: str) -> Iterator[St
         parameters=stack.parameters,
         region=region,
         account=ACCOUNT,
+        stack_name=stack.name,
     )
     for logical_id, properties in stack.template_resources("AWS::StepFunctions::StateMachine"):
         try:
@@ -445,9 +393,11 @@ def _state_machine(
     substitutions = values.resolve(properties.get("DefinitionSubstitutions") or {})
     definition = substitute(definition, substitutions)
     json.loads(definition)  # fail here, by name, rather than in the emulator
-    role = values.resolve(properties.get("RoleArn")) or f"arn:aws:iam::{ACCOUNT}:role/local-runtime"
+    role = values.resolve(properties.get("RoleArn")) or naming.arn(
+        "AWS::IAM::Role", "local-runtime", region
+    )
     return StateMachineSpec(
-        arn=f"arn:aws:states:{region}:{ACCOUNT}:stateMachine:{name}",
+        arn=naming.arn("AWS::StepFunctions::StateMachine", str(name), region),
         name=str(name),
         definition=definition,
         role_arn=str(role),
@@ -459,7 +409,7 @@ def _resource_name(stack: _Stack, logical_id: str, properties: Mapping[str, Any]
     """The name the deploy gives a resource moto's CloudFormation skips: its `Name`, or
     `<stack>-<logical id>` when the template leaves it out."""
     if "Name" not in properties:
-        return f"{stack.name}-{logical_id}"
+        return naming.default_name(stack.name, logical_id)
     return stack.resolve(properties["Name"])
 
 

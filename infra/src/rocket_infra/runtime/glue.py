@@ -176,6 +176,7 @@ class GlueRunner:
             stderr=subprocess.STDOUT,
             env=self._environment(),
             cwd=self._repo_root,
+            start_new_session=True,  # as the workers: Ctrl-C reaches `rocket up`, which stops it
         )
         with self._lock:
             self._processes.add(process)

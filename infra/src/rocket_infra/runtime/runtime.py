@@ -13,6 +13,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from rocket_infra import naming
 from rocket_infra.runtime import log
 from rocket_infra.runtime.discovery import KinesisMapping, SqsMapping, Topology, discover
 from rocket_infra.runtime.glue import GlueRunner
@@ -71,12 +72,12 @@ class Runtime:
         self._pollers: dict[str, Poller] = {}
         self._taken_over: set[str] = set()
         self._schedules = ScheduleRunner(
-            clients=self._clients, activity=self._activity, region=region, account="123456789012"
+            clients=self._clients, activity=self._activity, region=region, account=naming.ACCOUNT_ID
         )
         self._sfn = StepFunctionsBridge(
             clients=self._clients,
             activity=self._activity,
-            queue_name=f"rocket-{stage}-runtime-sfn-tasks",
+            queue_name=naming.resource_name(stage, "runtime-sfn-tasks"),
         )
         self._glue = GlueRunner(
             clients=self._clients,

@@ -9,27 +9,45 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
+from rocket_infra import naming, stacks
+from rocket_infra.templates import Resolver, TemplateError
+
 _SUB = re.compile(r"\$\{([^}!][^}]*)\}")
-
-
-_ARN_FORMATS = {
-    "AWS::SQS::Queue": "arn:aws:sqs:{region}:{account}:{name}",
-    "AWS::S3::Bucket": "arn:aws:s3:::{name}",
-    "AWS::DynamoDB::Table": "arn:aws:dynamodb:{region}:{account}:table/{name}",
-    "AWS::Kinesis::Stream": "arn:aws:kinesis:{region}:{account}:stream/{name}",
-    "AWS::IAM::Role": "arn:aws:iam::{account}:role/{name}",
-    "AWS::Events::Rule": "arn:aws:events:{region}:{account}:rule/{name}",
-}
 
 
 class UnresolvableError(ValueError):
     """The template value uses something this resolver cannot evaluate."""
 
 
+class _Exports(Mapping[str, str]):
+    """The emulator's exports, listed on first use (most values import none)."""
+
+    def __init__(self, clients: Mapping[str, Any]) -> None:
+        self._clients = clients
+        self._found: dict[str, str] | None = None
+
+    def _all(self) -> dict[str, str]:
+        if self._found is None:
+            self._found = stacks.exports(self._clients["cloudformation"])
+        return self._found
+
+    def __getitem__(self, name: str) -> str:
+        return self._all()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+
 class TemplateValues:
+    """rocket_infra.templates.Resolver over a deployed stack: physical ids and attributes come
+    from the stack's resources, exports from the emulator."""
+
     def __init__(
         self,
         *,
@@ -38,100 +56,45 @@ class TemplateValues:
         parameters: Mapping[str, str],
         region: str,
         account: str,
+        stack_name: str = "stack",
     ) -> None:
         self._clients = clients
         self._resources = resources
-        self._parameters = {
-            **parameters,
-            "AWS::Region": region,
-            "AWS::AccountId": account,
-            "AWS::Partition": "aws",
-            "AWS::URLSuffix": "amazonaws.com",
-        }
+        self._region, self._account = region, account
+        self._resolver = Resolver(
+            template={"Resources": {logical: {"Type": t} for logical, (_, t) in resources.items()}},
+            parameters=parameters,
+            physical_ids={logical: physical for logical, (physical, _) in resources.items()},
+            exports=_Exports(clients),
+            get_att=self._get_att,
+            stack_name=stack_name,
+            region=region,
+            account_id=account,
+        )
 
     def resolve(self, value: Any) -> Any:
-        if isinstance(value, list):
-            return [self.resolve(item) for item in value]
-        if not isinstance(value, Mapping):
-            return value
-        if len(value) == 1:
-            ((key, arg),) = value.items()
-            function = self._functions().get(key)
-            if function is not None:
-                return function(arg)
-        return {key: self.resolve(item) for key, item in value.items()}
+        try:
+            return self._resolver.resolve(value)
+        except TemplateError as exc:
+            raise UnresolvableError(str(exc)) from exc
 
-    def _functions(self) -> dict[str, Callable[[Any], Any]]:
-        return {
-            "Ref": self._ref,
-            "Fn::GetAtt": self._get_att,
-            "Fn::Sub": self._sub,
-            "Fn::Join": lambda arg: str(arg[0]).join(
-                str(self.resolve(p)) for p in self.resolve(arg[1])
-            ),
-            "Fn::ImportValue": self._import_value,
-            "Fn::Select": lambda arg: self.resolve(arg[1])[int(self.resolve(arg[0]))],
-            "Fn::Split": lambda arg: str(self.resolve(arg[1])).split(str(arg[0])),
-        }
-
-    def _join(self, arg: Any) -> str:
-        return str(arg[0]).join(str(self.resolve(part)) for part in self.resolve(arg[1]))
-
-    def _ref(self, name: Any) -> str:
-        if name in self._parameters:
-            return self._parameters[name]
-        if name in self._resources:
-            return self._resources[name][0]
-        raise UnresolvableError(f"Ref {name}")
-
-    def _get_att(self, arg: Any) -> str:
-        logical_id, attribute = arg.split(".", 1) if isinstance(arg, str) else arg
+    def _get_att(self, logical_id: str, attribute: str) -> str:
         if logical_id not in self._resources:
             raise UnresolvableError(f"GetAtt {logical_id}.{attribute}")
         physical, resource_type = self._resources[logical_id]
-        return self._attribute(physical, resource_type, str(attribute))
-
-    def _attribute(self, physical: str, resource_type: str, attribute: str) -> str:
         if attribute == "Arn" and resource_type == "AWS::Lambda::Function":
             config = self._clients["lambda"].get_function_configuration(FunctionName=physical)
             return str(config["FunctionArn"])
         last = physical.rstrip("/").rsplit("/", 1)[-1]
-        if attribute == "Arn" and resource_type in _ARN_FORMATS:
-            return _ARN_FORMATS[resource_type].format(
-                region=self._parameters["AWS::Region"],
-                account=self._parameters["AWS::AccountId"],
-                name=last,
-            )
         if attribute == "Arn" and physical.startswith("arn:"):
             return physical
+        if attribute == "Arn" and resource_type in naming.ARN_FORMATS:
+            return naming.arn(resource_type, last, self._region, self._account)
         if resource_type == "AWS::SQS::Queue" and attribute in ("QueueName", "QueueUrl"):
             return last if attribute == "QueueName" else physical
         if attribute in ("Name", "TopicName", "StateMachineName") and physical.startswith("arn:"):
             return physical.rsplit(":", 1)[-1]
         raise UnresolvableError(f"GetAtt {resource_type}.{attribute}")
-
-    def _sub(self, arg: Any) -> str:
-        text, variables = (arg[0], dict(arg[1])) if isinstance(arg, list) else (arg, {})
-        scope = {name: str(self.resolve(expr)) for name, expr in variables.items()}
-
-        def replace(match: re.Match[str]) -> str:
-            name = match.group(1)
-            if name in scope:
-                return scope[name]
-            if "." in name and name.split(".", 1)[0] in self._resources:
-                return self._get_att(name)
-            return self._ref(name)
-
-        return _SUB.sub(replace, str(text)).replace("${!", "${")
-
-    def _import_value(self, arg: Any) -> str:
-        name = self.resolve(arg)
-        paginator = self._clients["cloudformation"].get_paginator("list_exports")
-        for page in paginator.paginate():
-            for export in page.get("Exports", []):
-                if export["Name"] == name:
-                    return str(export["Value"])
-        raise UnresolvableError(f"ImportValue {name}")
 
 
 def substitute(text: str, substitutions: Mapping[str, Any]) -> str:

@@ -176,6 +176,9 @@ class FunctionWorker:
             stdout=subprocess.PIPE,
             env=self._env,
             cwd=self._cwd,
+            # out of the terminal's foreground group: Ctrl-C on `rocket up` must not kill a
+            # worker (with a KeyboardInterrupt traceback) while the runtime is stopping it
+            start_new_session=True,
         )
         assert self._process.stdout is not None
         reader = threading.Thread(

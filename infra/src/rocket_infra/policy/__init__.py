@@ -1,0 +1,1 @@
+"""Rules the repository's stacks keep (checked by the tests, usable by tools)."""
