@@ -9,13 +9,17 @@ started event must carry the SDK event's id as correlation id and its traceparen
 from __future__ import annotations
 
 import json
+import re
+import shlex
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from cloudevents.core.bindings.http import to_structured_event
 from cloudevents.core.v1.event import CloudEvent as SdkCloudEvent
 from rocket_contracts.models.ingest.job_started_v1 import IngestJobStartedV1
+from rocket_infra import events
 from rocket_infra.local import LocalPlatform
 
 pytestmark = pytest.mark.e2e
@@ -65,3 +69,49 @@ def test_a_cloudevents_sdk_event_drives_ingest_gate(platform: LocalPlatform) -> 
     assert IngestJobStartedV1.model_validate(started.data).job_name == job
     assert started.correlationid == json.loads(body)["id"]
     assert started.traceparent == TRACEPARENT
+
+
+def _readme_sns_publish() -> dict[str, str]:
+    """The `aws sns publish` command of the root README: its options by name."""
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    [block] = [b for b in re.findall(r"```bash\n(.*?)```", readme, re.S) if "sns publish" in b]
+    words = shlex.split(block.replace("\\\n", " "))
+    return {
+        word[2:]: words[index + 1]
+        for index, word in enumerate(words)
+        if word.startswith("--") and index + 1 < len(words)
+    }
+
+
+def test_the_readmes_aws_sns_publish_starts_the_job_and_without_type_is_flagged(
+    platform: LocalPlatform,
+) -> None:
+    command = _readme_sns_publish()
+    assert command["endpoint-url"] == "http://127.0.0.1:4566"  # what `make up` listens on
+    assert command["topic-arn"] == platform.topic_arn
+    message = json.loads(command["message"])
+    transaction_id = f"{message['data']['transaction_id']}-{uuid.uuid4().hex[:6]}"
+    message["data"]["transaction_id"] = transaction_id
+    message["id"] = f"readme-{uuid.uuid4().hex[:8]}"
+    sns = platform.client("sns")
+
+    sns.publish(
+        TopicArn=platform.topic_arn,
+        Message=json.dumps(message),
+        MessageAttributes=json.loads(command["message-attributes"]),
+    )
+    stray = {**message, "id": f"stray-{uuid.uuid4().hex[:8]}"}
+    sns.publish(TopicArn=platform.topic_arn, Message=json.dumps(stray))
+    sns.publish(TopicArn=platform.topic_arn, Message="{not json " + transaction_id)
+    assert platform.wait_idle(timeout=60)
+
+    assert [
+        e
+        for e in platform.bus_events()
+        if e.type == "ingest.job.started.v1" and e.subject == transaction_id
+    ]
+    mine = [m for m in platform.bus_messages() if transaction_id in m.body]
+    problems = sorted(str(m.inspected.problem) for m in mine if not m.inspected.ok)
+    assert len(mine) == 4  # the request, the stray copy, the broken one, the started event
+    assert problems[0] == events.NO_SUBSCRIPTION
+    assert problems[1].startswith(events.NO_SUBSCRIPTION + "; message body is not JSON")

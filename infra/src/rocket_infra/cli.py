@@ -15,7 +15,6 @@ from types import FrameType
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
-from rocket_contracts.envelope import CloudEvent
 
 from rocket_infra import (
     aws,
@@ -25,6 +24,7 @@ from rocket_infra import (
     faults,
     parameters,
     project,
+    publish,
     redrive,
     standins,
     table,
@@ -92,6 +92,25 @@ def build_parser() -> argparse.ArgumentParser:
     evt.add_argument("--json", action="store_true", help="whole CloudEvents, one per line")
     evt.add_argument("--endpoint-url", help="read the tap queue of this emulator directly")
     _add_stage(evt)
+
+    pub = commands.add_parser(
+        "publish",
+        help="validate one contract event and publish it to the shared topic",
+        description="Wrap DATA in a CloudEvent of TYPE, validate it as the consumers will, and"
+        " publish it to the shared topic with the `type` message attribute set.",
+    )
+    pub.add_argument("type", help="event type, e.g. ingest.job.requested.v1")
+    pub.add_argument(
+        "--data", required=True, help="the event's data: @file.json, - (stdin) or JSON text"
+    )
+    pub.add_argument(
+        "--source", default=publish.DEFAULT_SOURCE, help="CloudEvents source, any URI-reference"
+    )
+    pub.add_argument("--correlation-id", help="correlation id (default: the new event's id)")
+    pub.add_argument("--subject", help="CloudEvents subject (default: none)")
+    pub.add_argument("--endpoint-url", help="the emulator (default: a running `rocket up`)")
+    pub.add_argument("--topic-arn", help="publish here (default: the stage's shared topic)")
+    _add_stage(pub)
 
     trg = commands.add_parser("trigger", help="fire one schedule now (on a running `rocket up`)")
     trg.add_argument("schedule", help="rule/schedule name or the template's logical id")
@@ -298,14 +317,14 @@ def cmd_build(args: argparse.Namespace, root: Path) -> int:
 
 def cmd_events(args: argparse.Namespace, root: Path) -> int:
     state = control.read_state(root, args.stage)
-    show = _event_printer(args)
+    show = _message_printer(args)
     if state is not None and args.endpoint_url in (None, state.endpoint_url):
         journal = Path(state.journal)
         seen = 0
         while True:
             recorded = events.read_journal(journal)
-            for event in events.select(recorded[seen:], args.correlation_id):
-                show(event)
+            for message in events.select(recorded[seen:], args.correlation_id):
+                show(message)
             seen = len(recorded)
             if not args.follow:
                 return 0
@@ -321,17 +340,43 @@ def cmd_events(args: argparse.Namespace, root: Path) -> int:
         print(f"no bus tap queue {events.tap_queue_name(args.stage)}: is the platform up?")
         return 1
     while True:
-        for event in events.select(events.receive(sqs, queue_url, 1), args.correlation_id):
-            show(event)
+        for message in events.select(events.receive(sqs, queue_url, 1), args.correlation_id):
+            show(message)
         if not args.follow:
             return 0
 
 
-def _event_printer(args: argparse.Namespace) -> Callable[[CloudEvent], None]:
-    def show(event: CloudEvent) -> None:
-        print(event.model_dump_json() if args.json else events.format_event(event), flush=True)
+def _message_printer(args: argparse.Namespace) -> Callable[[events.BusMessage], None]:
+    header = [] if args.json else [events.HEADER]
+
+    def show(message: events.BusMessage) -> None:
+        while header:
+            print(header.pop(), flush=True)
+        line = events.message_json(message) if args.json else events.format_message(message)
+        print(line, flush=True)
 
     return show
+
+
+def cmd_publish(args: argparse.Namespace, root: Path) -> int:
+    outgoing = publish.build(
+        args.type,
+        publish.read_data(args.data),
+        source=args.source,
+        correlation_id=args.correlation_id,
+        subject=args.subject,
+    )
+    endpoint = _local_endpoint(root, args.stage, args.endpoint_url)
+    topic = args.topic_arn or publish.topic_arn(
+        aws.client("cloudformation", endpoint_url=endpoint, region=args.region), args.stage
+    )
+    sns = aws.client("sns", endpoint_url=endpoint, region=args.region)
+    message_id = publish.send(sns, topic, outgoing)
+    print(
+        f"published {outgoing.event_type} id {outgoing.event_id}"
+        f" correlation id {outgoing.correlation_id} (SNS message {message_id})"
+    )
+    return 0
 
 
 def cmd_trigger(args: argparse.Namespace, root: Path) -> int:
@@ -403,6 +448,7 @@ COMMANDS = {
     "deploy": cmd_deploy,
     "build": cmd_build,
     "events": cmd_events,
+    "publish": cmd_publish,
     "trigger": cmd_trigger,
     "redrive": cmd_redrive,
     "fault": cmd_fault,
@@ -416,6 +462,7 @@ _EXPECTED_ERRORS = (
     redrive.RedriveError,
     parameters.ParameterError,
     faults.FaultError,
+    publish.PublishError,
     StandinError,
     control.ControlError,
     EmulatorError,
