@@ -25,6 +25,7 @@ from rocket_infra import (
     parameters,
     project,
     publish,
+    query,
     redrive,
     standins,
     table,
@@ -111,6 +112,30 @@ def build_parser() -> argparse.ArgumentParser:
     pub.add_argument("--endpoint-url", help="the emulator (default: a running `rocket up`)")
     pub.add_argument("--topic-arn", help="publish here (default: the stage's shared topic)")
     _add_stage(pub)
+
+    qry = commands.add_parser(
+        "query",
+        help="SQL over the running platform's lake (DuckDB, Athena's table names)",
+        description="Run SQL with DuckDB over the lake of a running platform: every table in its"
+        " Glue catalog is a view <database>.<table> over its S3 location (Hive partitions, the"
+        " catalog's column types).",
+    )
+    sql = qry.add_mutually_exclusive_group(required=True)
+    sql.add_argument("sql", nargs="?", help="the SQL to run")
+    sql.add_argument("--file", type=Path, help="read the SQL from this file")
+    qry.add_argument(
+        "--format", choices=query.FORMATS, default="table", help="output (default: table)"
+    )
+    qry.add_argument(
+        "--alias",
+        action="append",
+        default=[],
+        metavar="NAME=DATABASE.TABLE",
+        help="also expose a catalog table as NAME, e.g. the name an Athena query uses"
+        " (repeatable; default: none)",
+    )
+    qry.add_argument("--endpoint-url", help="the emulator (default: a running `rocket up`)")
+    _add_stage(qry)
 
     trg = commands.add_parser("trigger", help="fire one schedule now (on a running `rocket up`)")
     trg.add_argument("schedule", help="rule/schedule name or the template's logical id")
@@ -379,6 +404,19 @@ def cmd_publish(args: argparse.Namespace, root: Path) -> int:
     return 0
 
 
+def cmd_query(args: argparse.Namespace, root: Path) -> int:
+    sql = args.sql if args.file is None else args.file.read_text(encoding="utf-8")
+    endpoint = _local_endpoint(root, args.stage, args.endpoint_url)
+    if endpoint is None:
+        print(f"no `rocket up` is running for stage {args.stage}; pass --endpoint-url")
+        return 1
+    glue = aws.client("glue", endpoint_url=endpoint, region=args.region)
+    s3 = aws.client("s3", endpoint_url=endpoint, region=args.region)
+    with query.lake(glue, s3, query.parse_aliases(args.alias)) as con:
+        print(query.render(query.run(con, sql), args.format))
+    return 0
+
+
 def cmd_trigger(args: argparse.Namespace, root: Path) -> int:
     state = control.read_state(root, args.stage)
     if state is None:
@@ -449,6 +487,7 @@ COMMANDS = {
     "build": cmd_build,
     "events": cmd_events,
     "publish": cmd_publish,
+    "query": cmd_query,
     "trigger": cmd_trigger,
     "redrive": cmd_redrive,
     "fault": cmd_fault,
@@ -463,6 +502,7 @@ _EXPECTED_ERRORS = (
     parameters.ParameterError,
     faults.FaultError,
     publish.PublishError,
+    query.QueryError,
     StandinError,
     control.ControlError,
     EmulatorError,
