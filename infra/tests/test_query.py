@@ -37,7 +37,8 @@ def catalog() -> Iterator[tuple[Any, Any]]:
         session = boto3.Session(
             aws_access_key_id="t", aws_secret_access_key="t", region_name="us-east-1"
         )
-        glue, s3 = session.client("glue"), session.client("s3")
+        glue: Any = session.client("glue")
+        s3: Any = session.client("s3")
         s3.create_bucket(Bucket=BUCKET)
         glue.create_database(DatabaseInput={"Name": "shop"})
         columns = [{"Name": "id", "Type": "bigint"}, {"Name": "price", "Type": "decimal(10,2)"}]
