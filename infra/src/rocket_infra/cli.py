@@ -38,20 +38,56 @@ from rocket_infra.templates import TemplateError
 logger = logging.getLogger("rocket_infra")
 
 
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Each option's default in its help, unless there is none to show or the help says it."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        if "default" in text or action.default in (None, False, [], argparse.SUPPRESS):
+            return text
+        return super()._get_help_string(action)
+
+
+def _describe_commands(parser: argparse.ArgumentParser) -> None:
+    """Every (sub)command's --help says what it does (its one-line help) and shows defaults."""
+    parser.formatter_class = _HelpFormatter
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            helps = {choice.dest: choice.help for choice in action._choices_actions}
+            for name, sub in action.choices.items():
+                sub.description = sub.description or helps.get(name)
+                _describe_commands(sub)
+
+
 def _add_stage(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--stage", default="local", help="stage (default: local)")
-    parser.add_argument("--region", default=aws.DEFAULT_REGION)
+    parser.add_argument("--stage", default="local", help="stage")
+    parser.add_argument("--region", default=aws.DEFAULT_REGION, help="AWS region")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _known_services() -> list[str]:
+    try:
+        return project.service_names(project.repo_root())
+    except OSError:  # not inside a checkout: argparse then accepts any name
+        return []
+
+
+def build_parser(services: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    names = list(services) if services is not None else _known_services()
+    listed = ", ".join(names) or "the folders under services/"
     parser = argparse.ArgumentParser(prog="rocket", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="log what happens (INFO)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     up = commands.add_parser("up", help="run the whole platform locally until Ctrl-C")
     up.add_argument("--port", type=int, default=4566, help="emulator port (0: a free one)")
-    up.add_argument("--stage", default="local")
-    up.add_argument("--services", nargs="*", help="deploy only these services")
+    up.add_argument("--stage", default="local", help="stage")
+    up.add_argument(
+        "--services",
+        nargs="*",
+        choices=names or None,
+        metavar="SERVICE",
+        help=f"deploy only these services, of: {listed} (default: all)",
+    )
     up.add_argument(
         "--parameter",
         action="append",
@@ -65,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     dep = commands.add_parser(
         "deploy", help="package and deploy one stack (AWS, or --endpoint-url)"
     )
-    dep.add_argument("service", help="a folder under services/, or 'platform'")
+    dep.add_argument("service", help=f"one of: {listed}, or 'platform'")
     _add_stage(dep)
     dep.add_argument("--endpoint-url", help="deploy into this emulator instead of AWS")
     dep.add_argument("--package", type=Path, help="a zip from `rocket build` (AWS only)")
@@ -78,9 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     bld = commands.add_parser("build", help="the Lambda zip of one service, under dist/")
-    bld.add_argument("service")
+    bld.add_argument("service", help=f"one of: {listed}")
     bld.add_argument("--dist", type=Path, help="output folder (default: <repo>/dist)")
-    bld.add_argument("--python-version", default="3.12")
+    bld.add_argument("--python-version", default="3.12", help="Lambda runtime's Python")
     bld.add_argument(
         "--platform",
         default=LAMBDA_PLATFORM,
@@ -142,7 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_stage(trg)
 
     rdr = commands.add_parser("redrive", help="move a DLQ's messages back to its source queue")
-    rdr.add_argument("service")
+    rdr.add_argument("service", help=f"one of: {listed}")
     rdr.add_argument("queue", help="source queue or DLQ: logical id, name or name suffix")
     _add_stage(rdr)
     rdr.add_argument("--endpoint-url", help="the emulator (default: a running `rocket up`)")
@@ -161,8 +197,9 @@ def build_parser() -> argparse.ArgumentParser:
     fault_clear = actions.add_parser("clear", help="remove every fault")
     fault_list = actions.add_parser("list", help="the faults set and how often each fired")
     for action in (fault_set, fault_clear, fault_list):
-        action.add_argument("--stage", default="local")
+        action.add_argument("--stage", default="local", help="stage")
         action.add_argument("--endpoint-url", help="the emulator (default: a running `rocket up`)")
+    _describe_commands(parser)
     return parser
 
 
@@ -293,10 +330,12 @@ def _compute(client: Any, stage: str) -> list[tuple[str, str]]:
     return sorted(rules + schedules + machines + jobs)
 
 
-def cmd_demo(_args: argparse.Namespace, _root: Path) -> int:
+def cmd_demo(args: argparse.Namespace, root: Path) -> int:
     from rocket_infra.demo.runner import run_demo
 
-    return run_demo()
+    # The same place as the other files of the local stage (.rocket/<stage>...).
+    log = None if args.verbose else root / ".rocket" / "local-demo.log"
+    return run_demo(log=log)
 
 
 def cmd_deploy(args: argparse.Namespace, root: Path) -> int:
