@@ -8,6 +8,7 @@ A fresh machine has only Python: `make setup` installs uv as `python3 -m uv` and
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import subprocess
 from pathlib import Path
@@ -87,3 +88,14 @@ def test_no_readme_needs_a_command_a_fresh_clone_lacks(readme: Path) -> None:
     text = readme.read_text(encoding="utf-8")
     assert not re.search(r"(?<![\w-])uv run\b", text), "uv is `python3 -m uv` after make setup"
     assert not re.search(r"\.\./shared/", text), "a clone has no shared/ beside it"
+
+
+def test_the_root_readmes_request_json_is_what_rocket_publish_accepts() -> None:
+    from rocket_infra import publish
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    [data] = re.findall(r"^echo '(\{.*\})' > request\.json$", readme, re.M)
+
+    outgoing = publish.build("ingest.job.requested.v1", json.loads(data))
+
+    assert outgoing.event_type == "ingest.job.requested.v1"
