@@ -22,6 +22,7 @@ from cloudevents.core.bindings.http import to_structured_event
 from cloudevents.core.v1.event import CloudEvent as SdkCloudEvent
 from rocket_contracts.models.ingest.job_started_v1 import IngestJobStartedV1
 from rocket_infra import cli, events, query
+from rocket_infra.demo import runner
 from rocket_infra.demo.scenarios import etl_layers as etl_layers_scenario
 from rocket_infra.local import LocalPlatform
 
@@ -204,3 +205,21 @@ def test_every_catalog_table_is_a_view_typed_as_the_catalog_declares(
         ("year", "VARCHAR"),
         ("merchant_id", "BIGINT"),
     }
+
+
+def test_the_demo_prints_tables_and_sends_logs_to_its_log_file(tmp_path: Path) -> None:
+    # `rocket demo` itself: its own platform, started after the log is in place, so the handler
+    # processes inherit it (a warm worker of another platform would keep the terminal).
+    log = tmp_path / ".rocket" / "local-demo.log"
+    out = io.StringIO()
+
+    code = runner.run_demo(out=out, log=log)
+
+    printed = out.getvalue()
+    assert code == 0, printed
+    assert [line for line in printed.splitlines() if line.lstrip().startswith("{")] == []
+    assert "sent on purpose; expected to be refused" in printed
+    logged = log.read_text()
+    assert "request handled" in logged  # ingest-gate's handler log lines
+    assert "CloudWatchMetrics" in logged  # and its metric lines
+    assert "No application metrics to publish" not in logged
