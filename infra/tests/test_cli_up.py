@@ -152,10 +152,13 @@ def test_up_serves_trigger_and_events_until_stopped(probe_repo: Path) -> None:
         finally:
             follow.terminate()
             follow.wait(timeout=_HANG_GUARD)
-        # the same journal read once, without --follow: one line, only that request's event
+        # the same journal read once, without --follow: the header, then only that request's
+        # event
         events = _rocket("events", "--stage", stage, "--correlation-id", "up-corr-2", env=env)
         assert events.returncode == 0, events.stderr
-        assert [line.split()[-1] for line in events.stdout.splitlines()] == ["up-corr-2"]
+        header, *lines = events.stdout.splitlines()
+        assert header.split()[:2] == ["time", "type"]
+        assert [line.split()[-1] for line in lines] == ["up-corr-2"]
 
         redeploy = _rocket(
             "deploy", "probe", "--stage", stage, "--endpoint-url", state["endpoint_url"], env=env

@@ -113,3 +113,52 @@ def test_discover_finds_run_functions_and_accepts_an_empty_package(
         found[1].run(None)  # type: ignore[arg-type]
     for scenario in runner.discover():
         assert callable(scenario.run)
+
+
+def _noisy_with_poison(platform: LocalPlatform) -> ScenarioReport:
+    import os
+    import subprocess
+
+    # What handler processes and the runtime do: log lines on file descriptor 2.
+    os.write(2, b'{"level":"INFO","message":"record handled"}\n')
+    subprocess.run(
+        [sys.executable, "-c", "import sys; sys.stderr.write('child warning\\n')"], check=True
+    )
+    platform.client("sns").publish(TopicArn=platform.topic_arn, Message="poison-demo-1")
+    report = ScenarioReport("noisy", came_in={"poison": 1})
+    report.sent_on_purpose("1 message that is not JSON", "nowhere: no consumer subscribed")
+    return report
+
+
+def test_logs_go_to_the_log_file_and_poison_is_announced(
+    local_platform: LocalPlatform, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    log = tmp_path / ".rocket" / "local-demo.log"
+    out = io.StringIO()
+
+    code = runner.run_demo(
+        [runner.Scenario("noisy", _noisy_with_poison)],
+        platform_factory=lambda: runner.existing(local_platform),
+        out=out,
+        idle_timeout=10,
+        log=log,
+    )
+
+    printed = out.getvalue()
+    assert code == 0
+    assert capfd.readouterr().err == ""  # nothing reached the terminal's stderr
+    assert "record handled" in log.read_text()
+    assert "child warning" in log.read_text()
+    assert f"handler and runtime logs: {log}" in printed
+    assert "sent on purpose; expected to be refused" in printed
+    [announced] = [line for line in printed.splitlines() if line.startswith("1 message")]
+    assert announced.split("  ")[0] == "1 message that is not JSON"
+    assert announced.endswith("nowhere: no consumer subscribed")
+    # The bus summary adds up: the per-type counts sum to the total it announces.
+    bus = printed[printed.index("== bus:") :]
+    total = int(bus.removeprefix("== bus: ").split(" ", 1)[0])
+    counts = bus.split("\n\n")[0].splitlines()[3:]
+    assert counts[-1].split() == ["total", str(total)]
+    assert sum(int(row.split()[-1]) for row in counts[:-1]) == total
+    assert any(row.split()[1] == "flagged" for row in counts[:-1])
+    assert "message body is not JSON" in bus

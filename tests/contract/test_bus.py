@@ -114,7 +114,7 @@ def test_published_event_round_trips_through_sns_and_sqs(aws_bus: Bus, raw: bool
     assert parsed.event_type == "gapscraper.series.updated.v1"
     assert parsed.data == sent
     assert parsed.data_as(GapscraperSeriesUpdatedV1).series_key == "CURRENCY#USD"
-    assert parsed.envelope == envelope
+    assert parsed.envelope.model_dump(mode="json") == envelope.model_dump(mode="json")
     assert parsed.correlation_id == "req-42"
     assert parsed.envelope.source == "rocket/gap-scraper"
     assert parsed.envelope.subject == "CURRENCY#USD"
@@ -285,17 +285,76 @@ def test_data_that_does_not_match_its_schema(good_record: dict[str, Any]) -> Non
     assert any("'series_key' is a required property" in e for e in violation.errors)
 
 
-@pytest.mark.parametrize(
-    "missing",
-    ["id", "source", "type", "time", "specversion", "data", "correlationid", "dataschema"],
-)
-def test_envelope_missing_a_field(good_record: dict[str, Any], missing: str) -> None:
+@pytest.mark.parametrize("missing", ["id", "source", "type", "specversion", "data"])
+def test_envelope_missing_an_attribute_cloudevents_requires(
+    good_record: dict[str, Any], missing: str
+) -> None:
     envelope = _envelope(good_record)
     del envelope[missing]
 
     violation = _violation(_with_body(good_record, json.dumps(envelope)))
 
     assert f"$: '{missing}' is a required property" in violation.errors
+
+
+@pytest.mark.parametrize("missing", ["time", "subject", "dataschema", "datacontenttype"])
+def test_envelope_without_an_optional_attribute_is_read(
+    good_record: dict[str, Any], missing: str
+) -> None:
+    envelope = _envelope(good_record)
+    envelope.pop(missing, None)
+
+    parsed = bus.parse_record(_with_body(good_record, json.dumps(envelope)))
+
+    assert parsed.data == _example(GapscraperSeriesUpdatedV1)
+    assert getattr(parsed.envelope, missing) is None
+
+
+def test_correlation_id_is_the_event_id_without_the_extension(
+    good_record: dict[str, Any],
+) -> None:
+    envelope = _envelope(good_record)
+    del envelope["correlationid"]
+
+    parsed = bus.parse_record(_with_body(good_record, json.dumps(envelope)))
+
+    assert parsed.correlation_id == envelope["id"]
+
+
+def test_an_id_that_cannot_travel_as_a_correlation_id_gets_a_stable_one(
+    good_record: dict[str, Any],
+) -> None:
+    envelope = _envelope(good_record)
+    del envelope["correlationid"]
+    envelope["id"] = "run #42 (retry)"
+    record = _with_body(good_record, json.dumps(envelope))
+
+    first, again = bus.parse_record(record).correlation_id, bus.parse_record(record).correlation_id
+
+    assert first == again
+    assert first.startswith("ce-")
+    # What Rocket's writers accept: the gate can put it on the events it publishes.
+    bus.wrap(_example(GapscraperSeriesUpdatedV1), correlation_id=first, source=SOURCE)
+
+
+@pytest.mark.parametrize(
+    "source", ["https://airflow.example.com/dags/daily", "/cron/nightly", "urn:team:x", "a"]
+)
+def test_any_uri_reference_is_a_source(good_record: dict[str, Any], source: str) -> None:
+    envelope = _envelope(good_record)
+    envelope["source"] = source
+
+    assert bus.parse_record(_with_body(good_record, json.dumps(envelope))).envelope.source == source
+
+
+@pytest.mark.parametrize("source", ["", "has space"])
+def test_source_that_is_no_uri_reference(good_record: dict[str, Any], source: str) -> None:
+    envelope = _envelope(good_record)
+    envelope["source"] = source
+
+    violation = _violation(_with_body(good_record, json.dumps(envelope)))
+
+    assert [e for e in violation.errors if e.startswith("$.source:")], violation.errors
 
 
 def test_envelope_with_a_bad_time(good_record: dict[str, Any]) -> None:
@@ -307,16 +366,53 @@ def test_envelope_with_a_bad_time(good_record: dict[str, Any]) -> None:
     assert [e for e in violation.errors if e.startswith("$.time:")], violation.errors
 
 
-def test_unknown_envelope_attribute_is_ignored_and_listed(good_record: dict[str, Any]) -> None:
+def test_extension_attributes_are_kept(good_record: dict[str, Any]) -> None:
     # CloudEvents lets producers add extension attributes; a consumer that does not know one
-    # reads the event anyway.
+    # reads the event anyway and can still see it.
     envelope = _envelope(good_record)
-    envelope["traceparent"] = "00-abc"
+    envelope["traceparent"] = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    envelope["airflowdagrun"] = "scheduled__2026-11-22"
+    envelope["attempt"] = 3
 
     parsed = bus.parse_record(_with_body(good_record, json.dumps(envelope)))
 
-    assert parsed.ignored == ("$.traceparent",)
+    assert parsed.ignored == ()
+    assert parsed.traceparent == envelope["traceparent"]
+    assert parsed.extensions == {
+        "correlationid": "req-7",
+        "traceparent": envelope["traceparent"],
+        "airflowdagrun": "scheduled__2026-11-22",
+        "attempt": 3,
+    }
     assert parsed.data == _example(GapscraperSeriesUpdatedV1)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("Not_An_Attribute", "x"), ("traceparent", "00-abc"), ("correlationid", " spaced")],
+)
+def test_extension_that_breaks_the_rules(
+    good_record: dict[str, Any], name: str, value: str
+) -> None:
+    envelope = _envelope(good_record)
+    envelope[name] = value
+
+    violation = _violation(_with_body(good_record, json.dumps(envelope)))
+
+    assert violation.summary == "not a CloudEvent"
+
+
+def test_traceparent_is_written_when_carried() -> None:
+    traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+
+    event = bus.wrap(
+        _example(GapscraperSeriesUpdatedV1),
+        correlation_id="r",
+        source=SOURCE,
+        traceparent=traceparent,
+    )
+
+    assert json.loads(bus.to_json(event))["traceparent"] == traceparent
 
 
 # -- tolerant reader: a consumer built on the old schema reads a newer producer's message ------

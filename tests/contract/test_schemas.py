@@ -14,7 +14,7 @@ import pytest
 from jsonschema import Draft202012Validator
 from pydantic import ValidationError
 from rocket_contracts import bus, invariants, registry
-from rocket_contracts.envelope import CloudEvent
+from rocket_contracts.envelope import CloudEvent, ReceivedCloudEvent
 from rocket_contracts.validation import CHECKED_FORMATS, FORMAT_CHECKER
 
 ROOT = registry.schemas_root()
@@ -202,7 +202,7 @@ def test_envelope_examples_carry_valid_data() -> None:
     for example in envelope["examples"]:
         parsed = bus.parse_envelope(example)
         assert parsed.event_type == example["type"]
-        assert isinstance(parsed.envelope, CloudEvent)
+        assert isinstance(parsed.envelope, ReceivedCloudEvent)
 
 
 def test_tolerant_reading_reaches_every_closed_object(schema_path: Path) -> None:

@@ -8,10 +8,13 @@ CloudEvent), validates envelope and data against their schemas, and returns the 
 and model. Anything that is not a valid contract message raises :class:`ContractViolation`, the
 one exception type, carrying every error found.
 
-Writers are strict and readers tolerant: ``publish`` refuses any property its schema does not
-declare, while ``parse_record`` leaves out (and lists in ``ParsedMessage.ignored``) properties
-the consumer's copy of the schema does not declare, so a consumer built on an older schema reads
-what producers of a newer, compatible version of the same major send (see ``compat``).
+Writers are strict and readers tolerant: ``publish`` writes Rocket's full envelope and refuses
+any property its schema does not declare, while ``parse_record`` accepts any CloudEvents 1.0
+producer (only ``specversion``, ``id``, ``source``, ``type`` and JSON ``data`` required; extension
+attributes kept in ``ParsedMessage.extensions``) and leaves out (and lists in
+``ParsedMessage.ignored``) data properties the consumer's copy of the schema does not declare,
+so a consumer built on an older schema reads what producers of a newer, compatible version of
+the same major send (see ``compat``).
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 
@@ -28,7 +31,14 @@ from aws_lambda_powertools.utilities.parser.models import SnsNotificationModel, 
 from pydantic import BaseModel, RootModel, ValidationError
 
 from rocket_contracts import invariants, registry
-from rocket_contracts.envelope import DATA_CONTENT_TYPE, SPEC_VERSION, CloudEvent
+from rocket_contracts.envelope import (
+    CONTEXT_ATTRIBUTES,
+    DATA_CONTENT_TYPE,
+    SPEC_VERSION,
+    CloudEvent,
+    ReceivedCloudEvent,
+    correlation_id_of,
+)
 from rocket_contracts.validation import errors as schema_errors
 from rocket_contracts.validation import known_part
 
@@ -66,18 +76,27 @@ class SnsPublishClient(Protocol):
 class ParsedMessage:
     """A validated bus message: the envelope, its typed payload, and the event type.
 
-    ``ignored`` lists the JSON paths of properties this consumer's schemas do not declare
+    ``ignored`` lists the JSON paths of data properties this consumer's schema does not declare
     (added by a newer producer within the same major version); they were left out, not failed.
+    ``extensions`` holds every attribute beyond the CloudEvents context attributes and ``data``
+    (``correlationid``, ``traceparent``, a producer's own), as received.
     """
 
-    envelope: CloudEvent
+    envelope: ReceivedCloudEvent
     data: BaseModel
     event_type: str
     ignored: tuple[str, ...] = ()
+    extensions: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def correlation_id(self) -> str:
-        return self.envelope.correlationid
+        """The ``correlationid`` extension, else the event's id (see ``correlation_id_of``)."""
+        return correlation_id_of(self.envelope)
+
+    @property
+    def traceparent(self) -> str | None:
+        """The W3C traceparent to carry onto the events this one causes, if it has one."""
+        return self.envelope.traceparent
 
     def data_as(self, model: type[ModelT]) -> ModelT:
         """The payload as ``model``; ContractViolation if this message carries another type."""
@@ -132,8 +151,12 @@ def wrap(
     subject: str | None = None,
     event_id: str | None = None,
     time: datetime | None = None,
+    traceparent: str | None = None,
 ) -> CloudEvent:
-    """The validated CloudEvent that carries ``event_model`` (what :func:`publish` sends)."""
+    """The validated CloudEvent that carries ``event_model`` (what :func:`publish` sends).
+
+    ``traceparent`` is the W3C trace context of the message that caused this one, carried on.
+    """
     event_type = registry.event_type_for(event_model)
     data = payload(event_model)
     envelope: dict[str, Any] = {
@@ -149,6 +172,8 @@ def wrap(
     }
     if subject is not None:
         envelope["subject"] = subject
+    if traceparent is not None:
+        envelope["traceparent"] = traceparent
     problems = schema_errors(registry.envelope_schema(), envelope)
     problems += schema_errors(registry.schema_for(event_type), data, at="$.data")
     if not problems:
@@ -173,13 +198,20 @@ def publish(
     sns_client: SnsPublishClient,
     source: str,
     subject: str | None = None,
+    traceparent: str | None = None,
 ) -> CloudEvent:
     """Wrap, validate and publish ``event_model`` to ``topic_arn``; return the sent CloudEvent.
 
     Raises ContractViolation (nothing is sent) when the event does not match its schema or is
     too large for SNS; SNS errors (botocore ``ClientError``) propagate to the caller's adapter.
     """
-    event = wrap(event_model, correlation_id=correlation_id, source=source, subject=subject)
+    event = wrap(
+        event_model,
+        correlation_id=correlation_id,
+        source=source,
+        subject=subject,
+        traceparent=traceparent,
+    )
     message = to_json(event)
     size = len(message.encode("utf-8"))
     if size > MAX_MESSAGE_BYTES:
@@ -253,16 +285,16 @@ def parse_envelope(
 ) -> ParsedMessage:
     """Validate a decoded CloudEvent and its data; return the typed message.
 
-    Tolerant reader: properties that the envelope schema or the type's schema (the copy this
-    consumer was built with) does not declare are left out and listed in ``ignored``;
-    everything declared is validated strictly.
+    Tolerant reader: the envelope is checked against what CloudEvents 1.0 allows from any
+    producer (``received.v1.json``), extension attributes are kept in ``extensions``, and data
+    properties that the type's schema (the copy this consumer was built with) does not declare
+    are left out and listed in ``ignored``; everything declared is validated strictly.
     """
-    known_envelope: dict[str, Any]
-    known_envelope, ignored = known_part(registry.envelope_schema(), dict(payload))
-    problems = schema_errors(registry.envelope_schema(), known_envelope)
+    envelope_payload = dict(payload)
+    problems = schema_errors(registry.received_schema(), envelope_payload)
     if problems:
-        raise ContractViolation("not a Rocket CloudEvent", problems)
-    event_type: str = known_envelope["type"]
+        raise ContractViolation("not a CloudEvent", problems)
+    event_type: str = envelope_payload["type"]
     if event_type not in registry.event_types():
         raise ContractViolation(
             "unknown event type", [f"$.type: no contract schema for {event_type!r}"]
@@ -273,23 +305,39 @@ def parse_envelope(
             [f"$.type: is {event_type!r} but the message attribute type is {type_attribute!r}"],
         )
     expected_schema = registry.schema_id(event_type)
-    if known_envelope["dataschema"] != expected_schema:
+    dataschema = envelope_payload.get("dataschema")
+    if dataschema is not None and dataschema != expected_schema:
         problems.append(f"$.dataschema: expected {expected_schema!r} for {event_type}")
     schema = registry.schema_for(event_type)
-    known_data, ignored_data = known_part(schema, known_envelope["data"], at="$.data")
+    known_data, ignored = known_part(schema, envelope_payload["data"], at="$.data")
     problems += schema_errors(schema, known_data, at="$.data")
     if not problems:
         # The rules between fields trust the types the schema just checked.
         problems = invariants.errors(event_type, known_data)
     if problems:
         raise ContractViolation(f"invalid {event_type}", problems)
+    declared = ReceivedCloudEvent.model_fields
     try:
-        envelope = CloudEvent.model_validate({**known_envelope, "data": known_data})
+        envelope = ReceivedCloudEvent.model_validate(
+            {
+                **{k: v for k, v in envelope_payload.items() if k in declared},
+                "data": known_data,
+            }
+        )
         data = registry.model_for(event_type).model_validate(known_data)
     except ValidationError as exc:
         raise ContractViolation(f"invalid {event_type}", _pydantic_errors(exc, "$")) from exc
+    extensions = {
+        name: value
+        for name, value in envelope_payload.items()
+        if name not in CONTEXT_ATTRIBUTES and name != "data"
+    }
     return ParsedMessage(
-        envelope=envelope, data=data, event_type=event_type, ignored=(*ignored, *ignored_data)
+        envelope=envelope,
+        data=data,
+        event_type=event_type,
+        ignored=tuple(ignored),
+        extensions=extensions,
     )
 
 

@@ -131,6 +131,11 @@ def envelope_schema() -> dict[str, Any]:
     return _load(schemas_root() / ENVELOPE_DOMAIN / "envelope.v1.json")
 
 
+def received_schema() -> dict[str, Any]:
+    """The JSON Schema of a CloudEvent as any producer may send it (what consumers accept)."""
+    return _load(schemas_root() / ENVELOPE_DOMAIN / "received.v1.json")
+
+
 def schema_id(event_type: str) -> str:
     """The schema's ``$id``: what a CloudEvent of this type carries in ``dataschema``."""
     identifier: str = schema_for(event_type)["$id"]

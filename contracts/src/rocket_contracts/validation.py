@@ -16,6 +16,9 @@ from jsonschema import Draft202012Validator, FormatChecker
 
 # RFC 3986 absolute URI: a scheme, then something without spaces or control characters.
 _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s\x00-\x1f\x7f]+$")
+# RFC 3986 URI-reference (what CloudEvents allows in source): absolute or relative, so any
+# non-empty text without spaces or control characters.
+_URI_REFERENCE = re.compile(r"^[^\s\x00-\x1f\x7f]+$")
 
 FORMAT_CHECKER = FormatChecker()
 
@@ -23,6 +26,11 @@ FORMAT_CHECKER = FormatChecker()
 @FORMAT_CHECKER.checks("uri")
 def _is_uri(value: object) -> bool:
     return not isinstance(value, str) or _URI.match(value) is not None
+
+
+@FORMAT_CHECKER.checks("uri-reference")
+def _is_uri_reference(value: object) -> bool:
+    return not isinstance(value, str) or _URI_REFERENCE.match(value) is not None
 
 
 for _name, _check in Draft202012Validator.FORMAT_CHECKER.checkers.items():

@@ -15,7 +15,6 @@ from types import FrameType
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
-from rocket_contracts.envelope import CloudEvent
 
 from rocket_infra import (
     aws,
@@ -26,6 +25,8 @@ from rocket_infra import (
     naming,
     parameters,
     project,
+    publish,
+    query,
     redrive,
     standins,
     table,
@@ -38,20 +39,56 @@ from rocket_infra.templates import TemplateError
 logger = logging.getLogger("rocket_infra")
 
 
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Each option's default in its help, unless there is none to show or the help says it."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        if "default" in text or action.default in (None, False, [], argparse.SUPPRESS):
+            return text
+        return super()._get_help_string(action)
+
+
+def _describe_commands(parser: argparse.ArgumentParser) -> None:
+    """Every (sub)command's --help says what it does (its one-line help) and shows defaults."""
+    parser.formatter_class = _HelpFormatter
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            helps = {choice.dest: choice.help for choice in action._choices_actions}
+            for name, sub in action.choices.items():
+                sub.description = sub.description or helps.get(name)
+                _describe_commands(sub)
+
+
 def _add_stage(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--stage", default="local", help="stage (default: local)")
-    parser.add_argument("--region", default=aws.DEFAULT_REGION)
+    parser.add_argument("--stage", default="local", help="stage")
+    parser.add_argument("--region", default=aws.DEFAULT_REGION, help="AWS region")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _known_services() -> list[str]:
+    try:
+        return project.service_names(project.repo_root())
+    except OSError:  # not inside a checkout: argparse then accepts any name
+        return []
+
+
+def build_parser(services: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    names = list(services) if services is not None else _known_services()
+    listed = ", ".join(names) or "the folders under services/"
     parser = argparse.ArgumentParser(prog="rocket", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="log what happens (INFO)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     up = commands.add_parser("up", help="run the whole platform locally until Ctrl-C")
     up.add_argument("--port", type=int, default=4566, help="emulator port (0: a free one)")
-    up.add_argument("--stage", default="local")
-    up.add_argument("--services", nargs="*", help="deploy only these services")
+    up.add_argument("--stage", default="local", help="stage")
+    up.add_argument(
+        "--services",
+        nargs="*",
+        choices=names or None,
+        metavar="SERVICE",
+        help=f"deploy only these services, of: {listed} (default: all)",
+    )
     up.add_argument(
         "--parameter",
         action="append",
@@ -65,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     dep = commands.add_parser(
         "deploy", help="package and deploy one stack (AWS, or --endpoint-url)"
     )
-    dep.add_argument("service", help="a folder under services/, or 'platform'")
+    dep.add_argument("service", help=f"one of: {listed}, or 'platform'")
     _add_stage(dep)
     dep.add_argument("--endpoint-url", help="deploy into this emulator instead of AWS")
     dep.add_argument("--package", type=Path, help="a zip from `rocket build` (AWS only)")
@@ -78,9 +115,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     bld = commands.add_parser("build", help="the Lambda zip of one service, under dist/")
-    bld.add_argument("service")
+    bld.add_argument("service", help=f"one of: {listed}")
     bld.add_argument("--dist", type=Path, help="output folder (default: <repo>/dist)")
-    bld.add_argument("--python-version", default="3.12")
+    bld.add_argument("--python-version", default="3.12", help="Lambda runtime's Python")
     bld.add_argument(
         "--platform",
         default=LAMBDA_PLATFORM,
@@ -94,12 +131,55 @@ def build_parser() -> argparse.ArgumentParser:
     evt.add_argument("--endpoint-url", help="read the tap queue of this emulator directly")
     _add_stage(evt)
 
+    pub = commands.add_parser(
+        "publish",
+        help="validate one contract event and publish it to the shared topic",
+        description="Wrap DATA in a CloudEvent of TYPE, validate it as the consumers will, and"
+        " publish it to the shared topic with the `type` message attribute set.",
+    )
+    pub.add_argument("type", help="event type, e.g. ingest.job.requested.v1")
+    pub.add_argument(
+        "--data", required=True, help="the event's data: @file.json, - (stdin) or JSON text"
+    )
+    pub.add_argument(
+        "--source", default=publish.DEFAULT_SOURCE, help="CloudEvents source, any URI-reference"
+    )
+    pub.add_argument("--correlation-id", help="correlation id (default: the new event's id)")
+    pub.add_argument("--subject", help="CloudEvents subject (default: none)")
+    pub.add_argument("--endpoint-url", help="the emulator (default: a running `rocket up`)")
+    pub.add_argument("--topic-arn", help="publish here (default: the stage's shared topic)")
+    _add_stage(pub)
+
+    qry = commands.add_parser(
+        "query",
+        help="SQL over the running platform's lake (DuckDB, Athena's table names)",
+        description="Run SQL with DuckDB over the lake of a running platform: every table in its"
+        " Glue catalog is a view <database>.<table> over its S3 location (Hive partitions, the"
+        " catalog's column types).",
+    )
+    sql = qry.add_mutually_exclusive_group(required=True)
+    sql.add_argument("sql", nargs="?", help="the SQL to run")
+    sql.add_argument("--file", type=Path, help="read the SQL from this file")
+    qry.add_argument(
+        "--format", choices=query.FORMATS, default="table", help="output (default: table)"
+    )
+    qry.add_argument(
+        "--alias",
+        action="append",
+        default=[],
+        metavar="NAME=DATABASE.TABLE",
+        help="also expose a catalog table as NAME, e.g. the name an Athena query uses"
+        " (repeatable; default: none)",
+    )
+    qry.add_argument("--endpoint-url", help="the emulator (default: a running `rocket up`)")
+    _add_stage(qry)
+
     trg = commands.add_parser("trigger", help="fire one schedule now (on a running `rocket up`)")
     trg.add_argument("schedule", help="rule/schedule name or the template's logical id")
     _add_stage(trg)
 
     rdr = commands.add_parser("redrive", help="move a DLQ's messages back to its source queue")
-    rdr.add_argument("service")
+    rdr.add_argument("service", help=f"one of: {listed}")
     rdr.add_argument("queue", help="source queue or DLQ: logical id, name or name suffix")
     _add_stage(rdr)
     rdr.add_argument("--endpoint-url", help="the emulator (default: a running `rocket up`)")
@@ -118,8 +198,9 @@ def build_parser() -> argparse.ArgumentParser:
     fault_clear = actions.add_parser("clear", help="remove every fault")
     fault_list = actions.add_parser("list", help="the faults set and how often each fired")
     for action in (fault_set, fault_clear, fault_list):
-        action.add_argument("--stage", default="local")
+        action.add_argument("--stage", default="local", help="stage")
         action.add_argument("--endpoint-url", help="the emulator (default: a running `rocket up`)")
+    _describe_commands(parser)
     return parser
 
 
@@ -250,10 +331,12 @@ def _compute(client: Any, stage: str) -> list[tuple[str, str]]:
     return sorted(rules + schedules + machines + jobs)
 
 
-def cmd_demo(_args: argparse.Namespace, _root: Path) -> int:
+def cmd_demo(args: argparse.Namespace, root: Path) -> int:
     from rocket_infra.demo.runner import run_demo
 
-    return run_demo()
+    # The same place as the other files of the local stage (.rocket/<stage>...).
+    log = None if args.verbose else root / ".rocket" / "local-demo.log"
+    return run_demo(log=log)
 
 
 def cmd_deploy(args: argparse.Namespace, root: Path) -> int:
@@ -299,14 +382,14 @@ def cmd_build(args: argparse.Namespace, root: Path) -> int:
 
 def cmd_events(args: argparse.Namespace, root: Path) -> int:
     state = control.read_state(root, args.stage)
-    show = _event_printer(args)
+    show = _message_printer(args)
     if state is not None and args.endpoint_url in (None, state.endpoint_url):
         journal = Path(state.journal)
         seen = 0
         while True:
             recorded = events.read_journal(journal)
-            for event in events.select(recorded[seen:], args.correlation_id):
-                show(event)
+            for message in events.select(recorded[seen:], args.correlation_id):
+                show(message)
             seen = len(recorded)
             if not args.follow:
                 return 0
@@ -322,17 +405,56 @@ def cmd_events(args: argparse.Namespace, root: Path) -> int:
         print(f"no bus tap queue {events.tap_queue_name(args.stage)}: is the platform up?")
         return 1
     while True:
-        for event in events.select(events.receive(sqs, queue_url, 1), args.correlation_id):
-            show(event)
+        for message in events.select(events.receive(sqs, queue_url, 1), args.correlation_id):
+            show(message)
         if not args.follow:
             return 0
 
 
-def _event_printer(args: argparse.Namespace) -> Callable[[CloudEvent], None]:
-    def show(event: CloudEvent) -> None:
-        print(event.model_dump_json() if args.json else events.format_event(event), flush=True)
+def _message_printer(args: argparse.Namespace) -> Callable[[events.BusMessage], None]:
+    header = [] if args.json else [events.HEADER]
+
+    def show(message: events.BusMessage) -> None:
+        while header:
+            print(header.pop(), flush=True)
+        line = events.message_json(message) if args.json else events.format_message(message)
+        print(line, flush=True)
 
     return show
+
+
+def cmd_publish(args: argparse.Namespace, root: Path) -> int:
+    outgoing = publish.build(
+        args.type,
+        publish.read_data(args.data),
+        source=args.source,
+        correlation_id=args.correlation_id,
+        subject=args.subject,
+    )
+    endpoint = _local_endpoint(root, args.stage, args.endpoint_url)
+    topic = args.topic_arn or publish.topic_arn(
+        aws.client("cloudformation", endpoint_url=endpoint, region=args.region), args.stage
+    )
+    sns = aws.client("sns", endpoint_url=endpoint, region=args.region)
+    message_id = publish.send(sns, topic, outgoing)
+    print(
+        f"published {outgoing.event_type} id {outgoing.event_id}"
+        f" correlation id {outgoing.correlation_id} (SNS message {message_id})"
+    )
+    return 0
+
+
+def cmd_query(args: argparse.Namespace, root: Path) -> int:
+    sql = args.sql if args.file is None else args.file.read_text(encoding="utf-8")
+    endpoint = _local_endpoint(root, args.stage, args.endpoint_url)
+    if endpoint is None:
+        print(f"no `rocket up` is running for stage {args.stage}; pass --endpoint-url")
+        return 1
+    glue = aws.client("glue", endpoint_url=endpoint, region=args.region)
+    s3 = aws.client("s3", endpoint_url=endpoint, region=args.region)
+    with query.lake(glue, s3, query.parse_aliases(args.alias)) as con:
+        print(query.render(query.run(con, sql), args.format))
+    return 0
 
 
 def cmd_trigger(args: argparse.Namespace, root: Path) -> int:
@@ -404,6 +526,8 @@ COMMANDS = {
     "deploy": cmd_deploy,
     "build": cmd_build,
     "events": cmd_events,
+    "publish": cmd_publish,
+    "query": cmd_query,
     "trigger": cmd_trigger,
     "redrive": cmd_redrive,
     "fault": cmd_fault,
@@ -417,6 +541,8 @@ _EXPECTED_ERRORS = (
     redrive.RedriveError,
     parameters.ParameterError,
     faults.FaultError,
+    publish.PublishError,
+    query.QueryError,
     StandinError,
     control.ControlError,
     EmulatorError,

@@ -233,6 +233,10 @@ class LocalPlatform:
         """Every event that crossed the shared topic so far, in arrival order."""
         return self._tap.events() if self._tap else []
 
+    def bus_messages(self) -> list[events.BusMessage]:
+        """Every message that crossed the shared topic so far, flagged ones included."""
+        return self._tap.messages() if self._tap else []
+
     def bus_rejects(self) -> list[str]:
         """Bodies published to the shared topic that are not CloudEvents (after bus_events())."""
         return list(self._tap.not_cloudevents) if self._tap else []

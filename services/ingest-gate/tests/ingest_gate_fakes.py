@@ -120,13 +120,17 @@ class FakePublisher:
     fail_with: list[BaseException] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def started(self, event: JobStarted, *, correlation_id: str) -> None:
+    def started(
+        self, event: JobStarted, *, correlation_id: str, traceparent: str | None = None
+    ) -> None:
         if self.fail_with:
             raise self.fail_with.pop(0)
         with self._lock:
             self.started_events.append((event, correlation_id))
 
-    def rejected(self, event: JobRejected, *, correlation_id: str) -> None:
+    def rejected(
+        self, event: JobRejected, *, correlation_id: str, traceparent: str | None = None
+    ) -> None:
         if self.fail_with:
             raise self.fail_with.pop(0)
         with self._lock:

@@ -35,6 +35,10 @@ _FALSE = "('false', '0', 'no', 'n', 'f', 'nao', 'não')"
 _THOUSANDS_DOT_DECIMAL = r"^-?\d{1,3}(,\d{3})+(\.\d+)?$"
 
 
+SCORE_DECIMALS = 4
+"""Decimals data_quality_score and its daily mean are stored with."""
+
+
 def sql_type(column: ColumnSpec) -> str:
     return _SQL_TYPES[column.type]
 
@@ -276,7 +280,10 @@ def outlier_flag_exprs(
 
 
 def score_expr(spec: DatasetSpec, flags: str) -> str:
-    return f"greatest(0.0, completeness * (1.0 - {spec.flag_penalty!r} * len({flags})))"
+    # Stored rounded to what it means (0.72, not 0.7200000000000001): binary floating point
+    # would otherwise leak into Parquet, Athena results and every average of the score.
+    penalty = f"completeness * (1.0 - {spec.flag_penalty!r} * len({flags}))"
+    return f"round(greatest(0.0, {penalty}), {SCORE_DECIMALS})"
 
 
 def amount_category_expr(spec: DatasetSpec) -> str:

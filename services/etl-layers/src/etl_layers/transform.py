@@ -454,7 +454,8 @@ class _Run:
                    NULL::DOUBLE AS data_quality_score, NULL::VARCHAR AS quality_flags,
                    count(*) AS record_count, sum(__measure) AS total_amount,
                    avg(__measure) AS mean_amount, min(__measure) AS min_amount,
-                   max(__measure) AS max_amount, avg(__score) AS mean_quality_score,
+                   max(__measure) AS max_amount,
+                   round(avg(__score), {rules.SCORE_DECIMALS}) AS mean_quality_score,
                    {tail}, {lit(DAILY_SUMMARY)} AS record_type, year, month, day
             FROM ({day_rows}) GROUP BY year, month, day, __group
         """

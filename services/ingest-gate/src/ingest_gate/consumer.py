@@ -45,6 +45,7 @@ def to_request(parsed: ParsedMessage) -> JobRequest:
         arguments=dict(data.arguments),
         requested_by=data.requested_by,
         correlation_id=parsed.correlation_id,
+        traceparent=parsed.traceparent,
     )
 
 

@@ -24,6 +24,9 @@ class JobRequest:
     arguments: Mapping[str, str]
     requested_by: str
     correlation_id: str
+    # W3C trace context of the request (CloudEvents Distributed Tracing), carried onto the
+    # started/rejected event so one trace spans producer and gate.
+    traceparent: str | None = None
 
     def request_hash(self) -> str:
         """Identity of the payload: job and arguments (not who or when), so a retry matches."""

@@ -137,7 +137,9 @@ class Gate:
             recovered=known_run_id is not None,
         )
         try:
-            self._publisher.started(started, correlation_id=request.correlation_id)
+            self._publisher.started(
+                started, correlation_id=request.correlation_id, traceparent=request.traceparent
+            )
         except PublishFailedError:
             # Keep the run id so the retry publishes it without a lookup, and let it retry now.
             self._release(claim, job_run_id=run_id)
@@ -191,5 +193,7 @@ class Gate:
             rejected_at=self._clock(),
             existing_job_run_id=existing_job_run_id,
         )
-        self._publisher.rejected(event, correlation_id=request.correlation_id)
+        self._publisher.rejected(
+            event, correlation_id=request.correlation_id, traceparent=request.traceparent
+        )
         return GateResult(Outcome.REJECTED, job_run_id=existing_job_run_id, reason=reason)

@@ -73,3 +73,17 @@ class CloudEvent(BaseModel):
             pattern="^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$",
         ),
     ]
+    traceparent: Annotated[
+        str | None,
+        Field(
+            description="Distributed Tracing extension: the W3C Trace Context traceparent carried from the message that caused this one, when it had one.",
+            pattern="^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$",
+        ),
+    ] = None
+    tracestate: Annotated[
+        str | None,
+        Field(
+            description="Distributed Tracing extension: the W3C Trace Context tracestate that goes with traceparent.",
+            max_length=512,
+        ),
+    ] = None

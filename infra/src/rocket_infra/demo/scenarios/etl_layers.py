@@ -177,6 +177,14 @@ def run(platform: LocalPlatform) -> ScenarioReport:
             by_format.get(fmt) == rows, f"{fmt}: expected rows {rows}, saw {by_format.get(fmt)}"
         )
     report.expect(report.quarantined["whole files"] == 1, "the empty file was not quarantined")
+    report.sent_on_purpose(
+        "2 unreadable sales amounts, 1 payment method nobody declared",
+        f"QUARANTINE {layers[2]}/<dataset>/rows/: {report.quarantined['rows']} rows",
+    )
+    report.sent_on_purpose(
+        "1 empty file",
+        f"QUARANTINE {layers[2]}/<dataset>/files/: {report.quarantined['whole files']} file",
+    )
 
     glue = platform.client("glue")
     registered = glue.get_partitions(

@@ -89,6 +89,16 @@ def run(platform: LocalPlatform) -> ScenarioReport:
     }
     dead = _dead_letters(platform, outputs["DeadLetterQueueUrl"], token)
     report.quarantined = {"requests DLQ": dead}
+    dlq = outputs["DeadLetterQueueUrl"].rsplit("/", 1)[-1]
+    report.sent_on_purpose(f"1 malformed {REQUESTED} (empty data)", f"DLQ {dlq}: {dead} message")
+    report.sent_on_purpose(
+        "1 request for a job not on the allow-list",
+        f"ingest.job.rejected.v1 UNKNOWN_JOB: {reasons['UNKNOWN_JOB']}",
+    )
+    report.sent_on_purpose(
+        "1 transaction id reused with other arguments",
+        f"ingest.job.rejected.v1 CONFLICTING_PAYLOAD: {reasons['CONFLICTING_PAYLOAD']}",
+    )
 
     report.expect(len(runs) == len(DATASETS), f"expected 6 Glue runs, got {len(runs)}")
     report.expect(all(r.state == "SUCCEEDED" for r in runs), "a canary run did not succeed")

@@ -23,7 +23,9 @@ class BusPublisher:
         self._topic_arn = topic_arn
         self._client: SNSClient = client or boto3.client("sns")
 
-    def started(self, event: JobStarted, *, correlation_id: str) -> None:
+    def started(
+        self, event: JobStarted, *, correlation_id: str, traceparent: str | None = None
+    ) -> None:
         model = IngestJobStartedV1(
             transaction_id=event.transaction_id,
             job_name=event.job_name,
@@ -32,9 +34,16 @@ class BusPublisher:
             started_at=event.started_at,
             recovered=event.recovered,
         )
-        self._publish(model, correlation_id=correlation_id, subject=event.transaction_id)
+        self._publish(
+            model,
+            correlation_id=correlation_id,
+            subject=event.transaction_id,
+            traceparent=traceparent,
+        )
 
-    def rejected(self, event: JobRejected, *, correlation_id: str) -> None:
+    def rejected(
+        self, event: JobRejected, *, correlation_id: str, traceparent: str | None = None
+    ) -> None:
         model = IngestJobRejectedV1(
             transaction_id=event.transaction_id,
             job_name=event.job_name,
@@ -43,10 +52,20 @@ class BusPublisher:
             existing_job_run_id=event.existing_job_run_id,
             rejected_at=event.rejected_at,
         )
-        self._publish(model, correlation_id=correlation_id, subject=event.transaction_id)
+        self._publish(
+            model,
+            correlation_id=correlation_id,
+            subject=event.transaction_id,
+            traceparent=traceparent,
+        )
 
     def _publish(
-        self, model: IngestJobStartedV1 | IngestJobRejectedV1, *, correlation_id: str, subject: str
+        self,
+        model: IngestJobStartedV1 | IngestJobRejectedV1,
+        *,
+        correlation_id: str,
+        subject: str,
+        traceparent: str | None,
     ) -> None:
         try:
             publish(
@@ -56,6 +75,7 @@ class BusPublisher:
                 sns_client=self._client,
                 source=SOURCE,
                 subject=subject,
+                traceparent=traceparent,
             )
         except ClientError as exc:
             raise PublishFailedError(str(exc.response.get("Error", {}).get("Code", ""))) from exc
