@@ -19,6 +19,8 @@ from etl_layers.pipeline import Pipeline, PipelineConfig
 from etl_layers.ports import ListedObject, ObjectChangedError, PartitionSpec
 from etl_layers.readers import detect_format
 from etl_layers.transform import TransformRequest, TransformResult, transform
+from rocket_contracts.bus import payload
+from rocket_contracts.models.etl.delivery_published_v1 import EtlDeliveryPublishedV1
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 RAW, TRUSTED, DELIVERY, QUARANTINE = "raw", "trusted", "delivery", "quarantine"
@@ -126,9 +128,12 @@ class FakeCatalog:
 class FakePublisher:
     def __init__(self) -> None:
         self.published: list[tuple[dict[str, Any], str, str]] = []
+        self.models: list[EtlDeliveryPublishedV1] = []
 
-    def publish(self, event: dict[str, Any], *, correlation_id: str, subject: str) -> None:
-        self.published.append((event, correlation_id, subject))
+    def publish(self, event: EtlDeliveryPublishedV1, *, correlation_id: str, subject: str) -> None:
+        self.models.append(event)
+        # What goes on the wire, so the tests read the message a consumer gets.
+        self.published.append((payload(event), correlation_id, subject))
 
 
 class SimulatedCrash(Exception):  # noqa: N818 - it stands for the process dying, not an error

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import duckdb
 import pyarrow as pa
@@ -33,7 +33,10 @@ DAILY_SUMMARY_STEM = "daily_summary"
 
 # Glue/Athena type of each declared type, as written to Parquet. Dates are written as ISO
 # strings (yyyy-mm-dd) because the seed's tables declare `date string`.
-GLUE_TYPES = {
+# The contract's column types (etl.delivery.published.v1 `columns[].type`): type checking
+# fails if a declared type maps to one the contract does not have.
+GlueType = Literal["bigint", "double", "string", "date", "timestamp", "boolean"]
+GLUE_TYPES: dict[ColumnType, GlueType] = {
     ColumnType.STRING: "string",
     ColumnType.BIGINT: "bigint",
     ColumnType.DOUBLE: "double",
@@ -43,7 +46,7 @@ GLUE_TYPES = {
 }
 TRUSTED_PARTITION_KEYS = ("year", "month", "day")
 DELIVERY_PARTITION_KEYS = ("record_type", "year", "month", "day")
-_SUMMARY_COLUMNS = (
+_SUMMARY_COLUMNS: tuple[tuple[str, GlueType], ...] = (
     ("record_count", "bigint"),
     ("total_amount", "double"),
     ("mean_amount", "double"),
@@ -51,7 +54,7 @@ _SUMMARY_COLUMNS = (
     ("max_amount", "double"),
     ("mean_quality_score", "double"),
 )
-_SQL_OF_GLUE = {
+_SQL_OF_GLUE: dict[GlueType, str] = {
     "string": "VARCHAR",
     "bigint": "BIGINT",
     "double": "DOUBLE",
@@ -60,11 +63,11 @@ _SQL_OF_GLUE = {
 }
 
 
-def declared_columns(spec: DatasetSpec) -> list[tuple[str, str]]:
+def declared_columns(spec: DatasetSpec) -> list[tuple[str, GlueType]]:
     return [(c.name, GLUE_TYPES[c.type]) for c in spec.columns]
 
 
-def trusted_columns(spec: DatasetSpec) -> list[tuple[str, str]]:
+def trusted_columns(spec: DatasetSpec) -> list[tuple[str, GlueType]]:
     """TRUSTED table columns (partition keys year/month/day excluded), in file order."""
     return [
         *declared_columns(spec),
@@ -76,7 +79,7 @@ def trusted_columns(spec: DatasetSpec) -> list[tuple[str, str]]:
     ]
 
 
-def delivery_columns(spec: DatasetSpec) -> list[tuple[str, str]]:
+def delivery_columns(spec: DatasetSpec) -> list[tuple[str, GlueType]]:
     """DELIVERY table columns (partition keys record_type/year/month/day excluded)."""
     return [
         *declared_columns(spec),
@@ -411,7 +414,7 @@ class _Run:
         """
         return self._copy(select, self.out / "trusted", TRUSTED_PARTITION_KEYS)
 
-    def _typed_null(self, name: str, glue_type: str) -> str:
+    def _typed_null(self, name: str, glue_type: GlueType) -> str:
         return f"NULL::{_SQL_OF_GLUE[glue_type]} AS {q(name)}"
 
     def _write_delivery(self) -> list[LocalOutput]:
