@@ -164,30 +164,42 @@ def detect_encoding(sample: bytes) -> str:
 ENCODING_CHUNK_BYTES = 4 * 1024 * 1024
 
 
-def detect_file_encoding(path: Path) -> str:
-    """`detect_encoding` over the whole file, read in chunks: a Latin-1 file whose first
-    accented byte comes after the first 64 KiB is still Latin-1."""
+@dataclass(frozen=True)
+class ByteScan:
+    """What one pass over a CSV's bytes tells: its encoding and whether its line endings
+    change within it (both must hold for the whole file, not for a sample)."""
+
+    encoding: str
+    mixed_line_endings: bool
+
+
+def scan_bytes(path: Path) -> ByteScan:
+    """`detect_encoding` and the line endings over the whole file, read in chunks: a Latin-1
+    file whose first accented byte comes after the first 64 KiB is still Latin-1, and rows
+    that switch to CRLF after it are still seen."""
     decoder = codecs.getincrementaldecoder("utf-8")()
     broken = multibyte = False
     tail = b""
+    crlf = lf = 0
     with path.open("rb") as handle:
         while chunk := handle.read(ENCODING_CHUNK_BYTES):
             # A sequence cut by the chunk boundary is searched whole with the next chunk.
             multibyte = multibyte or bool(_VALID_MULTIBYTE.search(tail + chunk))
+            lf += chunk.count(b"\n")
+            crlf += chunk.count(b"\r\n") + (tail.endswith(b"\r") and chunk.startswith(b"\n"))
             tail = chunk[-3:]
             if not broken:
                 try:
                     decoder.decode(chunk, final=False)
                 except UnicodeDecodeError:
                     broken = True
-            if broken and multibyte:
-                return "utf-8"
     if not broken:
         try:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             broken = True
-    return "latin-1" if broken and not multibyte else "utf-8"
+    encoding = "latin-1" if broken and not multibyte else "utf-8"
+    return ByteScan(encoding, 0 < crlf < lf)
 
 
 def detect_delimiter(header_line: str) -> str:
@@ -209,21 +221,12 @@ def detect_decimal_comma(rows: list[list[str]], numeric_positions: list[int]) ->
     return comma > dot
 
 
-def _sample_text(path: Path) -> tuple[str, str]:
+def _sample_text(path: Path, encoding: str) -> str:
     with path.open("rb") as handle:
         sample = handle.read(SAMPLE_BYTES)
     if not sample.strip(b"\xef\xbb\xbf \r\n\t"):
         raise UnreadableFileError("empty file")
-    encoding = detect_file_encoding(path)
-    text = sample.decode(encoding, errors="replace").lstrip("\ufeff")
-    return encoding, text
-
-
-def _mixed_line_endings(path: Path) -> bool:
-    with path.open("rb") as handle:
-        sample = handle.read(SAMPLE_BYTES)
-    crlf = sample.count(b"\r\n")
-    return 0 < crlf < sample.count(b"\n")
+    return sample.decode(encoding, errors="replace").lstrip("\ufeff")
 
 
 def normalize_line_endings(path: Path) -> None:
@@ -241,9 +244,11 @@ def normalize_line_endings(path: Path) -> None:
 
 
 def stage_csv(con: duckdb.DuckDBPyConnection, path: Path, spec: DatasetSpec) -> ReadResult:
-    if _mixed_line_endings(path):
+    scan = scan_bytes(path)
+    if scan.mixed_line_endings:
         normalize_line_endings(path)
-    encoding, text = _sample_text(path)
+    encoding = scan.encoding
+    text = _sample_text(path, encoding)
     lines = text.splitlines()
     delimiter = detect_delimiter(lines[0])
     sample_rows = list(csv.reader(io.StringIO("\n".join(lines[:200])), delimiter=delimiter))
