@@ -12,7 +12,7 @@ from typing import Any
 
 import duckdb
 import pytest
-from etl_layers.datasets import DatasetCatalog, default_datasets_dir
+from etl_layers.datasets import DatasetCatalog, DatasetSpec, default_datasets_dir
 from etl_layers.events import RawObject
 from etl_layers.locks import LockPolicy
 from etl_layers.pipeline import Pipeline, PipelineConfig
@@ -258,6 +258,7 @@ def run_transform(datasets: DatasetCatalog, tmp_path: Path) -> Transform:
         name: str = "input.csv",
         dataset: str = "transactions",
         existing: Sequence[tuple[str, Path]] = (),
+        spec: DatasetSpec | None = None,
     ) -> TransformResult:
         n = next(counter)
         folder = tmp_path / f"run{n}"
@@ -268,7 +269,7 @@ def run_transform(datasets: DatasetCatalog, tmp_path: Path) -> Transform:
             TransformRequest(
                 path=path,
                 format=detect_format(name),
-                spec=datasets.get(dataset),
+                spec=spec or datasets.get(dataset),
                 stem="out-0123456789abcdef",
                 source_uri=f"s3://raw/{dataset}/{name}",
                 workdir=folder / "engine",

@@ -333,7 +333,10 @@ class Pipeline:
         for name, value in counts.items():
             metrics.add_metric(name=name, unit="Count", value=value)
         log: dict[str, object] = {"dataset": spec.name, **counts}
-        read = {"date_orders": {k: v.describe() for k, v in result.date_orders.items()}}
+        read = {
+            "date_orders": {k: v.describe() for k, v in result.date_orders.items()},
+            "decimal": result.decimal.describe(),
+        }
         if result.rows_in == 0:
             logger.info("raw file had no rows", extra=log)
             return Outcome(Status.NO_ROWS, stem, read=read)

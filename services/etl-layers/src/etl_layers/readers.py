@@ -24,20 +24,13 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from etl_layers.datasets import ColumnType, DatasetSpec
+from etl_layers.datasets import DatasetSpec
 from etl_layers.sql import lit, q
 
 SAMPLE_BYTES = 64 * 1024
 XLSX_BATCH_ROWS = 10_000
 DELIMITERS = (",", ";", "\t", "|")
 _VALID_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}")
-_DECIMAL_COMMA = re.compile(r"^\d{1,3}(\.\d{3})*,\d+$|^\d+,\d+$")
-_DECIMAL_DOT = re.compile(r"^\d{1,3}(,\d{3})*\.\d+$|^\d+\.\d+$")
-# What may stand around a number in a statement: `R$`, spaces and the sign as -x, x- or (x).
-_CURRENCY_AND_SPACES = re.compile(r"(R|US)?\$|\s")
-# 1.234 is a thousand in a decimal-comma file and a fraction in a dot file: it proves neither.
-_AMBIGUOUS = re.compile(r"^\d{1,3}[.,]\d{3}$")
-_SIGN = re.compile(r"^[(-]|[)-]$")
 
 
 NO_REJECTS = """
@@ -76,7 +69,6 @@ class ReadResult:
     format: FileFormat
     encoding: str | None = None
     delimiter: str | None = None
-    decimal_comma: bool = False
     ignored_columns: tuple[str, ...] = ()
     # SELECT of the rows the reader rejected (line, failed_rules, error, raw_record); it can
     # only run after `raw_rows` has been scanned.
@@ -208,19 +200,6 @@ def detect_delimiter(header_line: str) -> str:
     return best if counts[best] else ","
 
 
-def detect_decimal_comma(rows: list[list[str]], numeric_positions: list[int]) -> bool:
-    comma = dot = 0
-    for row in rows:
-        for position in numeric_positions:
-            if position < len(row):
-                value = _SIGN.sub("", _CURRENCY_AND_SPACES.sub("", row[position]))
-                if _AMBIGUOUS.match(value):
-                    continue
-                comma += bool(_DECIMAL_COMMA.match(value))
-                dot += bool(_DECIMAL_DOT.match(value))
-    return comma > dot
-
-
 def _sample_text(path: Path, encoding: str) -> str:
     with path.open("rb") as handle:
         sample = handle.read(SAMPLE_BYTES)
@@ -254,12 +233,6 @@ def stage_csv(con: duckdb.DuckDBPyConnection, path: Path, spec: DatasetSpec) -> 
     sample_rows = list(csv.reader(io.StringIO("\n".join(lines[:200])), delimiter=delimiter))
     header = sample_rows[0]
     mapping, ignored = map_columns(header, spec)
-    numeric = [
-        header.index(mapping[c.name])
-        for c in spec.columns
-        if c.type in (ColumnType.DOUBLE, ColumnType.BIGINT) and c.name in mapping
-    ]
-    decimal_comma = detect_decimal_comma(sample_rows[1:], numeric)
     unique_header = _unique(header)
     columns = "{" + ", ".join(f"{lit(n)}: 'VARCHAR'" for n in unique_header) + "}"
     renamed = {k: unique_header[header.index(v)] for k, v in mapping.items()}
@@ -275,9 +248,7 @@ def stage_csv(con: duckdb.DuckDBPyConnection, path: Path, spec: DatasetSpec) -> 
                       null_padding = false, max_line_size = 1048576)
         """
     )
-    return ReadResult(
-        FileFormat.CSV, encoding, delimiter, decimal_comma, tuple(ignored[:50]), CSV_REJECTS
-    )
+    return ReadResult(FileFormat.CSV, encoding, delimiter, tuple(ignored[:50]), CSV_REJECTS)
 
 
 def _unique(header: Sequence[str]) -> list[str]:

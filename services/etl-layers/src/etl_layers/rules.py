@@ -17,9 +17,10 @@ completeness is the share of declared columns that had a value in the file.
 
 from __future__ import annotations
 
-from etl_layers import dates
+from etl_layers import dates, numbers
 from etl_layers.datasets import ColumnSpec, ColumnType, DatasetSpec
 from etl_layers.dates import DateOrder
+from etl_layers.numbers import DecimalStyle
 from etl_layers.sql import lit, q
 
 _SQL_TYPES = {
@@ -32,39 +33,10 @@ _SQL_TYPES = {
 }
 _TRUE = "('true', '1', 'yes', 'y', 't', 'sim', 's')"
 _FALSE = "('false', '0', 'no', 'n', 'f', 'nao', 'não')"
-_THOUSANDS_DOT_DECIMAL = r"^-?\d{1,3}(,\d{3})+(\.\d+)?$"
 
 
 def sql_type(column: ColumnSpec) -> str:
     return _SQL_TYPES[column.type]
-
-
-# A sign as statements write it: `-1,00`, `1,00-` or `(1,00)`, once `R$`/`$` and spaces go.
-_SIGNED = r"^(\([\d.,]+\)|-[\d.,]+|[\d.,]+-)$"
-_COMMA_DECIMAL = r"^(\d{1,3}(\.\d{3})+|\d+)(,\d+)?$"
-
-
-def _number_body(x: str, decimal_comma: bool) -> str:
-    if decimal_comma:
-        # Only 1.234,56 shapes: `1.5` in a decimal-comma file is no number, not 15.
-        return (
-            f"CASE WHEN regexp_matches({x}, {lit(_COMMA_DECIMAL)}) "
-            f"THEN replace(replace({x}, '.', ''), ',', '.') END"
-        )
-    return (
-        f"CASE WHEN regexp_matches({x}, {lit(_THOUSANDS_DOT_DECIMAL)}) "
-        f"THEN replace({x}, ',', '') ELSE {x} END"
-    )
-
-
-def _number_text(v: str, decimal_comma: bool) -> str:
-    cleaned = f"regexp_replace({v}, '(R|US)?\\$|\\s|\\x{{00A0}}', '', 'g')"
-    unsigned = f"regexp_replace({cleaned}, '^[(-]|[)-]$', '', 'g')"
-    return (
-        f"CASE WHEN regexp_matches({cleaned}, {lit(_SIGNED)}) "
-        f"THEN '-' || {_number_body(unsigned, decimal_comma)} "
-        f"ELSE {_number_body(cleaned, decimal_comma)} END"
-    )
 
 
 def _x(column: ColumnSpec, form: int) -> str:
@@ -72,7 +44,7 @@ def _x(column: ColumnSpec, form: int) -> str:
 
 
 def parse_expr(
-    column: ColumnSpec, v: str, decimal_comma: bool, order: DateOrder | None = None
+    column: ColumnSpec, v: str, style: DecimalStyle, order: DateOrder | None = None
 ) -> str:
     """SQL parsing the trimmed text `v` as the column's type; NULL when it does not parse."""
     if column.type in (ColumnType.DATE, ColumnType.TIMESTAMP):
@@ -82,9 +54,9 @@ def parse_expr(
         case ColumnType.STRING:
             return v
         case ColumnType.BIGINT:
-            return f"TRY_CAST({_number_text(v, decimal_comma)} AS BIGINT)"
+            return f"TRY_CAST({numbers.text_expr(v, style)} AS BIGINT)"
         case ColumnType.DOUBLE:
-            return f"TRY_CAST({_number_text(v, decimal_comma)} AS DOUBLE)"
+            return f"TRY_CAST({numbers.text_expr(v, style)} AS DOUBLE)"
         case ColumnType.DATE:
             return f"COALESCE(TRY_CAST({v} AS DATE), TRY_STRPTIME({v}, '%d/%m/%Y')::DATE)"
         case ColumnType.TIMESTAMP:
@@ -161,7 +133,7 @@ def _flag_list(exprs: list[str]) -> str:
     return f"list_filter([{', '.join(exprs)}], lambda x: x IS NOT NULL)"
 
 
-def error_exprs(spec: DatasetSpec, decimal_comma: bool, orders: dict[str, DateOrder]) -> list[str]:
+def error_exprs(spec: DatasetSpec, style: DecimalStyle, orders: dict[str, DateOrder]) -> list[str]:
     """Why each failed type rule failed, naming the value and the format expected."""
     exprs = []
     for column in spec.columns:
@@ -179,11 +151,8 @@ def error_exprs(spec: DatasetSpec, decimal_comma: bool, orders: dict[str, DateOr
                 f"{lit(name + ' ')} || {v} || {lit(' is before ' + spec.min_date.isoformat())} END"
             )
         elif column.type in (ColumnType.DOUBLE, ColumnType.BIGINT):
-            expected = (
-                "a number as 1.234,56 (decimal comma, as the file is read)"
-                if decimal_comma
-                else "a number as 1,234.56 (decimal point, as the file is read)"
-            )
+            exprs.append(numbers.error_expr(column, v, p, style))
+            continue
         else:
             expected = f"a {column.type.value}"
         exprs.append(
@@ -195,7 +164,7 @@ def error_exprs(spec: DatasetSpec, decimal_comma: bool, orders: dict[str, DateOr
 
 def staged_sql(
     spec: DatasetSpec,
-    decimal_comma: bool,
+    style: DecimalStyle,
     now: str,
     orders: dict[str, DateOrder] | None = None,
 ) -> str:
@@ -211,11 +180,10 @@ def staged_sql(
         for i, expr in enumerate(dates.extract_expr(_v(c)))
     )
     typed = ", ".join(
-        f"{parse_expr(c, _v(c), decimal_comma, orders.get(c.name))} AS {_p(c)}"
-        for c in spec.columns
+        f"{parse_expr(c, _v(c), style, orders.get(c.name))} AS {_p(c)}" for c in spec.columns
     )
     hard = [rule for c in spec.columns for rule in hard_rule_exprs(c, spec)]
-    errors = error_exprs(spec, decimal_comma, orders)
+    errors = error_exprs(spec, style, orders)
     soft = [flag for c in spec.columns for flag in soft_flag_exprs(c, now)]
     values = ", ".join(f"{value_expr(c)} AS {q(c.name)}" for c in spec.columns)
     present = " + ".join(f"({_v(c)} IS NOT NULL)::INTEGER" for c in spec.columns)

@@ -19,8 +19,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from etl_layers import dates, readers, rules
+from etl_layers import dates, numbers, readers, rules
 from etl_layers.datasets import ColumnType, DatasetSpec
+from etl_layers.numbers import DecimalStyle
 from etl_layers.readers import FileFormat, ReadResult, UnreadableFileError
 from etl_layers.sql import lit, q
 
@@ -132,6 +133,8 @@ class TransformResult:
     quarantine: Path | None = None
     # The day/month order each date column was read in, and what decided it.
     date_orders: dict[str, dates.DateOrder] = field(default_factory=dict)
+    # The decimal style the numbers were read in, and the values that decided it.
+    decimal: DecimalStyle = field(default_factory=DecimalStyle)
 
     @property
     def trusted_partitions(self) -> list[str]:
@@ -249,12 +252,9 @@ class _Run:
 
     def run(self, existing: ExistingLoader) -> TransformResult:
         read = readers.stage(self.con, self.r.path, self.r.format, self.spec)
-        try:
-            orders = dates.detect_orders(self.con, self.spec)
-        except (duckdb.InvalidInputException, duckdb.ConversionException) as exc:
-            raise UnreadableFileError(readers.engine_reason(read.format, exc)) from exc
-        result = TransformResult(read, date_orders=orders)
-        self._stage(read, orders)
+        orders, style = self._profile(read)
+        result = TransformResult(read, date_orders=orders, decimal=style)
+        self._stage(read, style, orders)
         staged = self.count("SELECT count(*) FROM staged")
         self.con.execute(f"CREATE TABLE rejects AS {read.rejects_sql}")
         rejected = self.count("SELECT count(DISTINCT line) FROM rejects")
@@ -282,8 +282,28 @@ class _Run:
             result.quarantine = self._write_quarantine()
         return result
 
-    def _stage(self, read: ReadResult, orders: dict[str, dates.DateOrder]) -> None:
-        sql = rules.staged_sql(self.spec, read.decimal_comma, self.now, orders)
+    def _profile(self, read: ReadResult) -> tuple[dict[str, dates.DateOrder], DecimalStyle]:
+        """One scan of the whole file deciding what a sample cannot: the day/month order of
+        each date column and the decimal style of the numbers."""
+        date_projections, date_parts = dates.evidence_sql(self.spec)
+        number_projections, number_parts = numbers.evidence_sql(self.spec)
+        if not date_parts and not number_parts:
+            return {}, DecimalStyle()
+        projections = ", ".join([*date_projections, *number_projections])
+        aggregates = ", ".join([*date_parts, *number_parts])
+        try:
+            row = self.con.execute(
+                f"SELECT {aggregates} FROM (SELECT {projections} FROM raw_rows)"
+            ).fetchall()[0]
+        except (duckdb.InvalidInputException, duckdb.ConversionException) as exc:
+            raise UnreadableFileError(readers.engine_reason(read.format, exc)) from exc
+        orders = dates.decide_orders(self.spec, row[: len(date_parts)])
+        return orders, numbers.decide(row[len(date_parts) :])
+
+    def _stage(
+        self, read: ReadResult, style: DecimalStyle, orders: dict[str, dates.DateOrder]
+    ) -> None:
+        sql = rules.staged_sql(self.spec, style, self.now, orders)
         try:
             self.con.execute(f"CREATE TABLE staged AS {sql}")
         except (duckdb.InvalidInputException, duckdb.ConversionException) as exc:

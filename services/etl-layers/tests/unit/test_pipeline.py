@@ -199,7 +199,13 @@ def test_the_manifest_says_how_dates_were_read(pipeline: Pipeline, store: Any) -
     assert manifest["read"] == {
         "date_orders": {
             "date": {"format": "MM/dd/yyyy", "decided_by": "values", "example": "1/25/2019"}
-        }
+        },
+        "decimal": {
+            "format": "1,234.56",
+            "decided_by": "values",
+            "example": "1.00",
+            "other_example": None,
+        },
     }
 
 
