@@ -12,6 +12,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import json
 import re
 import unicodedata
 from collections.abc import Iterator, Sequence
@@ -273,25 +274,57 @@ def _json_layout(path: Path) -> str:
     return "array" if sample.startswith(b"[") else "newline_delimited"
 
 
+def json_sources(keys: Sequence[str], spec: DatasetSpec) -> dict[str, list[str]]:
+    """Declared column -> the keys of the file that name it, folded as CSV headers are
+    (`Descrição`, `DESCRICAO` and `descricao` all name `descricao`), best alias first.
+    Records may differ in their keys, so every matching key is kept, not only the first."""
+    by_normal: dict[str, list[str]] = {}
+    for key in sorted(keys):
+        by_normal.setdefault(normalize_header(key), []).append(key)
+    sources = {}
+    for column in spec.columns:
+        names = dict.fromkeys(map(normalize_header, column.header_names()))
+        found = [key for name in names for key in by_normal.get(name, [])]
+        if found:
+            sources[column.name] = found
+    return sources
+
+
+def _json_path(key: str) -> str:
+    # A quoted member name: keys with dots, spaces or a leading `$` are read as keys.
+    return "$." + json.dumps(key, ensure_ascii=False)
+
+
 def stage_json(con: duckdb.DuckDBPyConnection, path: Path, spec: DatasetSpec) -> ReadResult:
     layout = _json_layout(path)
-    names = [name for column in spec.columns for name in column.header_names()]
-    columns = "{" + ", ".join(f"{lit(n)}: 'VARCHAR'" for n in names) + "}"
-    coalesced = ", ".join(
-        f"COALESCE({', '.join(q(n) for n in c.header_names())}) AS {q(c.name)}"
-        if c.aliases
-        else f"{q(c.name)}"
-        for c in spec.columns
+    source = (
+        f"read_json_objects({lit(str(path))}, format = {lit(layout)}, "
+        "maximum_object_size = 16777216)"
     )
-    con.execute(
-        f"""
-        CREATE VIEW raw_rows AS SELECT {coalesced}
-        FROM read_json({lit(str(path))}, format = {lit(layout)}, records = true,
-                       columns = {columns}, maximum_object_size = 16777216)
-        """
-    )
+    # The keys of every record, not a sample's: a key only later records carry still counts.
+    keys = [
+        row[0]
+        for row in con.execute(f"SELECT DISTINCT unnest(json_keys(json)) FROM {source}").fetchall()
+    ]
+    sources = json_sources(keys, spec)
+    selected = []
+    for column in spec.columns:
+        paths = [
+            f"json_extract_string(json, {lit(_json_path(k))})" for k in sources.get(column.name, [])
+        ]
+        value = (
+            "NULL::VARCHAR"
+            if not paths
+            else paths[0]
+            if len(paths) == 1
+            else f"COALESCE({', '.join(paths)})"
+        )
+        selected.append(f"{value} AS {q(column.name)}")
+    con.execute(f"CREATE VIEW raw_rows AS SELECT {', '.join(selected)} FROM {source}")
+    used = {k for found in sources.values() for k in found}
+    ignored = tuple(sorted(k for k in keys if k not in used))[:50]
     fmt = FileFormat.JSON if layout == "array" else FileFormat.NDJSON
-    return ReadResult(fmt, "utf-8")
+    return ReadResult(fmt, "utf-8", ignored_columns=ignored)
 
 
 # --- Parquet ---------------------------------------------------------------------------------
