@@ -332,7 +332,7 @@ class Pipeline:
         }
         for name, value in counts.items():
             metrics.add_metric(name=name, unit="Count", value=value)
-        log: dict[str, object] = {"dataset": spec.name, **counts}
+        log: dict[str, object] = {"dataset": spec.name, **counts, "seconds": result.seconds}
         read = {
             "date_orders": {k: v.describe() for k, v in result.date_orders.items()},
             "decimal": result.decimal.describe(),

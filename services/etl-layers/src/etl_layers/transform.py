@@ -8,7 +8,9 @@ names derived from `stem`, so the same input always yields the same object names
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -135,6 +137,8 @@ class TransformResult:
     date_orders: dict[str, dates.DateOrder] = field(default_factory=dict)
     # The decimal style the numbers were read in, and the values that decided it.
     decimal: DecimalStyle = field(default_factory=DecimalStyle)
+    # Wall seconds of each step (profile, stage, dedupe, writes), for logs and benchmarks.
+    seconds: dict[str, float] = field(default_factory=dict)
 
     @property
     def trusted_partitions(self) -> list[str]:
@@ -242,6 +246,7 @@ class _Run:
         self.spec = request.spec
         self.now = f"TIMESTAMP {lit(request.now.strftime('%Y-%m-%d %H:%M:%S.%f'))}"
         self.out = request.workdir / "out"
+        self.seconds: dict[str, float] = {}
 
     def scalar(self, sql: str) -> Any:
         rows = self.con.execute(sql).fetchall()
@@ -250,36 +255,52 @@ class _Run:
     def count(self, sql: str) -> int:
         return int(self.scalar(sql) or 0)
 
+    @contextmanager
+    def _timed(self, step: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[step] = round(time.perf_counter() - started, 3)
+
     def run(self, existing: ExistingLoader) -> TransformResult:
-        read = readers.stage(self.con, self.r.path, self.r.format, self.spec)
-        orders, style = self._profile(read)
-        result = TransformResult(read, date_orders=orders, decimal=style)
-        self._stage(read, style, orders)
-        staged = self.count("SELECT count(*) FROM staged")
-        self.con.execute(f"CREATE TABLE rejects AS {read.rejects_sql}")
-        rejected = self.count("SELECT count(DISTINCT line) FROM rejects")
+        with self._timed("profile"):
+            read = readers.stage(self.con, self.r.path, self.r.format, self.spec)
+            orders, style = self._profile(read)
+        result = TransformResult(read, date_orders=orders, decimal=style, seconds=self.seconds)
+        with self._timed("stage"):
+            self._stage(read, style, orders)
+            staged = self.count("SELECT count(*) FROM staged")
+            self.con.execute(f"CREATE TABLE rejects AS {read.rejects_sql}")
+            rejected = self.count("SELECT count(DISTINCT line) FROM rejects")
         result.rows_in = staged + rejected
-        self._candidates()
-        partitions = [
-            row[0]
-            for row in self.con.execute(
-                "SELECT DISTINCT 'year=' || year || '/month=' || month || '/day=' || day "
-                "FROM candidates ORDER BY 1"
-            ).fetchall()
-        ]
-        self._load_existing(existing(partitions) if partitions else [])
-        self._dedupe()
-        result.rows_out = self.count("SELECT count(*) FROM trusted")
-        candidates = self.count("SELECT count(*) FROM candidates")
+        with self._timed("candidates"):
+            self._candidates()
+            partitions = [
+                row[0]
+                for row in self.con.execute(
+                    "SELECT DISTINCT 'year=' || year || '/month=' || month || '/day=' || day "
+                    "FROM candidates ORDER BY 1"
+                ).fetchall()
+            ]
+        with self._timed("existing"):
+            self._load_existing(existing(partitions) if partitions else [])
+        with self._timed("dedupe"):
+            self._dedupe()
+            result.rows_out = self.count("SELECT count(*) FROM trusted")
+            candidates = self.count("SELECT count(*) FROM candidates")
+            score = self.scalar("SELECT avg(data_quality_score) FROM trusted")
         result.rows_duplicates = candidates - result.rows_out
-        score = self.scalar("SELECT avg(data_quality_score) FROM trusted")
         result.mean_quality_score = None if score is None else round(float(score), 6)
         if result.rows_out:
-            result.trusted = self._write_trusted()
-            result.delivery = self._write_delivery()
+            with self._timed("write_trusted"):
+                result.trusted = self._write_trusted()
+            with self._timed("write_delivery"):
+                result.delivery = self._write_delivery()
         result.rows_quarantined = staged - candidates + rejected
         if result.rows_quarantined:
-            result.quarantine = self._write_quarantine()
+            with self._timed("write_quarantine"):
+                result.quarantine = self._write_quarantine()
         return result
 
     def _profile(self, read: ReadResult) -> tuple[dict[str, dates.DateOrder], DecimalStyle]:
