@@ -73,10 +73,11 @@ def evidence_sql(spec: DatasetSpec) -> tuple[list[str], list[str]]:
     projections, parts = [], []
     for column in date_columns(spec):
         e = _e(column)
+        text = f"trim({q(column.name)})"
+        # ISO dates prove nothing about the others: only the rest goes through the regex.
         projections.append(
-            f"trim({q(column.name)}) AS {q('v__' + column.name)}, "
-            f"regexp_extract(trim({q(column.name)}), {lit(_EVIDENCE)}, ['a', 'sep', 'b', 'y']) "
-            f"AS {e}"
+            f"{text} AS {q('v__' + column.name)}, CASE WHEN NOT {iso_expr(text)} THEN "
+            f"regexp_extract({text}, {lit(_EVIDENCE)}, ['a', 'sep', 'b', 'y']) END AS {e}"
         )
         v = q("v__" + column.name)
         a, b, y = (f"TRY_CAST(NULLIF({e}.{p}, '') AS INTEGER)" for p in ("a", "b", "y"))
@@ -163,16 +164,26 @@ def _from_parts(x: str, year: str, month: str, day: str, timestamp: bool) -> str
     return f"TRY_CAST({date} || {time} AS TIMESTAMP)"
 
 
-def extract_expr(v: str) -> tuple[str, str]:
-    """The two part structs of `v` (numeric day/month form, year-first form)."""
+def iso_expr(v: str) -> str:
+    """Whether `v` starts as an ISO date does (DuckDB's own cast reads those)."""
+    return f"regexp_matches({v}, '^\\d{{4}}-')"
+
+
+def extract_expr(v: str, iso: str) -> tuple[str, str]:
+    """The two part structs of `v` (numeric day/month form, year-first form), only extracted
+    when `v` is not ISO (`iso`, from `iso_expr`): most files are ISO, and the regexes are the
+    costly part of reading a date."""
     return (
-        f"regexp_extract({v}, {lit(_NUMERIC)}, {_PARTS})",
-        f"regexp_extract({v}, {lit(_YEAR_FIRST)}, {_PARTS})",
+        f"CASE WHEN NOT {iso} THEN regexp_extract({v}, {lit(_NUMERIC)}, {_PARTS}) END",
+        f"CASE WHEN NOT {iso} THEN regexp_extract({v}, {lit(_YEAR_FIRST)}, {_PARTS}) END",
     )
 
 
-def parse_expr(column: ColumnSpec, v: str, numeric: str, year_first: str, order: DateOrder) -> str:
-    """SQL reading `v` (with its part structs `numeric`, `year_first`) as the column's type."""
+def parse_expr(
+    column: ColumnSpec, v: str, iso_flag: str, numeric: str, year_first: str, order: DateOrder
+) -> str:
+    """SQL reading `v` (with its ISO flag and part structs `numeric`, `year_first`) as the
+    column's type."""
     timestamp = column.type is ColumnType.TIMESTAMP
     if timestamp:
         iso = f"TRY_CAST(TRY_CAST({v} AS TIMESTAMPTZ) AT TIME ZONE 'UTC' AS TIMESTAMP)"
@@ -186,7 +197,7 @@ def parse_expr(column: ColumnSpec, v: str, numeric: str, year_first: str, order:
     else:
         numeric_date = _from_parts(n, f"{n}.y", f"{n}.{month}", f"{n}.{day}", timestamp)
     return (
-        f"CASE WHEN regexp_matches({v}, '^\\d{{4}}-') THEN {iso} "
+        f"CASE WHEN {iso_flag} THEN {iso} "
         # year-first: the groups a, b, y hold year, month, day
         f"WHEN {y}.y <> '' THEN {_from_parts(y, f'{y}.a', f'{y}.b', f'{y}.y', timestamp)} "
         f"WHEN {n}.y <> '' THEN {numeric_date} END"

@@ -29,6 +29,7 @@ _THOUSANDS_DOT_DECIMAL = r"^-?\d{1,3}(,\d{3})+(\.\d+)?$"
 _PROVES_COMMA = r"^(\d{1,3}(\.\d{3})*,\d+|\d+,\d+|\d{1,3}(\.\d{3}){2,})$"
 _PROVES_DOT = r"^(\d{1,3}(,\d{3})*\.\d+|\d+\.\d+|\d{1,3}(,\d{3}){2,})$"
 AMBIGUOUS = r"^\d{1,3}[.,]\d{3}$"
+_SIGNED_AMBIGUOUS = r"^[-+]?\d{1,3}\.\d{3}$"
 
 COMMA_FORM = "1.234,56"
 DOT_FORM = "1,234.56"
@@ -72,22 +73,33 @@ def unsigned(v: str) -> str:
     return f"regexp_replace({cleaned(v)}, {lit(_SIGN)}, '', 'g')"
 
 
+def _kind_expr(text: str) -> str:
+    """'comma' or 'dot' when the trimmed text `text` proves that style, else NULL.
+
+    Text DuckDB casts as it is and that holds a `.` (`-12.50`) proves the point unless it is
+    `1.234`; it is most values of most files, so only the rest goes through the regexes."""
+    u = unsigned(text)
+    return (
+        f"CASE WHEN NOT (contains({text}, ',') OR contains({text}, '.')) THEN NULL "
+        f"WHEN TRY_CAST({text} AS DOUBLE) IS NOT NULL THEN "
+        f"CASE WHEN regexp_matches({text}, {lit(_SIGNED_AMBIGUOUS)}) THEN NULL ELSE 'dot' END "
+        f"WHEN regexp_matches({u}, {lit(AMBIGUOUS)}) THEN NULL "
+        f"WHEN regexp_matches({u}, {lit(_PROVES_COMMA)}) THEN 'comma' "
+        f"WHEN regexp_matches({u}, {lit(_PROVES_DOT)}) THEN 'dot' END"
+    )
+
+
 def evidence_sql(spec: DatasetSpec) -> tuple[list[str], list[str]]:
-    """Projections over `raw_rows` (each numeric column's text, and whether it can prove a
-    style) and aggregates over them, two per column: how many values prove the decimal
-    comma, and the point, with one of each."""
+    """Projections over `raw_rows` (each numeric column's text and the style it proves) and
+    aggregates over them, two per column: how many values prove the decimal comma, and the
+    point, with one of each."""
     projections, parts = [], []
     for column in numeric_columns(spec):
-        v, u = q("n__" + column.name), q("u__" + column.name)
+        v, kind = q("n__" + column.name), q("k__" + column.name)
         text = f"trim({q(column.name)})"
-        # Only text with a separator can prove anything: most values skip the regexes.
-        projections.append(
-            f"{text} AS {v}, CASE WHEN contains({text}, ',') OR contains({text}, '.') "
-            f"THEN {unsigned(text)} END AS {u}"
-        )
-        can_prove = f"{u} IS NOT NULL AND NOT regexp_matches({u}, {lit(AMBIGUOUS)})"
-        for proof in (_PROVES_COMMA, _PROVES_DOT):
-            proves = f"{can_prove} AND regexp_matches({u}, {lit(proof)})"
+        projections.append(f"{text} AS {v}, {_kind_expr(text)} AS {kind}")
+        for style in ("comma", "dot"):
+            proves = f"{kind} = '{style}'"
             parts.append(
                 f"{{'n': count(*) FILTER (WHERE {proves}), "
                 f"'example': min({v}) FILTER (WHERE {proves})}}"
@@ -113,8 +125,9 @@ def _body(x: str, style: DecimalStyle) -> str:
             f"CASE WHEN regexp_matches({x}, {lit(_COMMA_DECIMAL)}) "
             f"THEN replace(replace({x}, '.', ''), ',', '.') END"
         )
+    # Only text with a comma can hold a thousands separator: the rest skips the regex.
     return (
-        f"CASE WHEN regexp_matches({x}, {lit(_THOUSANDS_DOT_DECIMAL)}) "
+        f"CASE WHEN contains({x}, ',') AND regexp_matches({x}, {lit(_THOUSANDS_DOT_DECIMAL)}) "
         f"THEN replace({x}, ',', '') ELSE {x} END"
     )
 
@@ -130,6 +143,17 @@ def text_expr(v: str, style: DecimalStyle) -> str:
     if not style.mixed:
         return signed
     return f"CASE WHEN regexp_matches({u}, {lit(AMBIGUOUS)}) THEN NULL ELSE {signed} END"
+
+
+def parse_expr(v: str, style: DecimalStyle, sql_type: str) -> str:
+    """SQL reading the trimmed text `v` as a number of `sql_type`, NULL when it is none."""
+    exact = f"TRY_CAST({text_expr(v, style)} AS {sql_type})"
+    if style.comma or style.mixed:
+        return exact
+    # In a decimal-point file, text DuckDB casts as it is (`-12.50`, `7`) reads the same as
+    # through the cleaning above, which only changes text with `R$`, `,`, `(`, spaces or a
+    # sign after the number, and none of those casts: COALESCE runs the regexes on the rest.
+    return f"COALESCE(TRY_CAST({v} AS {sql_type}), {exact})"
 
 
 def error_expr(column: ColumnSpec, v: str, p: str, style: DecimalStyle) -> str:

@@ -39,6 +39,10 @@ def sql_type(column: ColumnSpec) -> str:
     return _SQL_TYPES[column.type]
 
 
+def _i(column: ColumnSpec) -> str:
+    return q(f"i__{column.name}")
+
+
 def _x(column: ColumnSpec, form: int) -> str:
     return q(f"x{form}__{column.name}")
 
@@ -49,14 +53,14 @@ def parse_expr(
     """SQL parsing the trimmed text `v` as the column's type; NULL when it does not parse."""
     if column.type in (ColumnType.DATE, ColumnType.TIMESTAMP):
         assert order is not None
-        return dates.parse_expr(column, v, _x(column, 0), _x(column, 1), order)
+        return dates.parse_expr(column, v, _i(column), _x(column, 0), _x(column, 1), order)
     match column.type:
         case ColumnType.STRING:
             return v
         case ColumnType.BIGINT:
-            return f"TRY_CAST({numbers.text_expr(v, style)} AS BIGINT)"
+            return numbers.parse_expr(v, style, "BIGINT")
         case ColumnType.DOUBLE:
-            return f"TRY_CAST({numbers.text_expr(v, style)} AS DOUBLE)"
+            return numbers.parse_expr(v, style, "DOUBLE")
         case ColumnType.DATE:
             return f"COALESCE(TRY_CAST({v} AS DATE), TRY_STRPTIME({v}, '%d/%m/%Y')::DATE)"
         case ColumnType.TIMESTAMP:
@@ -168,16 +172,19 @@ def staged_sql(
     now: str,
     orders: dict[str, DateOrder] | None = None,
 ) -> str:
-    """SELECT over `raw_rows`: typed values, failed hard rules, soft flags, completeness.
+    """SELECT over `raw_rows`: typed values, failed hard rules, soft flags, completeness,
+    and what the layers need from a kept row: dates as ISO text and the partition's
+    year/month/day, computed here so the table is not copied again to add them.
 
     `now` is a SQL TIMESTAMP literal: the processing time, the bound of `future:` flags.
     """
     orders = orders or {}
     parsed = ", ".join(f"NULLIF(trim({q(c.name)}), '') AS {_v(c)}" for c in spec.columns)
+    kinds = ", ".join(f"{dates.iso_expr(_v(c))} AS {_i(c)}" for c in dates.date_columns(spec))
     forms = ", ".join(
         f"{expr} AS {_x(c, i)}"
         for c in dates.date_columns(spec)
-        for i, expr in enumerate(dates.extract_expr(_v(c)))
+        for i, expr in enumerate(dates.extract_expr(_v(c), _i(c)))
     )
     typed = ", ".join(
         f"{parse_expr(c, _v(c), style, orders.get(c.name))} AS {_p(c)}" for c in spec.columns
@@ -185,15 +192,26 @@ def staged_sql(
     hard = [rule for c in spec.columns for rule in hard_rule_exprs(c, spec)]
     errors = error_exprs(spec, style, orders)
     soft = [flag for c in spec.columns for flag in soft_flag_exprs(c, now)]
-    values = ", ".join(f"{value_expr(c)} AS {q(c.name)}" for c in spec.columns)
+    values = ", ".join(
+        f"strftime({value_expr(c)}, '%Y-%m-%d') AS {q(c.name)}"
+        if c.type is ColumnType.DATE
+        else f"{value_expr(c)} AS {q(c.name)}"
+        for c in spec.columns
+    )
+    part = _p(spec.column(spec.partition_column))
+    day = ", ".join(
+        f"strftime({part}, '%{f}') AS {name}"
+        for f, name in (("Y", "year"), ("m", "month"), ("d", "day"))
+    )
     present = " + ".join(f"({_v(c)} IS NOT NULL)::INTEGER" for c in spec.columns)
     raw_record = ", ".join(f"{lit(c.name)}: {_v(c)}" for c in spec.columns)
     return f"""
         WITH texts AS (SELECT {parsed} FROM raw_rows),
-             forms AS (SELECT *{", " + forms if forms else ""} FROM texts),
+             kinds AS (SELECT *{", " + kinds if kinds else ""} FROM texts),
+             forms AS (SELECT *{", " + forms if forms else ""} FROM kinds),
              parsed AS (SELECT *, {typed} FROM forms),
              checked AS (SELECT *, {_flag_list(hard)} AS failed_rules FROM parsed)
-        SELECT {values},
+        SELECT {values}, {day},
                failed_rules,
                {_flag_list(soft)} AS flags,
                ({present}) / {len(spec.columns)}.0 AS completeness,

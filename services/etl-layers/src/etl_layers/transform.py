@@ -271,7 +271,7 @@ class _Run:
         with self._timed("stage"):
             self._stage(read, style, orders)
             staged = self.count("SELECT count(*) FROM staged")
-            self.con.execute(f"CREATE TABLE rejects AS {read.rejects_sql}")
+            self.con.execute(f"CREATE TEMP TABLE rejects AS {read.rejects_sql}")
             rejected = self.count("SELECT count(DISTINCT line) FROM rejects")
         result.rows_in = staged + rejected
         with self._timed("candidates"):
@@ -326,7 +326,7 @@ class _Run:
     ) -> None:
         sql = rules.staged_sql(self.spec, style, self.now, orders)
         try:
-            self.con.execute(f"CREATE TABLE staged AS {sql}")
+            self.con.execute(f"CREATE TEMP TABLE staged AS {sql}")
         except (duckdb.InvalidInputException, duckdb.ConversionException) as exc:
             raise UnreadableFileError(readers.engine_reason(read.format, exc)) from exc
 
@@ -339,21 +339,16 @@ class _Run:
             if outliers
             else "flags"
         )
-        part = q(self.spec.partition_column)
-        values = ", ".join(
-            f"strftime({q(c.name)}, '%Y-%m-%d') AS {q(c.name)}"
-            if c.type is ColumnType.DATE
-            else q(c.name)
-            for c in self.spec.columns
-        )
+        names = ", ".join(q(c.name) for c in self.spec.columns)
+        # A view: the score and the flags are computed once, where the dedupe reads them,
+        # instead of copying the whole staged table to add them.
         self.con.execute(
             f"""
-            CREATE TABLE candidates AS
-            SELECT {values},
+            CREATE TEMP VIEW candidates AS
+            SELECT {names},
                    {rules.score_expr(self.spec, flags)} AS data_quality_score,
                    array_to_string({flags}, ',') AS quality_flags,
-                   strftime({part}, '%Y') AS year, strftime({part}, '%m') AS month,
-                   strftime({part}, '%d') AS day
+                   year, month, day
             FROM staged WHERE len(failed_rules) = 0
             """
         )
@@ -373,7 +368,7 @@ class _Run:
         )
         if not files:
             self.con.execute(
-                f"CREATE TABLE existing AS SELECT {columns}, year, month, day "
+                f"CREATE TEMP TABLE existing AS SELECT {columns}, year, month, day "
                 "FROM candidates WHERE false"
             )
             return
@@ -384,7 +379,7 @@ class _Run:
                 f"SELECT {columns}, {lit(year)} AS year, {lit(month)} AS month, "
                 f"{lit(day)} AS day FROM read_parquet({lit(str(path))})"
             )
-        self.con.execute("CREATE TABLE existing AS " + " UNION ALL ".join(selects))
+        self.con.execute("CREATE TEMP TABLE existing AS " + " UNION ALL ".join(selects))
 
     def _dedupe(self) -> None:
         """Drop rows whose key is already in TRUSTED for their partition, then keep one row
@@ -396,19 +391,20 @@ class _Run:
         if self.has_existing:
             self.con.execute(
                 f"""
-                CREATE VIEW fresh AS
+                CREATE TEMP VIEW fresh AS
                 SELECT c.* FROM candidates c ANTI JOIN existing e
                 ON e.year = c.year AND e.month = c.month AND e.day = c.day AND {key_match}
                 """
             )
         else:
-            self.con.execute("CREATE VIEW fresh AS SELECT * FROM candidates")
+            self.con.execute("CREATE TEMP VIEW fresh AS SELECT * FROM candidates")
         self.con.execute(
-            f"CREATE TABLE repeated AS SELECT {keys} FROM fresh GROUP BY {keys} HAVING count(*) > 1"
+            f"CREATE TEMP TABLE repeated AS "
+            f"SELECT {keys} FROM fresh GROUP BY {keys} HAVING count(*) > 1"
         )
         self.con.execute(
             f"""
-            CREATE TABLE trusted AS
+            CREATE TEMP TABLE trusted AS
             SELECT * FROM fresh ANTI JOIN repeated USING ({keys})
             UNION ALL
             SELECT * FROM (
