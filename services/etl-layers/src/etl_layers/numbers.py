@@ -145,15 +145,33 @@ def text_expr(v: str, style: DecimalStyle) -> str:
     return f"CASE WHEN regexp_matches({u}, {lit(AMBIGUOUS)}) THEN NULL ELSE {signed} END"
 
 
+def _whole(text: str) -> str:
+    # DuckDB rounds '1.5' cast to BIGINT to 2: a fraction is no whole number, so it fails.
+    exact = f"TRY_CAST({text} AS DECIMAL(38, 18))"
+    return (
+        f"CASE WHEN contains({text}, '.') THEN "
+        f"CASE WHEN {exact} % 1 = 0 THEN TRY_CAST({exact} AS BIGINT) END "
+        f"ELSE TRY_CAST({text} AS BIGINT) END"
+    )
+
+
 def parse_expr(v: str, style: DecimalStyle, sql_type: str) -> str:
-    """SQL reading the trimmed text `v` as a number of `sql_type`, NULL when it is none."""
-    exact = f"TRY_CAST({text_expr(v, style)} AS {sql_type})"
+    """SQL reading the trimmed text `v` as a number of `sql_type` (DOUBLE or BIGINT), NULL
+    when it is none (for BIGINT, also when it has a fraction)."""
+    text = text_expr(v, style)
+    if sql_type == "BIGINT":
+        exact, as_is = (
+            _whole(text),
+            f"CASE WHEN NOT contains({v}, '.') THEN TRY_CAST({v} AS BIGINT) END",
+        )
+    else:
+        exact, as_is = f"TRY_CAST({text} AS {sql_type})", f"TRY_CAST({v} AS {sql_type})"
     if style.comma or style.mixed:
         return exact
     # In a decimal-point file, text DuckDB casts as it is (`-12.50`, `7`) reads the same as
     # through the cleaning above, which only changes text with `R$`, `,`, `(`, spaces or a
     # sign after the number, and none of those casts: COALESCE runs the regexes on the rest.
-    return f"COALESCE(TRY_CAST({v} AS {sql_type}), {exact})"
+    return f"COALESCE({as_is}, {exact})"
 
 
 def error_expr(column: ColumnSpec, v: str, p: str, style: DecimalStyle) -> str:
@@ -161,6 +179,8 @@ def error_expr(column: ColumnSpec, v: str, p: str, style: DecimalStyle) -> str:
     name = column.name
     separator = "comma" if style.comma else "point"
     expected = f" is not a number as {style.form} (decimal {separator}, as the file is read)"
+    if column.type is ColumnType.BIGINT:
+        expected = " is not a whole number"
     plain = (
         f"CASE WHEN {v} IS NOT NULL AND {p} IS NULL THEN "
         f"{lit(name + ' ')} || {v} || {lit(expected)} END"

@@ -102,3 +102,15 @@ def test_a_file_writing_both_decimal_styles_quarantines_the_amounts_it_cannot_de
         "302": "amount 1,250 could be read either way: the file writes numbers both as "
         "1,234.56 (such as 10.50) and as 1.234,56 (such as 7,5)",
     }
+
+
+@pytest.mark.parametrize("value", ["1.5", "2.50"])
+def test_a_fraction_in_a_whole_number_column_is_quarantined_not_rounded(
+    run_transform: Any, trusted_of: Rows, quarantine_of: Rows, value: str
+) -> None:
+    result = run_transform(
+        f"id,name,amount,date,category\n{value},A,1.00,2024-01-02,S\n12.00,B,2.00,2024-01-02,S\n"
+    )
+    assert [r["id"] for r in trusted_of(result)] == [12]
+    (row,) = quarantine_of(result)
+    assert (row["failed_rules"], row["error"]) == ("type:id", f"id {value} is not a whole number")
