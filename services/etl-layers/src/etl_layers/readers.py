@@ -176,11 +176,16 @@ def scan_bytes(path: Path) -> ByteScan:
     crlf = lf = 0
     with path.open("rb") as handle:
         while chunk := handle.read(ENCODING_CHUNK_BYTES):
-            # A sequence cut by the chunk boundary is searched whole with the next chunk.
-            multibyte = multibyte or bool(_VALID_MULTIBYTE.search(tail + chunk))
             lf += chunk.count(b"\n")
             crlf += chunk.count(b"\r\n") + (tail.endswith(b"\r") and chunk.startswith(b"\n"))
-            tail = chunk[-3:]
+            # Most chunks of most files are plain ASCII: nothing to decode or search there,
+            # unless the previous chunk ended inside a multi-byte sequence.
+            ascii_only = chunk.isascii() and not decoder.getstate()[0]
+            tail, previous = chunk[-3:], tail
+            if ascii_only:
+                continue
+            # A sequence cut by the chunk boundary is searched whole with the next chunk.
+            multibyte = multibyte or bool(_VALID_MULTIBYTE.search(previous + chunk))
             if not broken:
                 try:
                     decoder.decode(chunk, final=False)

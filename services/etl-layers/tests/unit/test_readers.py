@@ -13,11 +13,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from etl_layers.readers import (
+    ENCODING_CHUNK_BYTES,
+    ByteScan,
     FileFormat,
     UnreadableFileError,
     detect_delimiter,
     detect_encoding,
     detect_format,
+    scan_bytes,
 )
 from etl_layers.transform import TransformResult
 
@@ -281,3 +284,18 @@ def test_detect_delimiter() -> None:
     assert detect_delimiter("id,name,amount") == ","
     assert detect_delimiter("id\tname") == "\t"
     assert detect_delimiter("single") == ","
+
+
+@pytest.mark.parametrize(
+    ("tail", "encoding"),
+    [("ç;1\n".encode(), "utf-8"), ("ç;1\n".encode("latin-1"), "latin-1")],
+)
+@pytest.mark.parametrize("cut", [0, 1])
+def test_encoding_is_decided_past_chunks_of_plain_ascii(
+    tmp_path: Path, tail: bytes, encoding: str, cut: int
+) -> None:
+    # ASCII chunks are skipped; an accented byte later (or cut by a chunk boundary) counts.
+    head = b"a;b\n" + b"x" * (ENCODING_CHUNK_BYTES - 4 - cut)
+    path = tmp_path / "late.csv"
+    path.write_bytes(head + tail)
+    assert scan_bytes(path) == ByteScan(encoding, mixed_line_endings=False)
