@@ -8,7 +8,6 @@ names derived from `stem`, so the same input always yields the same object names
 
 from __future__ import annotations
 
-import shutil
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -423,48 +422,16 @@ class _Run:
         """Write `select`, whose rows come grouped by partition, as one zstd Parquet file per
         partition named `<stem>_0.parquet` (the run's stem unless given).
 
-        DuckDB's own partitioned COPY writes them (its writer runs on the engine's threads,
-        without a trip through Arrow and Python); the layout is checked, and if DuckDB split a
-        partition over several files the rows are written again by the streaming writer.
+        The rows stream out of DuckDB in Arrow batches and one writer is open at a time, so
+        memory holds one batch however large the file and however many partitions it spans.
         """
-        name = stem or self.r.stem
-        staging = target.parent / f".copy-{target.name}-{name}"
-        shutil.rmtree(staging, ignore_errors=True)
-        staging.parent.mkdir(parents=True, exist_ok=True)
-        self.con.execute("SET preserve_insertion_order = true")
-        try:
-            self.con.execute(
-                f"COPY ({select}) TO {lit(str(staging))} (FORMAT parquet, COMPRESSION zstd, "
-                f"PARTITION_BY ({', '.join(partition_by)}), "
-                f"FILENAME_PATTERN {lit(name + '_{i}')})"
-            )
-        finally:
-            self.con.execute("SET preserve_insertion_order = false")
-        written = sorted(p.relative_to(staging).as_posix() for p in staging.rglob("*.parquet"))
-        if any(not w.endswith(f"/{name}_0.parquet") for w in written):
-            shutil.rmtree(staging, ignore_errors=True)
-            return self._stream(select, target, partition_by, name)
-        outputs = []
-        for relative in written:
-            path = target / relative
-            path.parent.mkdir(parents=True, exist_ok=True)
-            (staging / relative).replace(path)
-            outputs.append(LocalOutput(relative, path))
-        shutil.rmtree(staging, ignore_errors=True)
-        return outputs
-
-    def _stream(
-        self, select: str, target: Path, partition_by: Sequence[str], stem: str
-    ) -> list[LocalOutput]:
-        """`_copy` through Arrow batches and one open writer at a time: memory holds one batch
-        however many partitions the file spans."""
         keys = ", ".join(partition_by)
         part = " || '/' || ".join(f"'{k}=' || {k}" for k in partition_by)
         self.con.execute("SET preserve_insertion_order = true")
         reader = self.con.sql(
             f"SELECT * EXCLUDE ({keys}), {part} AS __partition FROM ({select})"
         ).to_arrow_reader(BATCH_ROWS)
-        writer = _PartitionWriter(target, stem)
+        writer = _PartitionWriter(target, stem or self.r.stem)
         try:
             for batch in reader:
                 writer.write(batch)
