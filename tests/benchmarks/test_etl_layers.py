@@ -1,15 +1,21 @@
 """etl-layers benchmark: a ~1 GB RAW CSV (10 M rows) through the layer transformation.
 
-Measures rows/s and peak RSS of the service's transformation (DuckDB, the Lambda's settings:
-256 MB DuckDB memory limit in a 512 MB function, 2 threads) and of a straightforward pandas
-implementation of the same rules, each in its own subprocess (peak RSS read with
-resource.getrusage in the child). pandas holds the whole file in memory several times over, so
-it runs on a 1 M-row slice of the same file, and the service runs on that slice too for the
-ratio; the service alone runs on the full file for the memory bound.
+Two comparisons, each child in its own subprocess (peak RSS read with resource.getrusage in the
+child), all with the Lambda's settings (192 MB DuckDB memory limit in a 512 MB function,
+2 threads):
 
-Run: make bench (or: uv run pytest -m bench tests/benchmarks/test_etl_layers.py -s -p no:xdist)
-Size: ETL_BENCH_ROWS (default 10_000_000), ETL_BENCH_SLICE_ROWS (default 1_000_000).
-Figures go to BENCHMARKS.md by hand; nothing here asserts on time.
+- the floor: the service against DuckDB's plain partitioned COPY of the same file to zstd
+  Parquet with no rules (types and the date's day only), run alternately in the same run,
+  ETL_BENCH_REPEATS times each; the ratio of the medians is the service's cost over the floor,
+  and the service's own step timings say where it goes;
+- pandas: a straightforward pandas implementation of the same rules. pandas holds the whole
+  file in memory several times over, so it runs on a 1 M-row slice of the same file, and the
+  service runs on that slice too for the ratio.
+
+Run: make bench (or: uv run pytest -m bench tests/benchmarks/test_etl_layers.py -s -p no:xdist;
+-k floor for the floor alone). Size: ETL_BENCH_ROWS (default 10_000_000), ETL_BENCH_SLICE_ROWS
+(default 1_000_000), ETL_BENCH_REPEATS (default 3). Figures go to BENCHMARKS.md by hand;
+nothing here asserts on time, only that every run gives the same counts.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from __future__ import annotations
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -32,6 +39,7 @@ pytestmark = pytest.mark.bench
 
 ROWS = int(os.environ.get("ETL_BENCH_ROWS", "10000000"))
 SLICE_ROWS = int(os.environ.get("ETL_BENCH_SLICE_ROWS", "1000000"))
+REPEATS = int(os.environ.get("ETL_BENCH_REPEATS", "3"))
 # The ETL function's default (template parameter DuckDbMemoryLimit) in its 512 MB.
 MEMORY_LIMIT = os.environ.get("ETL_BENCH_MEMORY_LIMIT", "192MB")
 NOW = datetime(2026, 11, 22, 12, 0)
@@ -97,6 +105,33 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Path
     part.unlink()
 
 
+def test_service_vs_partitioned_copy_floor(files: tuple[Path, Path], tmp_path: Path) -> None:
+    full, _ = files
+    runs: dict[str, list[dict[str, Any]]] = {"floor": [], "service": []}
+    for n in range(REPEATS):
+        for mode in ("floor", "service"):  # alternated, so load on the machine hits both
+            runs[mode].append(run_child(mode, full, tmp_path / f"{mode}{n}"))
+    service, floor = runs["service"], runs["floor"]
+    # Outputs unchanged: every service run gives the same counts, and reads every row.
+    counts = ("rows_in", "rows_out", "rows_quarantined", "rows_duplicates", "files")
+    assert len({tuple(r[k] for k in counts) for r in service}) == 1
+    assert service[0]["rows_in"] == ROWS
+    assert {r["rows"] for r in floor} == {ROWS - ROWS // 1000}  # the unreadable amounts
+    median = {mode: statistics.median(r["seconds"] for r in rs) for mode, rs in runs.items()}
+    print(f"\nfull file, {ROWS:,} rows, {full.stat().st_size / 1e9:.2f} GB, {REPEATS} runs each")
+    for mode, rs in runs.items():
+        print(
+            f"  {mode}: seconds {[r['seconds'] for r in rs]}, median {median[mode]:.1f} s, "
+            f"peak RSS {max(r['max_rss_mb'] for r in rs)} MB"
+        )
+    steps = {
+        step: statistics.median(r["steps"][step] for r in service) for step in service[0]["steps"]
+    }
+    print("  service steps (median s): " + ", ".join(f"{k} {v:.1f}" for k, v in steps.items()))
+    print(f"  service counts: {dict((k, service[0][k]) for k in counts)}")
+    print(f"  service / floor: {median['service'] / median['floor']:.2f}x")
+
+
 def test_service_vs_pandas(files: tuple[Path, Path], tmp_path: Path) -> None:
     full, part = files
     service_slice = run_child("service", part, tmp_path / "s1")
@@ -152,6 +187,47 @@ def service_child(csv: Path, work: Path) -> dict[str, Any]:
         "rows_per_s": round(result.rows_in / seconds),
         "max_rss_mb": round(_rss_mb()),
         "files": len(result.trusted) + len(result.delivery),
+        "steps": getattr(result, "seconds", {}),  # absent in builds before step timings
+    }
+
+
+def floor_child(csv: Path, work: Path) -> dict[str, Any]:
+    """DuckDB's plain partitioned COPY of the file to zstd Parquet: typed columns and the day
+    of the date, no rules, no dedupe, no second layer. The floor the service is held to."""
+    con = duckdb.connect()
+    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+    con.execute("SET threads = 2")
+    con.execute(f"SET temp_directory = '{work / 'spill'}'")
+    con.execute("SET preserve_insertion_order = false")
+    started = time.perf_counter()
+    con.execute(
+        f"""
+        COPY (
+            SELECT id, name, amount, strftime(d, '%Y-%m-%d') AS date, category,
+                   strftime(d, '%Y') AS year, strftime(d, '%m') AS month,
+                   strftime(d, '%d') AS day
+            FROM (
+                SELECT TRY_CAST(id AS BIGINT) AS id, name, TRY_CAST(amount AS DOUBLE) AS amount,
+                       COALESCE(TRY_CAST(date AS DATE), TRY_STRPTIME(date, '%d/%m/%Y')::DATE) AS d,
+                       category
+                FROM read_csv('{csv}', header = true, auto_detect = false,
+                              columns = {{'id': 'VARCHAR', 'name': 'VARCHAR',
+                                          'amount': 'VARCHAR', 'date': 'VARCHAR',
+                                          'category': 'VARCHAR'}})
+            )
+            WHERE amount IS NOT NULL
+        ) TO '{work / "out"}' (FORMAT parquet, COMPRESSION zstd,
+                              PARTITION_BY (year, month, day))
+        """
+    )
+    seconds = time.perf_counter() - started
+    rows = con.execute(
+        f"SELECT count(*) FROM read_parquet('{work / 'out'}/**/*.parquet')"
+    ).fetchone()
+    return {
+        "rows": rows[0] if rows else 0,
+        "seconds": round(seconds, 2),
+        "max_rss_mb": round(_rss_mb()),
     }
 
 
@@ -264,5 +340,5 @@ if __name__ == "__main__":
     mode, csv_path, work_path = sys.argv[1:4]
     work_dir = Path(work_path)
     work_dir.mkdir(parents=True, exist_ok=True)
-    child = service_child if mode == "service" else pandas_child
+    child = {"service": service_child, "pandas": pandas_child, "floor": floor_child}[mode]
     print(json.dumps(child(Path(csv_path), work_dir)))

@@ -12,13 +12,15 @@ from typing import Any
 
 import duckdb
 import pytest
-from etl_layers.datasets import DatasetCatalog, default_datasets_dir
+from etl_layers.datasets import DatasetCatalog, DatasetSpec, default_datasets_dir
 from etl_layers.events import RawObject
 from etl_layers.locks import LockPolicy
 from etl_layers.pipeline import Pipeline, PipelineConfig
 from etl_layers.ports import ListedObject, ObjectChangedError, PartitionSpec
 from etl_layers.readers import detect_format
 from etl_layers.transform import TransformRequest, TransformResult, transform
+from rocket_contracts.bus import payload
+from rocket_contracts.models.etl.delivery_published_v1 import EtlDeliveryPublishedV1
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 RAW, TRUSTED, DELIVERY, QUARANTINE = "raw", "trusted", "delivery", "quarantine"
@@ -126,9 +128,12 @@ class FakeCatalog:
 class FakePublisher:
     def __init__(self) -> None:
         self.published: list[tuple[dict[str, Any], str, str]] = []
+        self.models: list[EtlDeliveryPublishedV1] = []
 
-    def publish(self, event: dict[str, Any], *, correlation_id: str, subject: str) -> None:
-        self.published.append((event, correlation_id, subject))
+    def publish(self, event: EtlDeliveryPublishedV1, *, correlation_id: str, subject: str) -> None:
+        self.models.append(event)
+        # What goes on the wire, so the tests read the message a consumer gets.
+        self.published.append((payload(event), correlation_id, subject))
 
 
 class SimulatedCrash(Exception):  # noqa: N818 - it stands for the process dying, not an error
@@ -253,6 +258,7 @@ def run_transform(datasets: DatasetCatalog, tmp_path: Path) -> Transform:
         name: str = "input.csv",
         dataset: str = "transactions",
         existing: Sequence[tuple[str, Path]] = (),
+        spec: DatasetSpec | None = None,
     ) -> TransformResult:
         n = next(counter)
         folder = tmp_path / f"run{n}"
@@ -263,7 +269,7 @@ def run_transform(datasets: DatasetCatalog, tmp_path: Path) -> Transform:
             TransformRequest(
                 path=path,
                 format=detect_format(name),
-                spec=datasets.get(dataset),
+                spec=spec or datasets.get(dataset),
                 stem="out-0123456789abcdef",
                 source_uri=f"s3://raw/{dataset}/{name}",
                 workdir=folder / "engine",

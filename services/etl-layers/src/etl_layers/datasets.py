@@ -27,10 +27,12 @@ class ColumnType(StrEnum):
 
 
 class DateFormat(StrEnum):
-    """The order of day and month in numeric dates such as 05/01/2024."""
+    """The order of the parts of numeric dates such as 05/01/2024 or 24-01-15."""
 
     DAY_FIRST = "dd/MM/yyyy"
     MONTH_FIRST = "MM/dd/yyyy"
+    # Two-digit years first, as ISO dates with the century cut off.
+    YEAR_FIRST = "yy-MM-dd"
 
 
 class ColumnSpec(BaseModel):
@@ -79,7 +81,8 @@ class DatasetSpec(BaseModel):
     amount_bands: tuple[AmountBand, ...] = Field(min_length=1)
     flag_penalty: float = Field(default=0.1, ge=0, le=1)
     outlier_z: float = Field(default=3.0, gt=0)
-    # Used for a file whose numeric dates do not show their order (no part above 12).
+    # Used for a file whose numeric dates do not show their order (no part above 12, or
+    # `24-01-15` with no date of the column saying where its year is).
     date_format: DateFormat | None = None
     # A date or timestamp before this fails `type:<col>`: a misread year never gets through.
     min_date: date = date(1900, 1, 1)

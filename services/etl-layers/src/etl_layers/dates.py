@@ -6,9 +6,10 @@ Accepted forms (per value): ISO `yyyy-MM-dd` (DuckDB's own cast, with a time for
 day and month), a timestamp adding ` HH:MM[:SS[.ffffff]]` or `T...`.
 
 Whether `05/01/2024` is 5 January or 1 May is decided once per file and column, from all its
-values (`detect_orders`): a first part above 12 proves day-first, a second part above 12
-proves month-first. A column that proves neither uses the dataset's declared `date_format`,
-else day-first; a column that proves both cannot be read (the whole file is quarantined).
+values (`evidence_sql`, `decide_orders`): a first part above 12 proves day-first, a second
+part above 12 proves month-first. A column that proves neither uses the dataset's declared
+`date_format`, else day-first; a column that proves both cannot be read (the whole file is
+quarantined).
 
 Two-digit years pivot: 00-69 are 20xx, 70-99 are 19xx. A date before the dataset's `min_date`
 (1900-01-01 unless declared) fails `type:<col>`, so a misread year never reaches a partition.
@@ -16,10 +17,10 @@ Two-digit years pivot: 00-69 are 20xx, 70-99 are 19xx. A date before the dataset
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-
-import duckdb
+from typing import Any
 
 from etl_layers.datasets import ColumnSpec, ColumnType, DatasetSpec, DateFormat
 from etl_layers.readers import UnreadableFileError
@@ -34,6 +35,9 @@ _YEAR_FIRST = (
     r"^(\d{4})[./](\d{1,2})[./](\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2})(\.\d{1,6})?)?)?$"
 )
 _PARTS = "['a', 'b', 'y', 'h', 'mi', 's', 'f']"
+# The parts that decide a column's order, with the separator (only `-` leaves the year's
+# place open: Brazilian, US and European exports write short dates with `/` or `.`).
+_EVIDENCE = r"^(\d{1,2})([./-])(\d{1,2})[./-](\d{4}|\d{2})(?:[ T].*)?$"
 
 
 class DecidedBy(StrEnum):
@@ -58,38 +62,85 @@ def date_columns(spec: DatasetSpec) -> list[ColumnSpec]:
     return [c for c in spec.columns if c.type in (ColumnType.DATE, ColumnType.TIMESTAMP)]
 
 
-def detect_orders(con: duckdb.DuckDBPyConnection, spec: DatasetSpec) -> dict[str, DateOrder]:
-    """The day/month order of every date column of `raw_rows`, from all its values."""
-    columns = date_columns(spec)
-    if not columns:
-        return {}
-    parts = []
-    for column in columns:
-        v = f"trim({q(column.name)})"
-        first = f"TRY_CAST(regexp_extract({v}, {lit(_NUMERIC)}, 1) AS INTEGER)"
-        second = f"TRY_CAST(regexp_extract({v}, {lit(_NUMERIC)}, 2) AS INTEGER)"
-        parts.append(f"min({v}) FILTER (WHERE {first} > 12), min({v}) FILTER (WHERE {second} > 12)")
-    row = con.execute(f"SELECT {', '.join(parts)} FROM raw_rows").fetchall()[0]
+def _e(column: ColumnSpec) -> str:
+    return q("e__" + column.name)
+
+
+def evidence_sql(spec: DatasetSpec) -> tuple[list[str], list[str]]:
+    """Projections over `raw_rows` (each date column's parts, extracted once) and aggregates
+    over them, five per column: a value proving day-first, month-first, year-first,
+    year-last, and a `-` date whose year could be first or last (NULL when there is none)."""
+    projections, parts = [], []
+    for column in date_columns(spec):
+        e = _e(column)
+        text = f"trim({q(column.name)})"
+        # ISO dates prove nothing about the others: only the rest goes through the regex.
+        projections.append(
+            f"{text} AS {q('v__' + column.name)}, CASE WHEN NOT {iso_expr(text)} THEN "
+            f"regexp_extract({text}, {lit(_EVIDENCE)}, ['a', 'sep', 'b', 'y']) END AS {e}"
+        )
+        v = q("v__" + column.name)
+        a, b, y = (f"TRY_CAST(NULLIF({e}.{p}, '') AS INTEGER)" for p in ("a", "b", "y"))
+        short = f"(length({e}.a) = 2 AND length({e}.y) = 2)"
+        parts += [
+            f"min({v}) FILTER (WHERE {a} > 12)",
+            f"min({v}) FILTER (WHERE {b} > 12)",
+            f"min({v}) FILTER (WHERE {short} AND ({a} > 31 OR {a} = 0))",
+            f"min({v}) FILTER (WHERE length({e}.a) = 1 OR length({e}.y) = 4 "
+            f"OR (length({e}.y) = 2 AND ({y} > 31 OR {y} = 0)))",
+            f"min({v}) FILTER (WHERE {short} AND {e}.sep = '-')",
+        ]
+    return projections, parts
+
+
+EVIDENCE_PER_COLUMN = 5
+
+
+def decide_orders(spec: DatasetSpec, values: Sequence[Any]) -> dict[str, DateOrder]:
+    """The order of every date column, from the values `evidence_sql` yields."""
     orders = {}
-    for i, column in enumerate(columns):
-        day_first, month_first = row[2 * i], row[2 * i + 1]
-        orders[column.name] = _decide(column, spec, day_first, month_first)
+    n = EVIDENCE_PER_COLUMN
+    for i, column in enumerate(date_columns(spec)):
+        orders[column.name] = _decide(column, spec, *values[n * i : n * (i + 1)])
     return orders
 
 
-def _decide(
-    column: ColumnSpec, spec: DatasetSpec, day_first: str | None, month_first: str | None
-) -> DateOrder:
-    if day_first is not None and month_first is not None:
+def _refuse_both(name: str, one: tuple[str, str | None], other: tuple[str, str | None]) -> None:
+    (kind, example), (other_kind, other_example) = one, other
+    if example is not None and other_example is not None:
         raise UnreadableFileError(
-            f"column {column.name!r} mixes day-first dates (such as {day_first!r}) and "
-            f"month-first dates (such as {month_first!r}): write all its dates in one order"
+            f"column {name!r} mixes {kind} dates (such as {example!r}) and {other_kind} "
+            f"dates (such as {other_example!r}): write all its dates in one order"
         )
+
+
+def _decide(
+    column: ColumnSpec,
+    spec: DatasetSpec,
+    day_first: str | None,
+    month_first: str | None,
+    year_first: str | None,
+    year_last: str | None,
+    either: str | None,
+) -> DateOrder:
+    name = column.name
+    _refuse_both(name, ("year-first", year_first), ("year-last", year_last))
+    if year_first is not None:
+        return DateOrder(DateFormat.YEAR_FIRST, DecidedBy.VALUES, year_first)
+    if year_last is None and either is not None:
+        if spec.date_format is not None:
+            return DateOrder(spec.date_format, DecidedBy.DECLARED)
+        raise UnreadableFileError(
+            f"column {name!r} has dates such as {either!r} that read as yy-MM-dd or as "
+            "dd-MM-yy, and none of its dates decides which: write four-digit years, or "
+            "declare the dataset's date_format"
+        )
+    _refuse_both(name, ("day-first", day_first), ("month-first", month_first))
     if day_first is not None:
         return DateOrder(DateFormat.DAY_FIRST, DecidedBy.VALUES, day_first)
     if month_first is not None:
         return DateOrder(DateFormat.MONTH_FIRST, DecidedBy.VALUES, month_first)
-    if spec.date_format is not None:
+    if spec.date_format is not None and spec.date_format is not DateFormat.YEAR_FIRST:
         return DateOrder(spec.date_format, DecidedBy.DECLARED)
     return DateOrder(DateFormat.DAY_FIRST, DecidedBy.DEFAULT)
 
@@ -113,16 +164,26 @@ def _from_parts(x: str, year: str, month: str, day: str, timestamp: bool) -> str
     return f"TRY_CAST({date} || {time} AS TIMESTAMP)"
 
 
-def extract_expr(v: str) -> tuple[str, str]:
-    """The two part structs of `v` (numeric day/month form, year-first form)."""
+def iso_expr(v: str) -> str:
+    """Whether `v` starts as an ISO date does (DuckDB's own cast reads those)."""
+    return f"regexp_matches({v}, '^\\d{{4}}-')"
+
+
+def extract_expr(v: str, iso: str) -> tuple[str, str]:
+    """The two part structs of `v` (numeric day/month form, year-first form), only extracted
+    when `v` is not ISO (`iso`, from `iso_expr`): most files are ISO, and the regexes are the
+    costly part of reading a date."""
     return (
-        f"regexp_extract({v}, {lit(_NUMERIC)}, {_PARTS})",
-        f"regexp_extract({v}, {lit(_YEAR_FIRST)}, {_PARTS})",
+        f"CASE WHEN NOT {iso} THEN regexp_extract({v}, {lit(_NUMERIC)}, {_PARTS}) END",
+        f"CASE WHEN NOT {iso} THEN regexp_extract({v}, {lit(_YEAR_FIRST)}, {_PARTS}) END",
     )
 
 
-def parse_expr(column: ColumnSpec, v: str, numeric: str, year_first: str, order: DateOrder) -> str:
-    """SQL reading `v` (with its part structs `numeric`, `year_first`) as the column's type."""
+def parse_expr(
+    column: ColumnSpec, v: str, iso_flag: str, numeric: str, year_first: str, order: DateOrder
+) -> str:
+    """SQL reading `v` (with its ISO flag and part structs `numeric`, `year_first`) as the
+    column's type."""
     timestamp = column.type is ColumnType.TIMESTAMP
     if timestamp:
         iso = f"TRY_CAST(TRY_CAST({v} AS TIMESTAMPTZ) AT TIME ZONE 'UTC' AS TIMESTAMP)"
@@ -130,10 +191,14 @@ def parse_expr(column: ColumnSpec, v: str, numeric: str, year_first: str, order:
         iso = f"TRY_CAST({v} AS DATE)"
     day, month = ("a", "b") if order.format is DateFormat.DAY_FIRST else ("b", "a")
     n, y = numeric, year_first
+    if order.format is DateFormat.YEAR_FIRST:
+        # yy-MM-dd: the groups a, b, y of the numeric form hold year, month, day.
+        numeric_date = _from_parts(n, f"{n}.a", f"{n}.b", f"{n}.y", timestamp)
+    else:
+        numeric_date = _from_parts(n, f"{n}.y", f"{n}.{month}", f"{n}.{day}", timestamp)
     return (
-        f"CASE WHEN regexp_matches({v}, '^\\d{{4}}-') THEN {iso} "
+        f"CASE WHEN {iso_flag} THEN {iso} "
         # year-first: the groups a, b, y hold year, month, day
         f"WHEN {y}.y <> '' THEN {_from_parts(y, f'{y}.a', f'{y}.b', f'{y}.y', timestamp)} "
-        f"WHEN {n}.y <> '' THEN "
-        f"{_from_parts(n, f'{n}.y', f'{n}.{month}', f'{n}.{day}', timestamp)} END"
+        f"WHEN {n}.y <> '' THEN {numeric_date} END"
     )

@@ -25,6 +25,23 @@ from enum import StrEnum
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from rocket_contracts.bus import payload
+from rocket_contracts.models.etl.delivery_published_v1 import (
+    Column,
+    Columns,
+    DeliveryItem,
+    DeliveryItem1,
+    EtlDeliveryPublishedV1,
+    Outputs,
+    Partitions,
+    QuarantineItem,
+    Rows,
+    Source,
+    Table,
+    TrustedItem,
+    TrustedItem1,
+)
+
 from etl_layers.datasets import DatasetCatalog, DatasetSpec, UnknownDatasetError
 from etl_layers.events import RawObject
 from etl_layers.locks import LockPolicy, PartitionLocks
@@ -60,7 +77,7 @@ class Status(StrEnum):
 class Outcome:
     status: Status
     stem: str
-    event: dict[str, Any] | None = None
+    event: EtlDeliveryPublishedV1 | None = None
     reason: str | None = None
     # How the file was read (e.g. the day/month order of each date column), for the manifest.
     read: dict[str, Any] | None = None
@@ -161,7 +178,7 @@ class Pipeline:
                         {
                             "status": outcome.status.value,
                             "reason": outcome.reason,
-                            "event": outcome.event,
+                            "event": None if outcome.event is None else payload(outcome.event),
                             "read": outcome.read,
                         },
                     )
@@ -315,8 +332,11 @@ class Pipeline:
         }
         for name, value in counts.items():
             metrics.add_metric(name=name, unit="Count", value=value)
-        log: dict[str, object] = {"dataset": spec.name, **counts}
-        read = {"date_orders": {k: v.describe() for k, v in result.date_orders.items()}}
+        log: dict[str, object] = {"dataset": spec.name, **counts, "seconds": result.seconds}
+        read = {
+            "date_orders": {k: v.describe() for k, v in result.date_orders.items()},
+            "decimal": result.decimal.describe(),
+        }
         if result.rows_in == 0:
             logger.info("raw file had no rows", extra=log)
             return Outcome(Status.NO_ROWS, stem, read=read)
@@ -332,68 +352,88 @@ class Pipeline:
         stem: str,
         result: TransformResult,
         uris: dict[str, list[str]],
-    ) -> dict[str, Any]:
+    ) -> EtlDeliveryPublishedV1:
+        """The contract's own model, so a field the schema renames or drops fails here (and in
+        type checking), not later at the edge of the bus."""
         cfg = self.config
-        source: dict[str, Any] = {
-            "bucket": obj.bucket,
-            "key": obj.key,
-            "etag": obj.etag,
-            "version_id": obj.version_id,
-            "format": result.read.format.value,
-        }
-        if obj.size is not None:
-            source["size"] = obj.size
-        return {
-            "dataset": spec.name,
-            "source": source,
-            "partitions": {
-                "trusted": result.trusted_partitions,
-                "delivery": result.delivery_partitions,
-            },
-            "rows": {
-                "in": result.rows_in,
-                "out": result.rows_out,
-                "quarantined": result.rows_quarantined,
-                "duplicates": result.rows_duplicates,
-            },
-            "mean_quality_score": result.mean_quality_score,
-            "outputs": {
-                **uris,
-                "trusted_table": {
-                    "database": cfg.glue_database,
-                    "name": trusted_table(spec.name),
-                    "location": f"s3://{cfg.trusted_bucket}/{spec.name}/",
-                },
-                "delivery_table": {
-                    "database": cfg.glue_database,
-                    "name": delivery_table(spec.name),
-                    "location": f"s3://{cfg.delivery_bucket}/{spec.name}/",
-                },
-            },
-            "columns": {
-                "trusted": [{"name": n, "type": t} for n, t in trusted_columns(spec)],
-                "delivery": [{"name": n, "type": t} for n, t in delivery_columns(spec)],
-            },
-            "manifest": f"s3://{cfg.trusted_bucket}/{self.manifest_key(spec.name, stem)}",
-            "pipeline_version": cfg.pipeline_version,
-            "processed_at": self.clock().isoformat(),
-        }
+        return EtlDeliveryPublishedV1(
+            dataset=spec.name,
+            source=Source(
+                bucket=obj.bucket,
+                key=obj.key,
+                etag=obj.etag,
+                version_id=obj.version_id,
+                size=obj.size,
+                format=result.read.format.value,
+            ),
+            partitions=Partitions(
+                trusted=[TrustedItem(p) for p in result.trusted_partitions],
+                delivery=[DeliveryItem(p) for p in result.delivery_partitions],
+            ),
+            # `in` is a Python keyword: the field is only reachable through its alias.
+            rows=Rows.model_validate(
+                {
+                    "in": result.rows_in,
+                    "out": result.rows_out,
+                    "quarantined": result.rows_quarantined,
+                    "duplicates": result.rows_duplicates,
+                }
+            ),
+            mean_quality_score=result.mean_quality_score,
+            outputs=Outputs(
+                trusted=[TrustedItem1(u) for u in uris["trusted"]],
+                delivery=[DeliveryItem1(u) for u in uris["delivery"]],
+                quarantine=[QuarantineItem(u) for u in uris["quarantine"]],
+                trusted_table=Table(
+                    database=cfg.glue_database,
+                    name=trusted_table(spec.name),
+                    location=f"s3://{cfg.trusted_bucket}/{spec.name}/",
+                ),
+                delivery_table=Table(
+                    database=cfg.glue_database,
+                    name=delivery_table(spec.name),
+                    location=f"s3://{cfg.delivery_bucket}/{spec.name}/",
+                ),
+            ),
+            columns=Columns(
+                trusted=[Column(name=n, type=t) for n, t in trusted_columns(spec)],
+                delivery=[Column(name=n, type=t) for n, t in delivery_columns(spec)],
+            ),
+            manifest=f"s3://{cfg.trusted_bucket}/{self.manifest_key(spec.name, stem)}",
+            pipeline_version=cfg.pipeline_version,
+            processed_at=self.clock(),
+        )
 
 
-def _size(event: dict[str, Any]) -> int:
-    return len(json.dumps(event, separators=(",", ":")).encode())
+def _size(event: EtlDeliveryPublishedV1) -> int:
+    return len(json.dumps(payload(event), separators=(",", ":")).encode())
 
 
-def fit_for_sns(event: dict[str, Any]) -> dict[str, Any]:
+def fit_for_sns(event: EtlDeliveryPublishedV1) -> EtlDeliveryPublishedV1:
     """`event`, with its output lists (then partition lists) cut if it is too large for SNS."""
     if _size(event) <= MAX_EVENT_BYTES:
         return event
-    fitted: dict[str, Any] = json.loads(json.dumps(event))
-    fitted["truncated"] = True
-    for section in ("outputs", "partitions"):
-        for layer in ("trusted", "delivery", "quarantine"):
-            if layer in fitted[section]:
-                fitted[section][layer] = fitted[section][layer][:KEPT_WHEN_TRUNCATED]
-        if _size(fitted) <= MAX_EVENT_BYTES:
-            break
-    return fitted
+    outputs, partitions = event.outputs, event.partitions
+    fitted = event.model_copy(
+        update={
+            "truncated": True,
+            "outputs": outputs.model_copy(
+                update={
+                    layer: getattr(outputs, layer)[:KEPT_WHEN_TRUNCATED]
+                    for layer in ("trusted", "delivery", "quarantine")
+                }
+            ),
+        }
+    )
+    if _size(fitted) <= MAX_EVENT_BYTES:
+        return fitted
+    return fitted.model_copy(
+        update={
+            "partitions": partitions.model_copy(
+                update={
+                    layer: getattr(partitions, layer)[:KEPT_WHEN_TRUNCATED]
+                    for layer in ("trusted", "delivery")
+                }
+            )
+        }
+    )

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from rocket_contracts.models.etl.delivery_published_v1 import EtlDeliveryPublishedV1
+
 
 class EtlError(Exception):
     """Base of the service's own errors."""
@@ -94,4 +96,6 @@ class Catalog(Protocol):
 
 
 class Publisher(Protocol):
-    def publish(self, event: dict[str, Any], *, correlation_id: str, subject: str) -> None: ...
+    def publish(
+        self, event: EtlDeliveryPublishedV1, *, correlation_id: str, subject: str
+    ) -> None: ...

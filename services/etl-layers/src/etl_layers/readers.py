@@ -12,6 +12,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import json
 import re
 import unicodedata
 from collections.abc import Iterator, Sequence
@@ -24,20 +25,13 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from etl_layers.datasets import ColumnType, DatasetSpec
+from etl_layers.datasets import DatasetSpec
 from etl_layers.sql import lit, q
 
 SAMPLE_BYTES = 64 * 1024
 XLSX_BATCH_ROWS = 10_000
 DELIMITERS = (",", ";", "\t", "|")
 _VALID_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}")
-_DECIMAL_COMMA = re.compile(r"^\d{1,3}(\.\d{3})*,\d+$|^\d+,\d+$")
-_DECIMAL_DOT = re.compile(r"^\d{1,3}(,\d{3})*\.\d+$|^\d+\.\d+$")
-# What may stand around a number in a statement: `R$`, spaces and the sign as -x, x- or (x).
-_CURRENCY_AND_SPACES = re.compile(r"(R|US)?\$|\s")
-# 1.234 is a thousand in a decimal-comma file and a fraction in a dot file: it proves neither.
-_AMBIGUOUS = re.compile(r"^\d{1,3}[.,]\d{3}$")
-_SIGN = re.compile(r"^[(-]|[)-]$")
 
 
 NO_REJECTS = """
@@ -76,7 +70,6 @@ class ReadResult:
     format: FileFormat
     encoding: str | None = None
     delimiter: str | None = None
-    decimal_comma: bool = False
     ignored_columns: tuple[str, ...] = ()
     # SELECT of the rows the reader rejected (line, failed_rules, error, raw_record); it can
     # only run after `raw_rows` has been scanned.
@@ -164,30 +157,47 @@ def detect_encoding(sample: bytes) -> str:
 ENCODING_CHUNK_BYTES = 4 * 1024 * 1024
 
 
-def detect_file_encoding(path: Path) -> str:
-    """`detect_encoding` over the whole file, read in chunks: a Latin-1 file whose first
-    accented byte comes after the first 64 KiB is still Latin-1."""
+@dataclass(frozen=True)
+class ByteScan:
+    """What one pass over a CSV's bytes tells: its encoding and whether its line endings
+    change within it (both must hold for the whole file, not for a sample)."""
+
+    encoding: str
+    mixed_line_endings: bool
+
+
+def scan_bytes(path: Path) -> ByteScan:
+    """`detect_encoding` and the line endings over the whole file, read in chunks: a Latin-1
+    file whose first accented byte comes after the first 64 KiB is still Latin-1, and rows
+    that switch to CRLF after it are still seen."""
     decoder = codecs.getincrementaldecoder("utf-8")()
     broken = multibyte = False
     tail = b""
+    crlf = lf = 0
     with path.open("rb") as handle:
         while chunk := handle.read(ENCODING_CHUNK_BYTES):
+            lf += chunk.count(b"\n")
+            crlf += chunk.count(b"\r\n") + (tail.endswith(b"\r") and chunk.startswith(b"\n"))
+            # Most chunks of most files are plain ASCII: nothing to decode or search there,
+            # unless the previous chunk ended inside a multi-byte sequence.
+            ascii_only = chunk.isascii() and not decoder.getstate()[0]
+            tail, previous = chunk[-3:], tail
+            if ascii_only:
+                continue
             # A sequence cut by the chunk boundary is searched whole with the next chunk.
-            multibyte = multibyte or bool(_VALID_MULTIBYTE.search(tail + chunk))
-            tail = chunk[-3:]
+            multibyte = multibyte or bool(_VALID_MULTIBYTE.search(previous + chunk))
             if not broken:
                 try:
                     decoder.decode(chunk, final=False)
                 except UnicodeDecodeError:
                     broken = True
-            if broken and multibyte:
-                return "utf-8"
     if not broken:
         try:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             broken = True
-    return "latin-1" if broken and not multibyte else "utf-8"
+    encoding = "latin-1" if broken and not multibyte else "utf-8"
+    return ByteScan(encoding, 0 < crlf < lf)
 
 
 def detect_delimiter(header_line: str) -> str:
@@ -196,34 +206,12 @@ def detect_delimiter(header_line: str) -> str:
     return best if counts[best] else ","
 
 
-def detect_decimal_comma(rows: list[list[str]], numeric_positions: list[int]) -> bool:
-    comma = dot = 0
-    for row in rows:
-        for position in numeric_positions:
-            if position < len(row):
-                value = _SIGN.sub("", _CURRENCY_AND_SPACES.sub("", row[position]))
-                if _AMBIGUOUS.match(value):
-                    continue
-                comma += bool(_DECIMAL_COMMA.match(value))
-                dot += bool(_DECIMAL_DOT.match(value))
-    return comma > dot
-
-
-def _sample_text(path: Path) -> tuple[str, str]:
+def _sample_text(path: Path, encoding: str) -> str:
     with path.open("rb") as handle:
         sample = handle.read(SAMPLE_BYTES)
     if not sample.strip(b"\xef\xbb\xbf \r\n\t"):
         raise UnreadableFileError("empty file")
-    encoding = detect_file_encoding(path)
-    text = sample.decode(encoding, errors="replace").lstrip("\ufeff")
-    return encoding, text
-
-
-def _mixed_line_endings(path: Path) -> bool:
-    with path.open("rb") as handle:
-        sample = handle.read(SAMPLE_BYTES)
-    crlf = sample.count(b"\r\n")
-    return 0 < crlf < sample.count(b"\n")
+    return sample.decode(encoding, errors="replace").lstrip("\ufeff")
 
 
 def normalize_line_endings(path: Path) -> None:
@@ -241,20 +229,16 @@ def normalize_line_endings(path: Path) -> None:
 
 
 def stage_csv(con: duckdb.DuckDBPyConnection, path: Path, spec: DatasetSpec) -> ReadResult:
-    if _mixed_line_endings(path):
+    scan = scan_bytes(path)
+    if scan.mixed_line_endings:
         normalize_line_endings(path)
-    encoding, text = _sample_text(path)
+    encoding = scan.encoding
+    text = _sample_text(path, encoding)
     lines = text.splitlines()
     delimiter = detect_delimiter(lines[0])
     sample_rows = list(csv.reader(io.StringIO("\n".join(lines[:200])), delimiter=delimiter))
     header = sample_rows[0]
     mapping, ignored = map_columns(header, spec)
-    numeric = [
-        header.index(mapping[c.name])
-        for c in spec.columns
-        if c.type in (ColumnType.DOUBLE, ColumnType.BIGINT) and c.name in mapping
-    ]
-    decimal_comma = detect_decimal_comma(sample_rows[1:], numeric)
     unique_header = _unique(header)
     columns = "{" + ", ".join(f"{lit(n)}: 'VARCHAR'" for n in unique_header) + "}"
     renamed = {k: unique_header[header.index(v)] for k, v in mapping.items()}
@@ -270,9 +254,7 @@ def stage_csv(con: duckdb.DuckDBPyConnection, path: Path, spec: DatasetSpec) -> 
                       null_padding = false, max_line_size = 1048576)
         """
     )
-    return ReadResult(
-        FileFormat.CSV, encoding, delimiter, decimal_comma, tuple(ignored[:50]), CSV_REJECTS
-    )
+    return ReadResult(FileFormat.CSV, encoding, delimiter, tuple(ignored[:50]), CSV_REJECTS)
 
 
 def _unique(header: Sequence[str]) -> list[str]:
@@ -297,25 +279,57 @@ def _json_layout(path: Path) -> str:
     return "array" if sample.startswith(b"[") else "newline_delimited"
 
 
+def json_sources(keys: Sequence[str], spec: DatasetSpec) -> dict[str, list[str]]:
+    """Declared column -> the keys of the file that name it, folded as CSV headers are
+    (`Descrição`, `DESCRICAO` and `descricao` all name `descricao`), best alias first.
+    Records may differ in their keys, so every matching key is kept, not only the first."""
+    by_normal: dict[str, list[str]] = {}
+    for key in sorted(keys):
+        by_normal.setdefault(normalize_header(key), []).append(key)
+    sources = {}
+    for column in spec.columns:
+        names = dict.fromkeys(map(normalize_header, column.header_names()))
+        found = [key for name in names for key in by_normal.get(name, [])]
+        if found:
+            sources[column.name] = found
+    return sources
+
+
+def _json_path(key: str) -> str:
+    # A quoted member name: keys with dots, spaces or a leading `$` are read as keys.
+    return "$." + json.dumps(key, ensure_ascii=False)
+
+
 def stage_json(con: duckdb.DuckDBPyConnection, path: Path, spec: DatasetSpec) -> ReadResult:
     layout = _json_layout(path)
-    names = [name for column in spec.columns for name in column.header_names()]
-    columns = "{" + ", ".join(f"{lit(n)}: 'VARCHAR'" for n in names) + "}"
-    coalesced = ", ".join(
-        f"COALESCE({', '.join(q(n) for n in c.header_names())}) AS {q(c.name)}"
-        if c.aliases
-        else f"{q(c.name)}"
-        for c in spec.columns
+    source = (
+        f"read_json_objects({lit(str(path))}, format = {lit(layout)}, "
+        "maximum_object_size = 16777216)"
     )
-    con.execute(
-        f"""
-        CREATE VIEW raw_rows AS SELECT {coalesced}
-        FROM read_json({lit(str(path))}, format = {lit(layout)}, records = true,
-                       columns = {columns}, maximum_object_size = 16777216)
-        """
-    )
+    # The keys of every record, not a sample's: a key only later records carry still counts.
+    keys = [
+        row[0]
+        for row in con.execute(f"SELECT DISTINCT unnest(json_keys(json)) FROM {source}").fetchall()
+    ]
+    sources = json_sources(keys, spec)
+    selected = []
+    for column in spec.columns:
+        paths = [
+            f"json_extract_string(json, {lit(_json_path(k))})" for k in sources.get(column.name, [])
+        ]
+        value = (
+            "NULL::VARCHAR"
+            if not paths
+            else paths[0]
+            if len(paths) == 1
+            else f"COALESCE({', '.join(paths)})"
+        )
+        selected.append(f"{value} AS {q(column.name)}")
+    con.execute(f"CREATE VIEW raw_rows AS SELECT {', '.join(selected)} FROM {source}")
+    used = {k for found in sources.values() for k in found}
+    ignored = tuple(sorted(k for k in keys if k not in used))[:50]
     fmt = FileFormat.JSON if layout == "array" else FileFormat.NDJSON
-    return ReadResult(fmt, "utf-8")
+    return ReadResult(fmt, "utf-8", ignored_columns=ignored)
 
 
 # --- Parquet ---------------------------------------------------------------------------------

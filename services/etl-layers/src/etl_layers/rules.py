@@ -17,9 +17,10 @@ completeness is the share of declared columns that had a value in the file.
 
 from __future__ import annotations
 
-from etl_layers import dates
+from etl_layers import dates, numbers
 from etl_layers.datasets import ColumnSpec, ColumnType, DatasetSpec
 from etl_layers.dates import DateOrder
+from etl_layers.numbers import DecimalStyle
 from etl_layers.sql import lit, q
 
 _SQL_TYPES = {
@@ -32,7 +33,6 @@ _SQL_TYPES = {
 }
 _TRUE = "('true', '1', 'yes', 'y', 't', 'sim', 's')"
 _FALSE = "('false', '0', 'no', 'n', 'f', 'nao', 'não')"
-_THOUSANDS_DOT_DECIMAL = r"^-?\d{1,3}(,\d{3})+(\.\d+)?$"
 
 
 SCORE_DECIMALS = 4
@@ -43,32 +43,8 @@ def sql_type(column: ColumnSpec) -> str:
     return _SQL_TYPES[column.type]
 
 
-# A sign as statements write it: `-1,00`, `1,00-` or `(1,00)`, once `R$`/`$` and spaces go.
-_SIGNED = r"^(\([\d.,]+\)|-[\d.,]+|[\d.,]+-)$"
-_COMMA_DECIMAL = r"^(\d{1,3}(\.\d{3})+|\d+)(,\d+)?$"
-
-
-def _number_body(x: str, decimal_comma: bool) -> str:
-    if decimal_comma:
-        # Only 1.234,56 shapes: `1.5` in a decimal-comma file is no number, not 15.
-        return (
-            f"CASE WHEN regexp_matches({x}, {lit(_COMMA_DECIMAL)}) "
-            f"THEN replace(replace({x}, '.', ''), ',', '.') END"
-        )
-    return (
-        f"CASE WHEN regexp_matches({x}, {lit(_THOUSANDS_DOT_DECIMAL)}) "
-        f"THEN replace({x}, ',', '') ELSE {x} END"
-    )
-
-
-def _number_text(v: str, decimal_comma: bool) -> str:
-    cleaned = f"regexp_replace({v}, '(R|US)?\\$|\\s|\\x{{00A0}}', '', 'g')"
-    unsigned = f"regexp_replace({cleaned}, '^[(-]|[)-]$', '', 'g')"
-    return (
-        f"CASE WHEN regexp_matches({cleaned}, {lit(_SIGNED)}) "
-        f"THEN '-' || {_number_body(unsigned, decimal_comma)} "
-        f"ELSE {_number_body(cleaned, decimal_comma)} END"
-    )
+def _i(column: ColumnSpec) -> str:
+    return q(f"i__{column.name}")
 
 
 def _x(column: ColumnSpec, form: int) -> str:
@@ -76,19 +52,19 @@ def _x(column: ColumnSpec, form: int) -> str:
 
 
 def parse_expr(
-    column: ColumnSpec, v: str, decimal_comma: bool, order: DateOrder | None = None
+    column: ColumnSpec, v: str, style: DecimalStyle, order: DateOrder | None = None
 ) -> str:
     """SQL parsing the trimmed text `v` as the column's type; NULL when it does not parse."""
     if column.type in (ColumnType.DATE, ColumnType.TIMESTAMP):
         assert order is not None
-        return dates.parse_expr(column, v, _x(column, 0), _x(column, 1), order)
+        return dates.parse_expr(column, v, _i(column), _x(column, 0), _x(column, 1), order)
     match column.type:
         case ColumnType.STRING:
             return v
         case ColumnType.BIGINT:
-            return f"TRY_CAST({_number_text(v, decimal_comma)} AS BIGINT)"
+            return numbers.parse_expr(v, style, "BIGINT")
         case ColumnType.DOUBLE:
-            return f"TRY_CAST({_number_text(v, decimal_comma)} AS DOUBLE)"
+            return numbers.parse_expr(v, style, "DOUBLE")
         case ColumnType.DATE:
             return f"COALESCE(TRY_CAST({v} AS DATE), TRY_STRPTIME({v}, '%d/%m/%Y')::DATE)"
         case ColumnType.TIMESTAMP:
@@ -165,7 +141,7 @@ def _flag_list(exprs: list[str]) -> str:
     return f"list_filter([{', '.join(exprs)}], lambda x: x IS NOT NULL)"
 
 
-def error_exprs(spec: DatasetSpec, decimal_comma: bool, orders: dict[str, DateOrder]) -> list[str]:
+def error_exprs(spec: DatasetSpec, style: DecimalStyle, orders: dict[str, DateOrder]) -> list[str]:
     """Why each failed type rule failed, naming the value and the format expected."""
     exprs = []
     for column in spec.columns:
@@ -183,11 +159,8 @@ def error_exprs(spec: DatasetSpec, decimal_comma: bool, orders: dict[str, DateOr
                 f"{lit(name + ' ')} || {v} || {lit(' is before ' + spec.min_date.isoformat())} END"
             )
         elif column.type in (ColumnType.DOUBLE, ColumnType.BIGINT):
-            expected = (
-                "a number as 1.234,56 (decimal comma, as the file is read)"
-                if decimal_comma
-                else "a number as 1,234.56 (decimal point, as the file is read)"
-            )
+            exprs.append(numbers.error_expr(column, v, p, style))
+            continue
         else:
             expected = f"a {column.type.value}"
         exprs.append(
@@ -199,37 +172,50 @@ def error_exprs(spec: DatasetSpec, decimal_comma: bool, orders: dict[str, DateOr
 
 def staged_sql(
     spec: DatasetSpec,
-    decimal_comma: bool,
+    style: DecimalStyle,
     now: str,
     orders: dict[str, DateOrder] | None = None,
 ) -> str:
-    """SELECT over `raw_rows`: typed values, failed hard rules, soft flags, completeness.
+    """SELECT over `raw_rows`: typed values, failed hard rules, soft flags, completeness,
+    and what the layers need from a kept row: dates as ISO text and the partition's
+    year/month/day, computed here so the table is not copied again to add them.
 
     `now` is a SQL TIMESTAMP literal: the processing time, the bound of `future:` flags.
     """
     orders = orders or {}
     parsed = ", ".join(f"NULLIF(trim({q(c.name)}), '') AS {_v(c)}" for c in spec.columns)
+    kinds = ", ".join(f"{dates.iso_expr(_v(c))} AS {_i(c)}" for c in dates.date_columns(spec))
     forms = ", ".join(
         f"{expr} AS {_x(c, i)}"
         for c in dates.date_columns(spec)
-        for i, expr in enumerate(dates.extract_expr(_v(c)))
+        for i, expr in enumerate(dates.extract_expr(_v(c), _i(c)))
     )
     typed = ", ".join(
-        f"{parse_expr(c, _v(c), decimal_comma, orders.get(c.name))} AS {_p(c)}"
-        for c in spec.columns
+        f"{parse_expr(c, _v(c), style, orders.get(c.name))} AS {_p(c)}" for c in spec.columns
     )
     hard = [rule for c in spec.columns for rule in hard_rule_exprs(c, spec)]
-    errors = error_exprs(spec, decimal_comma, orders)
+    errors = error_exprs(spec, style, orders)
     soft = [flag for c in spec.columns for flag in soft_flag_exprs(c, now)]
-    values = ", ".join(f"{value_expr(c)} AS {q(c.name)}" for c in spec.columns)
+    values = ", ".join(
+        f"strftime({value_expr(c)}, '%Y-%m-%d') AS {q(c.name)}"
+        if c.type is ColumnType.DATE
+        else f"{value_expr(c)} AS {q(c.name)}"
+        for c in spec.columns
+    )
+    part = _p(spec.column(spec.partition_column))
+    day = ", ".join(
+        f"strftime({part}, '%{f}') AS {name}"
+        for f, name in (("Y", "year"), ("m", "month"), ("d", "day"))
+    )
     present = " + ".join(f"({_v(c)} IS NOT NULL)::INTEGER" for c in spec.columns)
     raw_record = ", ".join(f"{lit(c.name)}: {_v(c)}" for c in spec.columns)
     return f"""
         WITH texts AS (SELECT {parsed} FROM raw_rows),
-             forms AS (SELECT *{", " + forms if forms else ""} FROM texts),
+             kinds AS (SELECT *{", " + kinds if kinds else ""} FROM texts),
+             forms AS (SELECT *{", " + forms if forms else ""} FROM kinds),
              parsed AS (SELECT *, {typed} FROM forms),
              checked AS (SELECT *, {_flag_list(hard)} AS failed_rules FROM parsed)
-        SELECT {values},
+        SELECT {values}, {day},
                failed_rules,
                {_flag_list(soft)} AS flags,
                ({present}) / {len(spec.columns)}.0 AS completeness,

@@ -8,19 +8,22 @@ names derived from `stem`, so the same input always yields the same object names
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from etl_layers import dates, readers, rules
+from etl_layers import dates, numbers, readers, rules
 from etl_layers.datasets import ColumnType, DatasetSpec
+from etl_layers.numbers import DecimalStyle
 from etl_layers.readers import FileFormat, ReadResult, UnreadableFileError
 from etl_layers.sql import lit, q
 
@@ -33,7 +36,10 @@ DAILY_SUMMARY_STEM = "daily_summary"
 
 # Glue/Athena type of each declared type, as written to Parquet. Dates are written as ISO
 # strings (yyyy-mm-dd) because the seed's tables declare `date string`.
-GLUE_TYPES = {
+# The contract's column types (etl.delivery.published.v1 `columns[].type`): type checking
+# fails if a declared type maps to one the contract does not have.
+GlueType = Literal["bigint", "double", "string", "date", "timestamp", "boolean"]
+GLUE_TYPES: dict[ColumnType, GlueType] = {
     ColumnType.STRING: "string",
     ColumnType.BIGINT: "bigint",
     ColumnType.DOUBLE: "double",
@@ -43,7 +49,7 @@ GLUE_TYPES = {
 }
 TRUSTED_PARTITION_KEYS = ("year", "month", "day")
 DELIVERY_PARTITION_KEYS = ("record_type", "year", "month", "day")
-_SUMMARY_COLUMNS = (
+_SUMMARY_COLUMNS: tuple[tuple[str, GlueType], ...] = (
     ("record_count", "bigint"),
     ("total_amount", "double"),
     ("mean_amount", "double"),
@@ -51,7 +57,7 @@ _SUMMARY_COLUMNS = (
     ("max_amount", "double"),
     ("mean_quality_score", "double"),
 )
-_SQL_OF_GLUE = {
+_SQL_OF_GLUE: dict[GlueType, str] = {
     "string": "VARCHAR",
     "bigint": "BIGINT",
     "double": "DOUBLE",
@@ -60,11 +66,11 @@ _SQL_OF_GLUE = {
 }
 
 
-def declared_columns(spec: DatasetSpec) -> list[tuple[str, str]]:
+def declared_columns(spec: DatasetSpec) -> list[tuple[str, GlueType]]:
     return [(c.name, GLUE_TYPES[c.type]) for c in spec.columns]
 
 
-def trusted_columns(spec: DatasetSpec) -> list[tuple[str, str]]:
+def trusted_columns(spec: DatasetSpec) -> list[tuple[str, GlueType]]:
     """TRUSTED table columns (partition keys year/month/day excluded), in file order."""
     return [
         *declared_columns(spec),
@@ -76,7 +82,7 @@ def trusted_columns(spec: DatasetSpec) -> list[tuple[str, str]]:
     ]
 
 
-def delivery_columns(spec: DatasetSpec) -> list[tuple[str, str]]:
+def delivery_columns(spec: DatasetSpec) -> list[tuple[str, GlueType]]:
     """DELIVERY table columns (partition keys record_type/year/month/day excluded)."""
     return [
         *declared_columns(spec),
@@ -129,6 +135,10 @@ class TransformResult:
     quarantine: Path | None = None
     # The day/month order each date column was read in, and what decided it.
     date_orders: dict[str, dates.DateOrder] = field(default_factory=dict)
+    # The decimal style the numbers were read in, and the values that decided it.
+    decimal: DecimalStyle = field(default_factory=DecimalStyle)
+    # Wall seconds of each step (profile, stage, dedupe, writes), for logs and benchmarks.
+    seconds: dict[str, float] = field(default_factory=dict)
 
     @property
     def trusted_partitions(self) -> list[str]:
@@ -236,6 +246,7 @@ class _Run:
         self.spec = request.spec
         self.now = f"TIMESTAMP {lit(request.now.strftime('%Y-%m-%d %H:%M:%S.%f'))}"
         self.out = request.workdir / "out"
+        self.seconds: dict[str, float] = {}
 
     def scalar(self, sql: str) -> Any:
         rows = self.con.execute(sql).fetchall()
@@ -244,45 +255,78 @@ class _Run:
     def count(self, sql: str) -> int:
         return int(self.scalar(sql) or 0)
 
-    def run(self, existing: ExistingLoader) -> TransformResult:
-        read = readers.stage(self.con, self.r.path, self.r.format, self.spec)
+    @contextmanager
+    def _timed(self, step: str) -> Iterator[None]:
+        started = time.perf_counter()
         try:
-            orders = dates.detect_orders(self.con, self.spec)
-        except (duckdb.InvalidInputException, duckdb.ConversionException) as exc:
-            raise UnreadableFileError(readers.engine_reason(read.format, exc)) from exc
-        result = TransformResult(read, date_orders=orders)
-        self._stage(read, orders)
-        staged = self.count("SELECT count(*) FROM staged")
-        self.con.execute(f"CREATE TABLE rejects AS {read.rejects_sql}")
-        rejected = self.count("SELECT count(DISTINCT line) FROM rejects")
+            yield
+        finally:
+            self.seconds[step] = round(time.perf_counter() - started, 3)
+
+    def run(self, existing: ExistingLoader) -> TransformResult:
+        with self._timed("profile"):
+            read = readers.stage(self.con, self.r.path, self.r.format, self.spec)
+            orders, style = self._profile(read)
+        result = TransformResult(read, date_orders=orders, decimal=style, seconds=self.seconds)
+        with self._timed("stage"):
+            self._stage(read, style, orders)
+            staged = self.count("SELECT count(*) FROM staged")
+            self.con.execute(f"CREATE TEMP TABLE rejects AS {read.rejects_sql}")
+            rejected = self.count("SELECT count(DISTINCT line) FROM rejects")
         result.rows_in = staged + rejected
-        self._candidates()
-        partitions = [
-            row[0]
-            for row in self.con.execute(
-                "SELECT DISTINCT 'year=' || year || '/month=' || month || '/day=' || day "
-                "FROM candidates ORDER BY 1"
-            ).fetchall()
-        ]
-        self._load_existing(existing(partitions) if partitions else [])
-        self._dedupe()
-        result.rows_out = self.count("SELECT count(*) FROM trusted")
-        candidates = self.count("SELECT count(*) FROM candidates")
+        with self._timed("candidates"):
+            self._candidates()
+            partitions = [
+                row[0]
+                for row in self.con.execute(
+                    "SELECT DISTINCT 'year=' || year || '/month=' || month || '/day=' || day "
+                    "FROM candidates ORDER BY 1"
+                ).fetchall()
+            ]
+        with self._timed("existing"):
+            self._load_existing(existing(partitions) if partitions else [])
+        with self._timed("dedupe"):
+            self._dedupe()
+            result.rows_out = self.count("SELECT count(*) FROM trusted")
+            candidates = self.count("SELECT count(*) FROM candidates")
+            score = self.scalar("SELECT avg(data_quality_score) FROM trusted")
         result.rows_duplicates = candidates - result.rows_out
-        score = self.scalar("SELECT avg(data_quality_score) FROM trusted")
         result.mean_quality_score = None if score is None else round(float(score), 6)
         if result.rows_out:
-            result.trusted = self._write_trusted()
-            result.delivery = self._write_delivery()
+            with self._timed("write_trusted"):
+                result.trusted = self._write_trusted()
+            with self._timed("write_delivery"):
+                result.delivery = self._write_delivery()
         result.rows_quarantined = staged - candidates + rejected
         if result.rows_quarantined:
-            result.quarantine = self._write_quarantine()
+            with self._timed("write_quarantine"):
+                result.quarantine = self._write_quarantine()
         return result
 
-    def _stage(self, read: ReadResult, orders: dict[str, dates.DateOrder]) -> None:
-        sql = rules.staged_sql(self.spec, read.decimal_comma, self.now, orders)
+    def _profile(self, read: ReadResult) -> tuple[dict[str, dates.DateOrder], DecimalStyle]:
+        """One scan of the whole file deciding what a sample cannot: the day/month order of
+        each date column and the decimal style of the numbers."""
+        date_projections, date_parts = dates.evidence_sql(self.spec)
+        number_projections, number_parts = numbers.evidence_sql(self.spec)
+        if not date_parts and not number_parts:
+            return {}, DecimalStyle()
+        projections = ", ".join([*date_projections, *number_projections])
+        aggregates = ", ".join([*date_parts, *number_parts])
         try:
-            self.con.execute(f"CREATE TABLE staged AS {sql}")
+            row = self.con.execute(
+                f"SELECT {aggregates} FROM (SELECT {projections} FROM raw_rows)"
+            ).fetchall()[0]
+        except (duckdb.InvalidInputException, duckdb.ConversionException) as exc:
+            raise UnreadableFileError(readers.engine_reason(read.format, exc)) from exc
+        orders = dates.decide_orders(self.spec, row[: len(date_parts)])
+        return orders, numbers.decide(row[len(date_parts) :])
+
+    def _stage(
+        self, read: ReadResult, style: DecimalStyle, orders: dict[str, dates.DateOrder]
+    ) -> None:
+        sql = rules.staged_sql(self.spec, style, self.now, orders)
+        try:
+            self.con.execute(f"CREATE TEMP TABLE staged AS {sql}")
         except (duckdb.InvalidInputException, duckdb.ConversionException) as exc:
             raise UnreadableFileError(readers.engine_reason(read.format, exc)) from exc
 
@@ -295,21 +339,16 @@ class _Run:
             if outliers
             else "flags"
         )
-        part = q(self.spec.partition_column)
-        values = ", ".join(
-            f"strftime({q(c.name)}, '%Y-%m-%d') AS {q(c.name)}"
-            if c.type is ColumnType.DATE
-            else q(c.name)
-            for c in self.spec.columns
-        )
+        names = ", ".join(q(c.name) for c in self.spec.columns)
+        # A view: the score and the flags are computed once, where the dedupe reads them,
+        # instead of copying the whole staged table to add them.
         self.con.execute(
             f"""
-            CREATE TABLE candidates AS
-            SELECT {values},
+            CREATE TEMP VIEW candidates AS
+            SELECT {names},
                    {rules.score_expr(self.spec, flags)} AS data_quality_score,
                    array_to_string({flags}, ',') AS quality_flags,
-                   strftime({part}, '%Y') AS year, strftime({part}, '%m') AS month,
-                   strftime({part}, '%d') AS day
+                   year, month, day
             FROM staged WHERE len(failed_rules) = 0
             """
         )
@@ -329,7 +368,7 @@ class _Run:
         )
         if not files:
             self.con.execute(
-                f"CREATE TABLE existing AS SELECT {columns}, year, month, day "
+                f"CREATE TEMP TABLE existing AS SELECT {columns}, year, month, day "
                 "FROM candidates WHERE false"
             )
             return
@@ -340,7 +379,7 @@ class _Run:
                 f"SELECT {columns}, {lit(year)} AS year, {lit(month)} AS month, "
                 f"{lit(day)} AS day FROM read_parquet({lit(str(path))})"
             )
-        self.con.execute("CREATE TABLE existing AS " + " UNION ALL ".join(selects))
+        self.con.execute("CREATE TEMP TABLE existing AS " + " UNION ALL ".join(selects))
 
     def _dedupe(self) -> None:
         """Drop rows whose key is already in TRUSTED for their partition, then keep one row
@@ -352,19 +391,20 @@ class _Run:
         if self.has_existing:
             self.con.execute(
                 f"""
-                CREATE VIEW fresh AS
+                CREATE TEMP VIEW fresh AS
                 SELECT c.* FROM candidates c ANTI JOIN existing e
                 ON e.year = c.year AND e.month = c.month AND e.day = c.day AND {key_match}
                 """
             )
         else:
-            self.con.execute("CREATE VIEW fresh AS SELECT * FROM candidates")
+            self.con.execute("CREATE TEMP VIEW fresh AS SELECT * FROM candidates")
         self.con.execute(
-            f"CREATE TABLE repeated AS SELECT {keys} FROM fresh GROUP BY {keys} HAVING count(*) > 1"
+            f"CREATE TEMP TABLE repeated AS "
+            f"SELECT {keys} FROM fresh GROUP BY {keys} HAVING count(*) > 1"
         )
         self.con.execute(
             f"""
-            CREATE TABLE trusted AS
+            CREATE TEMP TABLE trusted AS
             SELECT * FROM fresh ANTI JOIN repeated USING ({keys})
             UNION ALL
             SELECT * FROM (
@@ -411,7 +451,7 @@ class _Run:
         """
         return self._copy(select, self.out / "trusted", TRUSTED_PARTITION_KEYS)
 
-    def _typed_null(self, name: str, glue_type: str) -> str:
+    def _typed_null(self, name: str, glue_type: GlueType) -> str:
         return f"NULL::{_SQL_OF_GLUE[glue_type]} AS {q(name)}"
 
     def _write_delivery(self) -> list[LocalOutput]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -32,7 +33,7 @@ def test_decimal_comma_amounts_with_currency_and_sign(
     result = run_transform(
         STATEMENT + f"02/01/2024;TARIFA;R$ 5,00;1;Tarifas\r\n03/01/2024;X;{value};2;Outros\r\n"
     )
-    assert result.read.decimal_comma
+    assert result.decimal.comma
     got = {r["id"]: r["amount"] for r in trusted_of(result)}
     assert got == {1: 5.0, 2: amount}
 
@@ -61,9 +62,55 @@ def test_dot_decimal_file_with_signs(run_transform: Any, trusted_of: Rows) -> No
         "2,B,(12.50),2024-01-02,S\n"
         "3,C,7.25-,2024-01-02,S\n"
     )
-    assert not result.read.decimal_comma
+    assert not result.decimal.comma
     assert sorted((r["id"], r["amount"]) for r in trusted_of(result)) == [
         (1, 1234.5),
         (2, -12.5),
         (3, -7.25),
     ]
+
+
+def test_the_decimal_style_is_decided_from_the_whole_file(
+    run_transform: Any, trusted_of: Rows
+) -> None:
+    # 300 rows of whole amounts with a thousands dot, then the first one with cents: only
+    # that late row shows the file writes decimal commas, so 1.500 is fifteen hundred.
+    early = "".join(f"02/01/2024;TED {n};1.500;{n};Ted\r\n" for n in range(1, 301))
+    result = run_transform(STATEMENT + early + "03/01/2024;TARIFA;2,50;301;Tarifas\r\n")
+    amounts = {r["id"]: r["amount"] for r in trusted_of(result)}
+    assert len(amounts) == 301
+    assert set(amounts[n] for n in range(1, 301)) == {1500.0}
+    assert amounts[301] == 2.5
+
+
+def test_a_file_writing_both_decimal_styles_quarantines_the_amounts_it_cannot_decide(
+    run_transform: Any, trusted_of: Rows, quarantine_of: Rows
+) -> None:
+    # Two exports pasted together: a decimal-point part, then a decimal-comma one. 1,250 is
+    # 1250 in the first style and 1.25 in the second: it is not guessed.
+    early = "".join(f"{n},PAYMENT {n},10.50,2024-01-02,S\n" for n in range(1, 301))
+    result = run_transform(
+        "id,name,amount,date,category\n" + early + '301,TAXA,"7,5",2024-01-03,T\n'
+        '302,TAXA,"1,250",2024-01-03,T\n303,TAXA,42,2024-01-03,T\n'
+    )
+    amounts = {r["id"]: r["amount"] for r in trusted_of(result)}
+    assert set(amounts) == set(range(1, 301)) | {303}
+    assert set(amounts[n] for n in range(1, 301)) == {10.5}
+    errors = {json.loads(r["raw_record"])["id"]: r["error"] for r in quarantine_of(result)}
+    assert errors == {
+        "301": "amount 7,5 is not a number as 1,234.56 (decimal point, as the file is read)",
+        "302": "amount 1,250 could be read either way: the file writes numbers both as "
+        "1,234.56 (such as 10.50) and as 1.234,56 (such as 7,5)",
+    }
+
+
+@pytest.mark.parametrize("value", ["1.5", "2.50"])
+def test_a_fraction_in_a_whole_number_column_is_quarantined_not_rounded(
+    run_transform: Any, trusted_of: Rows, quarantine_of: Rows, value: str
+) -> None:
+    result = run_transform(
+        f"id,name,amount,date,category\n{value},A,1.00,2024-01-02,S\n12.00,B,2.00,2024-01-02,S\n"
+    )
+    assert [r["id"] for r in trusted_of(result)] == [12]
+    (row,) = quarantine_of(result)
+    assert (row["failed_rules"], row["error"]) == ("type:id", f"id {value} is not a whole number")

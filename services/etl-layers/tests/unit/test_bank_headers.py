@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -58,3 +59,34 @@ def test_latin1_accent_after_the_first_64_kib(run_transform: Any, trusted_of: Ro
         1234.56,
         "Cartão",
     )
+
+
+@pytest.mark.parametrize("name", ["statement.json", "statement.ndjson"])
+def test_json_keys_are_folded_like_csv_headers(
+    run_transform: Any, trusted_of: Rows, name: str
+) -> None:
+    records = [
+        {
+            "ID": 1,
+            "Data Lançamento": "02/01/2024",
+            "Descrição": "PIX ENVIADO MARIA JOSÉ",
+            "Valor (R$)": "150,00",
+            "Categoria": "Transferência",
+        },
+        # A key only later records carry, in another case: still the same column.
+        {
+            "id": 2,
+            "DATA LANÇAMENTO": "03/01/2024",
+            "descrição": "PAGTO CONTA LUZ",
+            "valor": "89,90",
+        },
+    ]
+    if name.endswith(".ndjson"):
+        content = "\n".join(json.dumps(r, ensure_ascii=False) for r in records) + "\n"
+    else:
+        content = json.dumps(records, ensure_ascii=False)
+    rows = sorted(trusted_of(run_transform(content, name=name)), key=lambda r: r["id"])
+    assert [(r["name"], r["amount"], r["date"], r["category"]) for r in rows] == [
+        ("PIX ENVIADO MARIA JOSÉ", 150.0, "2024-01-02", "Transferência"),
+        ("PAGTO CONTA LUZ", 89.9, "2024-01-03", "UNCATEGORIZED"),
+    ]

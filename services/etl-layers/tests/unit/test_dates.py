@@ -135,3 +135,54 @@ def test_timestamps_follow_the_columns_order(run_transform: Any, trusted_of: Row
         "p2": "2024-03-13T23:59:59",
         "p3": "2024-03-01T10:00:00",
     }
+
+
+def test_short_year_first_dates_are_not_read_day_first(run_transform: Any) -> None:
+    # 24-01-15 is 15 January 2024 as ISO without its century, or 24 January 2015 read
+    # day-first; no date of this file says which.
+    with pytest.raises(UnreadableFileError) as caught:
+        run_transform(
+            "id,name,amount,date,category\n"
+            "1,PIX,10.00,24-01-15,Pix\n2,PIX,10.00,24-02-28,Pix\n3,PIX,10.00,24-03-31,Pix\n"
+        )
+    assert caught.value.reason == (
+        "column 'date' has dates such as '24-01-15' that read as yy-MM-dd or as dd-MM-yy, "
+        "and none of its dates decides which: write four-digit years, or declare the "
+        "dataset's date_format"
+    )
+
+
+def test_a_year_above_31_decides_year_first(run_transform: Any, trusted_of: Rows) -> None:
+    result = run_transform(
+        "id,name,amount,date,category\n1,PIX,10.00,98-12-31,Pix\n2,PIX,10.00,24-01-15,Pix\n"
+    )
+    assert [r["date"] for r in trusted_of(result)] == ["1998-12-31", "2024-01-15"]
+    order = result.date_orders["date"]
+    assert (order.format, order.decided_by, order.example) == (
+        DateFormat.YEAR_FIRST,
+        DecidedBy.VALUES,
+        "98-12-31",
+    )
+
+
+def test_a_last_part_above_31_decides_year_last(run_transform: Any, trusted_of: Rows) -> None:
+    result = run_transform(STATEMENT + "1;PIX;1,00;15-01-24;Pix\r\n2;PIX;1,00;31-12-99;Pix\r\n")
+    assert [r["date"] for r in trusted_of(result)] == ["2024-01-15", "1999-12-31"]
+    assert result.date_orders["date"].format is DateFormat.DAY_FIRST
+
+
+def test_a_column_with_the_year_first_and_last_is_unreadable(run_transform: Any) -> None:
+    with pytest.raises(
+        UnreadableFileError,
+        match=r"mixes year-first dates \(such as '98-12-31'\) and year-last dates",
+    ):
+        run_transform(STATEMENT + "1;PIX;1,00;98-12-31;Pix\r\n2;PIX;1,00;15-01-2024;Pix\r\n")
+
+
+def test_a_declared_year_first_format_reads_short_dates(
+    run_transform: Any, trusted_of: Rows, datasets: Any
+) -> None:
+    spec = datasets.get("transactions").model_copy(update={"date_format": DateFormat.YEAR_FIRST})
+    result = run_transform("id,name,amount,date,category\n1,PIX,10.00,24-01-15,Pix\n", spec=spec)
+    assert [r["date"] for r in trusted_of(result)] == ["2024-01-15"]
+    assert result.date_orders["date"].decided_by is DecidedBy.DECLARED

@@ -48,3 +48,20 @@ def test_reasons_carry_no_engine_internals_or_local_paths(message: str) -> None:
     assert "/tmp" not in reason
     assert "Possible fixes" not in reason
     assert "Invalid Input Error" not in reason
+
+
+def test_line_endings_that_change_after_the_first_64_kib_are_read(
+    run_transform: Any, trusted_of: Rows
+) -> None:
+    # An export appended to by hand: a long LF part, then rows saved by another editor.
+    early = [f"{n};PIX RECEBIDO {n:05d};1.500,00;02/01/2024;Pix" for n in range(3, 2003)]
+    content = HEADER + "\n" + "\n".join(early) + "\n" + "\r\n".join(ROWS) + "\r\n"
+    assert content.index("\r\n") > 64 * 1024
+    rows = {r["id"]: r for r in trusted_of(run_transform(content.encode("latin-1")))}
+    assert len(rows) == 2002
+    assert (rows[2]["name"], rows[2]["amount"], rows[2]["category"]) == (
+        "TARIFA DOC",
+        8.5,
+        "Tarifas",
+    )
+    assert {r["category"] for r in rows.values()} == {"Pix", "Tarifas"}

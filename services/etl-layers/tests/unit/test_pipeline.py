@@ -9,6 +9,8 @@ import jsonschema
 import pytest
 from etl_layers.events import RawObject
 from etl_layers.pipeline import Pipeline, Status, stem_for
+from rocket_contracts.bus import payload
+from rocket_contracts.models.etl.delivery_published_v1 import EtlDeliveryPublishedV1
 from rocket_contracts.registry import schema_for
 
 SAMPLE = (
@@ -90,8 +92,9 @@ def test_another_file_with_the_same_rows_writes_no_duplicates(
     pipeline.process(store.put("raw", "transactions/a.csv", SAMPLE))
     outcome = pipeline.process(store.put("raw", "transactions/copy-of-a.csv", SAMPLE))
     assert outcome.event is not None
-    assert outcome.event["rows"] == {"in": 4, "out": 0, "quarantined": 1, "duplicates": 3}
-    assert outcome.event["partitions"]["trusted"] == []
+    rows = outcome.event.rows
+    assert (rows.in_, rows.out, rows.quarantined, rows.duplicates) == (4, 0, 1, 3)
+    assert outcome.event.partitions.trusted == []
 
 
 def test_unreadable_file_is_quarantined_whole_with_the_reason(
@@ -170,7 +173,7 @@ def test_a_file_spanning_many_days_still_fits_in_one_message(
     )
     outcome = pipeline.process(raw)
     assert outcome.event is not None
-    assert len(outcome.event["partitions"]["trusted"]) == len(days)  # the manifest keeps all
+    assert len(outcome.event.partitions.trusted) == len(days)  # the manifest keeps all
     ((sent, _, _),) = _published(pipeline)
     assert sent["truncated"] is True
     assert len(json.dumps(sent)) < 256 * 1024
@@ -196,7 +199,13 @@ def test_the_manifest_says_how_dates_were_read(pipeline: Pipeline, store: Any) -
     assert manifest["read"] == {
         "date_orders": {
             "date": {"format": "MM/dd/yyyy", "decided_by": "values", "example": "1/25/2019"}
-        }
+        },
+        "decimal": {
+            "format": "1,234.56",
+            "decided_by": "values",
+            "example": "1.00",
+            "other_example": None,
+        },
     }
 
 
@@ -217,3 +226,18 @@ def test_a_file_mixing_date_orders_is_quarantined_whole_with_the_reason(
         "column 'date' mixes day-first dates (such as '25/01/2019') and month-first dates "
         "(such as '01/25/2019'): write all its dates in one order"
     )
+
+
+def test_the_event_is_the_contract_model_and_the_manifest_keeps_its_wire_form(
+    pipeline: Pipeline, store: Any
+) -> None:
+    raw = store.put("raw", "transactions/a.csv", SAMPLE)
+    outcome = pipeline.process(raw)
+    (model,) = pipeline.publisher.models  # type: ignore[attr-defined]
+    assert type(model) is EtlDeliveryPublishedV1
+    assert outcome.event == model
+    manifest = json.loads(
+        store.objects[("trusted", f"_manifests/transactions/{stem_for(raw)}.json")]
+    )
+    assert manifest["event"] == payload(model)
+    assert "version_id" not in manifest["event"]["source"]  # absent, as on the wire

@@ -13,12 +13,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from etl_layers.readers import (
+    ENCODING_CHUNK_BYTES,
+    ByteScan,
     FileFormat,
     UnreadableFileError,
-    detect_decimal_comma,
     detect_delimiter,
     detect_encoding,
     detect_format,
+    scan_bytes,
 )
 from etl_layers.transform import TransformResult
 
@@ -40,7 +42,7 @@ def test_reads_the_seed_sample(run_transform: Any, trusted_of: Rows) -> None:
         (3, 300.0, "2024-01-17"),
     ]
     assert result.read.delimiter == ","
-    assert not result.read.decimal_comma
+    assert not result.decimal.comma
 
 
 def test_empty_file_is_unreadable(run_transform: Any) -> None:
@@ -84,7 +86,7 @@ def test_semicolon_and_decimal_comma_are_detected(run_transform: Any, trusted_of
         "2;Taxa;0,99;16/01/2024;Tarifas\n"
     )
     assert result.read.delimiter == ";"
-    assert result.read.decimal_comma
+    assert result.decimal.comma
     assert [(r["amount"], r["date"], r["category"]) for r in trusted_of(result)] == [
         (1234.56, "2024-01-15", "Vendas"),
         (0.99, "2024-01-16", "Tarifas"),
@@ -277,10 +279,23 @@ def test_detect_encoding() -> None:
     assert detect_encoding("ação".encode()[:-2]) == "utf-8"
 
 
-def test_detect_delimiter_and_decimal_comma() -> None:
+def test_detect_delimiter() -> None:
     assert detect_delimiter("id;name;amount") == ";"
     assert detect_delimiter("id,name,amount") == ","
     assert detect_delimiter("id\tname") == "\t"
     assert detect_delimiter("single") == ","
-    assert detect_decimal_comma([["1", "1.234,50"], ["2", "3,2"]], [1])
-    assert not detect_decimal_comma([["1", "1,234.50"], ["2", "3.2"]], [1])
+
+
+@pytest.mark.parametrize(
+    ("tail", "encoding"),
+    [("ç;1\n".encode(), "utf-8"), ("ç;1\n".encode("latin-1"), "latin-1")],
+)
+@pytest.mark.parametrize("cut", [0, 1])
+def test_encoding_is_decided_past_chunks_of_plain_ascii(
+    tmp_path: Path, tail: bytes, encoding: str, cut: int
+) -> None:
+    # ASCII chunks are skipped; an accented byte later (or cut by a chunk boundary) counts.
+    head = b"a;b\n" + b"x" * (ENCODING_CHUNK_BYTES - 4 - cut)
+    path = tmp_path / "late.csv"
+    path.write_bytes(head + tail)
+    assert scan_bytes(path) == ByteScan(encoding, mixed_line_endings=False)

@@ -32,6 +32,8 @@ def _comma_amount(cents: int, rng: random.Random) -> str:
 def _render(day: date, form: str, sep: str) -> str:
     if form == "iso":
         return day.isoformat()
+    if form == "yy-MM-dd":
+        return f"{day.year % 100:02d}-{day.month:02d}-{day.day:02d}"
     year = f"{day.year % 100:02d}" if form.endswith("yy") else str(day.year)
     first, second = (day.day, day.month) if form.startswith("dd") else (day.month, day.day)
     return sep.join((f"{first:02d}", f"{second:02d}", year))
@@ -39,9 +41,9 @@ def _render(day: date, form: str, sep: str) -> str:
 
 def _statement(seed: int) -> tuple[str, dict[int, tuple[str, float]]]:
     rng = random.Random(seed)
-    form = rng.choice(("iso", "dd/MM/yyyy", "dd/MM/yy", "MM/dd/yyyy"))
+    form = rng.choice(("iso", "dd/MM/yyyy", "dd/MM/yy", "MM/dd/yyyy", "yy-MM-dd"))
     sep = rng.choice(SEPARATORS)
-    low = date(1970, 1, 1) if form.endswith("yy") else date(1900, 1, 1)
+    low = date(1970, 1, 1) if "yy-" in form or form.endswith("yy") else date(1900, 1, 1)
     lines, expected = ["id;descrição;valor;data;categoria"], {}
     for i in range(1, 41):
         day = low + timedelta(days=rng.randrange((date(2026, 11, 1) - low).days))
@@ -53,7 +55,7 @@ def _statement(seed: int) -> tuple[str, dict[int, tuple[str, float]]]:
     return "\r\n".join(lines) + "\r\n", expected
 
 
-@pytest.mark.parametrize("seed", range(8))
+@pytest.mark.parametrize("seed", range(12))
 def test_generated_values_round_trip_or_are_quarantined_with_a_reason(
     run_transform: Any, trusted_of: Rows, quarantine_of: Rows, seed: int
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,7 @@ def test_glue_tables_match_the_dataset_declarations(
         r["Properties"]["TableInput"]["Name"]: r["Properties"]["TableInput"]
         for r in _of_type(template, "AWS::Glue::Table").values()
     }
-    expected: dict[str, tuple[list[tuple[str, str]], tuple[str, ...]]] = {}
+    expected: dict[str, tuple[Sequence[tuple[str, str]], tuple[str, ...]]] = {}
     for name in datasets.names():
         spec = datasets.get(name)
         expected[f"{name}_trusted"] = (trusted_columns(spec), TRUSTED_PARTITION_KEYS)

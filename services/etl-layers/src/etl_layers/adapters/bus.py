@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import boto3
 from boto3.exceptions import Boto3Error
@@ -23,12 +23,11 @@ class BusPublisher:
         self._topic_arn = topic_arn
         self._sns: SNSClient = client or boto3.client("sns")
 
-    def publish(self, event: dict[str, Any], *, correlation_id: str, subject: str) -> None:
-        model = EtlDeliveryPublishedV1.model_validate(event)
+    def publish(self, event: EtlDeliveryPublishedV1, *, correlation_id: str, subject: str) -> None:
         try:
             bus.publish(
                 self._topic_arn,
-                model,
+                event,
                 correlation_id=correlation_id,
                 sns_client=self._sns,
                 source=SOURCE,
