@@ -1,0 +1,132 @@
+"""One range's screened lines into one zstd Parquet file, with DuckDB, parsed once.
+
+The screened lines of a whole range are one newline-delimited file, so DuckDB infers the
+types once over every record (`sample_size=-1`: a field that appears only late in the range
+is not lost), widens integers to doubles where both occur and leaves a field null where a
+record lacks it. Declared fields are cast to their declared type (their values were checked
+while screening, so the cast cannot fail or coerce).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from compactor.domains import FieldSpec, FieldType
+
+_DUCKDB_TYPES: dict[FieldType, str] = {
+    FieldType.STRING: "VARCHAR",
+    FieldType.BIGINT: "BIGINT",
+    FieldType.DOUBLE: "DOUBLE",
+    FieldType.BOOLEAN: "BOOLEAN",
+    FieldType.TIMESTAMP: "TIMESTAMPTZ",
+    FieldType.DATE: "DATE",
+    FieldType.OBJECT: "JSON",
+    FieldType.ARRAY: "JSON",
+}
+# Row groups of ~128k rows: large enough for column statistics to skip, small enough to write
+# in bounded memory.
+ROW_GROUP_ROWS = 131072
+# A column null in every record has no type; JSON keeps nested values of a declared object.
+_UNTYPED = ("NULL", "JSON")
+
+
+@dataclass(frozen=True)
+class EngineLimits:
+    memory_limit: str = "1GB"
+    threads: int = 2
+
+
+@dataclass(frozen=True)
+class CompactedFile:
+    path: Path
+    rows: int
+    schema: pa.Schema
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _select_list(described: Sequence[tuple[str, str]], fields: tuple[FieldSpec, ...]) -> str:
+    declared = {f.name: _DUCKDB_TYPES[f.type] for f in fields}
+    parts: list[str] = []
+    for name, kind in described:
+        target = declared.get(name)
+        if target == "JSON" or (target is None and kind in _UNTYPED):
+            target = "VARCHAR"
+        parts.append(
+            f"CAST({_quote(name)} AS {target}) AS {_quote(name)}" if target else _quote(name)
+        )
+    seen = {name for name, _ in described}
+    # A declared optional field no record of the range has still gets its column.
+    for name, target in declared.items():
+        if name not in seen:
+            kind = "VARCHAR" if target == "JSON" else target
+            parts.append(f"CAST(NULL AS {kind}) AS {_quote(name)}")
+    return ", ".join(parts)
+
+
+def compact(
+    lines_file: Path,
+    dest: Path,
+    fields: tuple[FieldSpec, ...],
+    *,
+    work_dir: Path,
+    limits: EngineLimits = EngineLimits(),
+) -> CompactedFile:
+    """Parse `lines_file` (non-empty, screened NDJSON) and write it to `dest` as Parquet."""
+    con = duckdb.connect(
+        config={
+            "memory_limit": limits.memory_limit,
+            "threads": limits.threads,
+            "temp_directory": str(work_dir / "duckdb-spill"),
+            "preserve_insertion_order": True,
+            "TimeZone": "UTC",
+        }
+    )
+    try:
+        source = (
+            f"read_json({_literal(str(lines_file))}, format='newline_delimited', "
+            "sample_size=-1, maximum_object_size=16777216)"
+        )
+        described = [
+            (str(r[0]), str(r[1])) for r in con.sql(f"DESCRIBE SELECT * FROM {source}").fetchall()
+        ]
+        select = _select_list(described, fields)
+        con.execute(
+            f"COPY (SELECT {select} FROM {source}) TO {_literal(str(dest))} "
+            f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP_ROWS})"
+        )
+    finally:
+        con.close()
+    metadata = pq.read_metadata(dest)
+    return CompactedFile(dest, metadata.num_rows, metadata.schema.to_arrow_schema())
+
+
+def conform(src: Path, dest: Path, schema: pa.Schema) -> int:
+    """Rewrite `src` with the day's unified `schema` (casts that only widen, nulls for missing
+    columns), one row group at a time; returns the rows written."""
+    rows = 0
+    reader = pq.ParquetFile(src)
+    with pq.ParquetWriter(dest, schema, compression="zstd") as writer:
+        for batch in reader.iter_batches(batch_size=ROW_GROUP_ROWS):
+            table = pa.Table.from_batches([batch])
+            columns = [
+                table[f.name].cast(f.type)
+                if f.name in table.column_names
+                else pa.nulls(len(table), f.type)
+                for f in schema
+            ]
+            writer.write_table(pa.Table.from_arrays(columns, schema=schema))
+            rows += len(table)
+    return rows
