@@ -26,13 +26,13 @@ _DUCKDB_TYPES: dict[FieldType, str] = {
     FieldType.BOOLEAN: "BOOLEAN",
     FieldType.TIMESTAMP: "TIMESTAMPTZ",
     FieldType.DATE: "DATE",
-    FieldType.OBJECT: "JSON",
-    FieldType.ARRAY: "JSON",
 }
+# Declared objects and arrays keep the nested type inferred over the range (struct, list):
+# screening checked they are objects and arrays; their insides may drift.
 # Row groups of ~128k rows: large enough for column statistics to skip, small enough to write
 # in bounded memory.
 ROW_GROUP_ROWS = 131072
-# A column null in every record has no type; JSON keeps nested values of a declared object.
+# A column null in every record has no type (NULL); JSON holds values DuckDB could not unify.
 _UNTYPED = ("NULL", "JSON")
 
 
@@ -58,21 +58,21 @@ def _literal(text: str) -> str:
 
 
 def _select_list(described: Sequence[tuple[str, str]], fields: tuple[FieldSpec, ...]) -> str:
-    declared = {f.name: _DUCKDB_TYPES[f.type] for f in fields}
+    declared = {f.name: _DUCKDB_TYPES[f.type] for f in fields if f.type in _DUCKDB_TYPES}
     parts: list[str] = []
     for name, kind in described:
         target = declared.get(name)
-        if target == "JSON" or (target is None and kind in _UNTYPED):
+        if target is None and kind.strip('"') in _UNTYPED:
             target = "VARCHAR"
         parts.append(
             f"CAST({_quote(name)} AS {target}) AS {_quote(name)}" if target else _quote(name)
         )
     seen = {name for name, _ in described}
     # A declared optional field no record of the range has still gets its column.
-    for name, target in declared.items():
-        if name not in seen:
-            kind = "VARCHAR" if target == "JSON" else target
-            parts.append(f"CAST(NULL AS {kind}) AS {_quote(name)}")
+    for spec in fields:
+        if spec.name not in seen:
+            kind = declared.get(spec.name, "VARCHAR")
+            parts.append(f"CAST(NULL AS {kind}) AS {_quote(spec.name)}")
     return ", ".join(parts)
 
 
@@ -82,16 +82,16 @@ def compact(
     fields: tuple[FieldSpec, ...],
     *,
     work_dir: Path,
-    limits: EngineLimits = EngineLimits(),
+    limits: EngineLimits | None = None,
 ) -> CompactedFile:
     """Parse `lines_file` (non-empty, screened NDJSON) and write it to `dest` as Parquet."""
+    limits = limits or EngineLimits()
     con = duckdb.connect(
         config={
             "memory_limit": limits.memory_limit,
             "threads": limits.threads,
             "temp_directory": str(work_dir / "duckdb-spill"),
             "preserve_insertion_order": True,
-            "TimeZone": "UTC",
         }
     )
     try:
