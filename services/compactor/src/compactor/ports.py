@@ -107,5 +107,7 @@ class Publisher(Protocol):
 
 class Executions(Protocol):
     def start(self, name: str, payload: dict[str, Any]) -> bool:
-        """Start an execution of the workflow; False when one of that name already exists."""
+        """Start an execution of the workflow named `name`. A name is unique per state machine:
+        the same start again is answered without a second execution (True, as Step Functions
+        answers an identical start); False when the name was used with another input."""
         ...
