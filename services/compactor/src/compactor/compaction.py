@@ -14,10 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from compactor.domains import FieldSpec, FieldType
+from compactor.ducktypes import DuckType, Schema, parse, render
 
 _DUCKDB_TYPES: dict[FieldType, str] = {
     FieldType.STRING: "VARCHAR",
@@ -46,7 +45,16 @@ class EngineLimits:
 class CompactedFile:
     path: Path
     rows: int
-    schema: pa.Schema
+    # The columns as DuckDB reads them back from the file (DESCRIBE's type text).
+    columns: tuple[tuple[str, str], ...]
+
+    @property
+    def names(self) -> set[str]:
+        return {name for name, _ in self.columns}
+
+    @property
+    def schema(self) -> tuple[tuple[str, DuckType], ...]:
+        return tuple((name, parse(kind)) for name, kind in self.columns)
 
 
 def _quote(name: str) -> str:
@@ -76,6 +84,31 @@ def _select_list(described: Sequence[tuple[str, str]], fields: tuple[FieldSpec, 
     return ", ".join(parts)
 
 
+def _connect(work_dir: Path, limits: EngineLimits | None) -> duckdb.DuckDBPyConnection:
+    limits = limits or EngineLimits()
+    return duckdb.connect(
+        config={
+            "memory_limit": limits.memory_limit,
+            "threads": limits.threads,
+            "temp_directory": str(work_dir / "duckdb-spill"),
+            "preserve_insertion_order": True,
+        }
+    )
+
+
+def _written(
+    con: duckdb.DuckDBPyConnection, dest: Path, untyped: frozenset[str] = frozenset()
+) -> CompactedFile:
+    """The file as written; a column null in every record (`untyped`) is reported as NULL,
+    so another range's type for it wins when the day's schema is unified."""
+    parquet = f"read_parquet({_literal(str(dest))})"
+    described = con.execute(f"DESCRIBE SELECT * FROM {parquet}").fetchall()
+    counted = con.execute(f"SELECT count(*) FROM {parquet}").fetchone()
+    rows = int(counted[0]) if counted else 0
+    columns = tuple((str(r[0]), '"NULL"' if str(r[0]) in untyped else str(r[1])) for r in described)
+    return CompactedFile(dest, rows, columns)
+
+
 def compact(
     lines_file: Path,
     dest: Path,
@@ -85,15 +118,7 @@ def compact(
     limits: EngineLimits | None = None,
 ) -> CompactedFile:
     """Parse `lines_file` (non-empty, screened NDJSON) and write it to `dest` as Parquet."""
-    limits = limits or EngineLimits()
-    con = duckdb.connect(
-        config={
-            "memory_limit": limits.memory_limit,
-            "threads": limits.threads,
-            "temp_directory": str(work_dir / "duckdb-spill"),
-            "preserve_insertion_order": True,
-        }
-    )
+    con = _connect(work_dir, limits)
     try:
         source = (
             f"read_json({_literal(str(lines_file))}, format='newline_delimited', "
@@ -107,26 +132,37 @@ def compact(
             f"COPY (SELECT {select} FROM {source}) TO {_literal(str(dest))} "
             f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP_ROWS})"
         )
+        declared = {f.name for f in fields}
+        untyped = frozenset(
+            name for name, kind in described if kind.strip('"') == "NULL" and name not in declared
+        )
+        return _written(con, dest, untyped)
     finally:
         con.close()
-    metadata = pq.read_metadata(dest)
-    return CompactedFile(dest, metadata.num_rows, metadata.schema.to_arrow_schema())
 
 
-def conform(src: Path, dest: Path, schema: pa.Schema) -> int:
-    """Rewrite `src` with the day's unified `schema` (casts that only widen, nulls for missing
-    columns), one row group at a time; returns the rows written."""
-    rows = 0
-    reader = pq.ParquetFile(src)
-    with pq.ParquetWriter(dest, schema, compression="zstd") as writer:
-        for batch in reader.iter_batches(batch_size=ROW_GROUP_ROWS):
-            table = pa.Table.from_batches([batch])
-            columns = [
-                table[f.name].cast(f.type)
-                if f.name in table.column_names
-                else pa.nulls(len(table), f.type)
-                for f in schema
-            ]
-            writer.write_table(pa.Table.from_arrays(columns, schema=schema))
-            rows += len(table)
-    return rows
+def conform(
+    src: Path,
+    dest: Path,
+    schema: Schema,
+    *,
+    work_dir: Path,
+    limits: EngineLimits | None = None,
+) -> CompactedFile:
+    """Rewrite `src` with the day's unified `schema`: casts that only widen (struct fields
+    added by name), nulls for the columns it lacks."""
+    con = _connect(work_dir, limits)
+    try:
+        source = f"read_parquet({_literal(str(src))})"
+        present = {str(r[0]) for r in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
+        select = ", ".join(
+            f"CAST({_quote(n) if n in present else 'NULL'} AS {render(kind)}) AS {_quote(n)}"
+            for n, kind in schema
+        )
+        con.execute(
+            f"COPY (SELECT {select} FROM {source}) TO {_literal(str(dest))} "
+            f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP_ROWS})"
+        )
+        return _written(con, dest)
+    finally:
+        con.close()

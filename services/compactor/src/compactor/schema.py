@@ -1,5 +1,5 @@
-"""Columns as the catalog sees them: Arrow types to Glue types, one schema for a day, and how a
-day's columns differ from the table's."""
+"""Columns as the catalog sees them: DuckDB types to Glue types, one schema for a day, and how
+a day's columns differ from the table's."""
 
 from __future__ import annotations
 
@@ -8,13 +8,11 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import pyarrow as pa
+from compactor.ducktypes import DuckType, Schema, SchemaConflictError, glue_type, merge
+
+__all__ = ["Column", "SchemaChange", "SchemaConflictError", "columns_of", "unify"]
 
 _NOT_NAME = re.compile(r"[^a-z0-9_]")
-
-
-class SchemaConflictError(ValueError):
-    """Two ranges of a day hold one column with types no widening reconciles."""
 
 
 @dataclass(frozen=True)
@@ -49,50 +47,14 @@ def catalog_name(name: str) -> str:
     return cleaned if not cleaned[0].isdigit() else f"_{cleaned}"
 
 
-def glue_type(arrow: pa.DataType) -> str:  # noqa: C901 - one branch per Arrow family
-    if pa.types.is_boolean(arrow):
-        return "boolean"
-    if pa.types.is_int8(arrow):
-        return "tinyint"
-    if pa.types.is_int16(arrow):
-        return "smallint"
-    if pa.types.is_int32(arrow) or pa.types.is_uint8(arrow) or pa.types.is_uint16(arrow):
-        return "int"
-    if pa.types.is_integer(arrow):
-        return "bigint"
-    if pa.types.is_float32(arrow):
-        return "float"
-    if pa.types.is_floating(arrow):
-        return "double"
-    if pa.types.is_decimal(arrow):
-        return f"decimal({arrow.precision},{arrow.scale})"
-    if pa.types.is_timestamp(arrow):
-        return "timestamp"
-    if pa.types.is_date(arrow):
-        return "date"
-    if pa.types.is_binary(arrow) or pa.types.is_large_binary(arrow):
-        return "binary"
-    if pa.types.is_list(arrow) or pa.types.is_large_list(arrow):
-        return f"array<{glue_type(arrow.value_type)}>"
-    if pa.types.is_struct(arrow):
-        inner = ",".join(f"{catalog_name(f.name)}:{glue_type(f.type)}" for f in arrow)
-        return f"struct<{inner}>"
-    if pa.types.is_map(arrow):
-        return f"map<{glue_type(arrow.key_type)},{glue_type(arrow.item_type)}>"
-    return "string"  # strings, and a column that was null in every record
+def columns_of(schema: Schema) -> list[Column]:
+    return [Column(catalog_name(name), glue_type(kind, catalog_name)) for name, kind in schema]
 
 
-def columns_of(schema: pa.Schema) -> list[Column]:
-    return [Column(catalog_name(f.name), glue_type(f.type)) for f in schema]
-
-
-def unify(schemas: Sequence[pa.Schema]) -> pa.Schema:
+def unify(schemas: Sequence[Schema]) -> list[tuple[str, DuckType]]:
     """One schema for every range of a day: columns by name in first-seen order, integers
     widened to doubles, struct fields merged, a column missing from a range null there."""
-    try:
-        return pa.unify_schemas(list(schemas), promote_options="permissive")
-    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-        raise SchemaConflictError(str(exc)) from exc
+    return list(merge(schemas).items())
 
 
 def schema_hash(columns: Sequence[Column]) -> str:

@@ -4,7 +4,6 @@ release. Each is idempotent: run again with the same input it writes the same ke
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import hashlib
 import tempfile
@@ -16,12 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-import pyarrow as pa
 from rocket_contracts.models.compactor.domain_processed_v1 import CompactorDomainProcessedV1
 
 from compactor import layout
 from compactor.compaction import EngineLimits, compact, conform
 from compactor.domains import DomainCatalog, DomainSpec
+from compactor.ducktypes import DuckType, Schema, parse
 from compactor.locks import DayLocks, lock_key
 from compactor.observability import logger, metrics
 from compactor.planning import ManifestEntry, Plan, plan_day
@@ -70,12 +69,16 @@ class RangeResult:
     rejected: int
     reasons: dict[str, int]
     quarantine_key: str | None
-    schema: pa.Schema | None
+    # The file's columns as DuckDB reads them back (name, type text); None without a file.
+    columns: tuple[tuple[str, str], ...] | None
+
+    @property
+    def schema(self) -> list[tuple[str, DuckType]] | None:
+        if self.columns is None:
+            return None
+        return [(name, parse(kind)) for name, kind in self.columns]
 
     def to_json(self) -> dict[str, Any]:
-        encoded = None
-        if self.schema is not None:
-            encoded = base64.b64encode(self.schema.serialize().to_pybytes()).decode()
         return {
             "index": self.index,
             "key": self.key,
@@ -85,14 +88,12 @@ class RangeResult:
             "rejected": self.rejected,
             "reasons": self.reasons,
             "quarantine_key": self.quarantine_key,
-            "schema": encoded,
+            "columns": None if self.columns is None else [list(c) for c in self.columns],
         }
 
     @classmethod
     def from_json(cls, body: dict[str, Any]) -> RangeResult:
-        schema = None
-        if body.get("schema"):
-            schema = pa.ipc.read_schema(pa.py_buffer(base64.b64decode(body["schema"])))
+        columns = body.get("columns")
         return cls(
             index=int(body["index"]),
             key=body.get("key"),
@@ -102,7 +103,7 @@ class RangeResult:
             rejected=int(body["rejected"]),
             reasons={str(k): int(v) for k, v in dict(body.get("reasons") or {}).items()},
             quarantine_key=body.get("quarantine_key"),
-            schema=schema,
+            columns=None if columns is None else tuple((str(n), str(t)) for n, t in columns),
         )
 
 
@@ -258,7 +259,7 @@ class Compactor:
             quarantine = layout.quarantine_key(spec.name, day, index, plan.plan_id)
             body = b"".join(orjson.dumps(r.to_json()) + b"\n" for r in screened.rejections)
             self.store.put_bytes(lake, quarantine, body)
-        key, size, rows, schema = None, 0, 0, None
+        key, size, rows, columns = None, 0, 0, None
         if screened.passed:
             parquet = work / "part.parquet"
             written = compact(
@@ -268,12 +269,12 @@ class Compactor:
                 raise CountMismatchError(
                     f"range {index}: {screened.passed} records in, {written.rows} rows out"
                 )
-            lost = screened.fields_seen - set(written.schema.names)
+            lost = screened.fields_seen - written.names
             if lost:
                 raise FieldLostError(f"range {index}: fields {sorted(lost)} are not columns")
             key = layout.part_key(spec.name, day, index, plan.plan_id)
             self.store.upload(parquet, lake, key)
-            size, rows, schema = parquet.stat().st_size, written.rows, written.schema
+            size, rows, columns = parquet.stat().st_size, written.rows, written.columns
         return RangeResult(
             index=index,
             key=key,
@@ -283,7 +284,7 @@ class Compactor:
             rejected=screened.rejected,
             reasons=dict(screened.reasons),
             quarantine_key=quarantine,
-            schema=schema,
+            columns=columns,
         )
 
     # --- finalize ---------------------------------------------------------------------------
@@ -331,7 +332,7 @@ class Compactor:
             results.append(RangeResult.from_json(found[0]))
         return results
 
-    def _check_counts(self, results: Sequence[RangeResult], schema: pa.Schema) -> None:
+    def _check_counts(self, results: Sequence[RangeResult], schema: Schema) -> None:
         lake = self.config.lake_bucket
         for r in results:
             if r.lines != r.rows + r.rejected:
@@ -340,14 +341,14 @@ class Compactor:
                     f"{r.rows} rows + {r.rejected} set aside out"
                 )
             # A file still to be conformed is checked by its row count when it is read.
-            conformed = r.schema is not None and r.schema.equals(schema)
+            conformed = r.schema == list(schema)
             if r.key is not None and conformed and self.store.size_of(lake, r.key) != r.bytes:
                 raise CountMismatchError(
                     f"range {r.index}: {layout.uri(lake, r.key)} is not the file the range wrote"
                 )
 
     def _conform(
-        self, manifest: str, results: list[RangeResult], schema: pa.Schema
+        self, manifest: str, results: list[RangeResult], schema: Schema
     ) -> list[RangeResult]:
         """Rewrite the files whose schema is not the day's, one at a time. The file is
         replaced before its result is: after a crash between the two, the retry conforms the
@@ -355,20 +356,22 @@ class Compactor:
         lake = self.config.lake_bucket
         out: list[RangeResult] = []
         for r in results:
-            if r.key is None or r.schema is None or r.schema.equals(schema):
+            if r.key is None or r.schema is None or r.schema == list(schema):
                 out.append(r)
                 continue
             with tempfile.TemporaryDirectory(dir=self.config.work_dir) as scratch:
                 src, dest = Path(scratch) / "in.parquet", Path(scratch) / "out.parquet"
                 self.store.download(lake, r.key, src)
-                rows = conform(src, dest, schema)
-                if rows != r.rows:
+                written = conform(
+                    src, dest, schema, work_dir=Path(scratch), limits=self.config.limits
+                )
+                if written.rows != r.rows:
                     raise CountMismatchError(
-                        f"range {r.index}: {r.rows} rows before conforming, {rows} after"
+                        f"range {r.index}: {r.rows} rows before conforming, {written.rows} after"
                     )
                 self.store.upload(dest, lake, r.key)
                 size = dest.stat().st_size
-            conformed = dataclasses.replace(r, bytes=size, schema=schema)
+            conformed = dataclasses.replace(r, bytes=size, columns=written.columns)
             self.store.put_json(lake, layout.result_key(manifest, r.index), conformed.to_json())
             out.append(conformed)
         return out
@@ -380,8 +383,7 @@ class Compactor:
         lake = self.config.lake_bucket
         self.locks.renew(lock_key(job.domain, day), job.execution, self.clock())
         results = self._read_results(planned)
-        schemas = [r.schema for r in results if r.schema is not None]
-        schema = unify(schemas) if schemas else pa.schema([])
+        schema = unify([r.schema for r in results if r.schema is not None])
         self._check_counts(results, schema)
         results = self._conform(planned.manifest_key, results, schema)
         columns = columns_of(schema)

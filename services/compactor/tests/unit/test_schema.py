@@ -1,67 +1,106 @@
-"""One schema for a day's ranges, in catalog types, and how it differs from the table."""
+"""DuckDB types as values, one schema for a day's ranges, in catalog types, and how it differs
+from the table."""
 
 from __future__ import annotations
 
-import pyarrow as pa
 import pytest
+from compactor.ducktypes import DuckType, SchemaConflictError, glue_type, parse, render, widen
 from compactor.schema import (
     Column,
-    SchemaConflictError,
     catalog_name,
     changes,
     columns_of,
-    glue_type,
     schema_hash,
     table_columns,
     unify,
 )
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "BIGINT",
+        "TIMESTAMP WITH TIME ZONE",
+        "DECIMAL(18,3)",
+        'STRUCT("x" BIGINT, "we""ird name" VARCHAR)[]',
+        'MAP(VARCHAR, STRUCT("k" DOUBLE[])[])',
+    ],
+)
+def test_types_round_trip_through_their_text(text: str) -> None:
+    assert render(parse(text)) == text
+    assert parse(render(parse(text))) == parse(text)
+
+
+def test_describe_text_parses_unquoted_and_fixed_size() -> None:
+    kind = parse("STRUCT(sku VARCHAR, qty BIGINT, at TIMESTAMP WITH TIME ZONE)[3]")
+    assert kind.name == "LIST"
+    inner = kind.fields[0][1]
+    assert [n for n, _ in inner.fields] == ["sku", "qty", "at"]
+    assert parse('"NULL"') == DuckType("NULL")
+
+
 def test_ranges_unify_by_name_widening_integers_and_merging_structs() -> None:
-    first = pa.schema([("a", pa.int64()), ("s", pa.struct([("x", pa.int64())]))])
-    second = pa.schema(
-        [
-            ("s", pa.struct([("x", pa.float64()), ("y", pa.string())])),
-            ("a", pa.float64()),
-            ("late", pa.string()),
-        ]
-    )
-    unified = unify([first, second])
-    assert unified.names == ["a", "s", "late"]
-    assert unified.field("a").type == pa.float64()
-    assert unified.field("s").type == pa.struct([("x", pa.float64()), ("y", pa.string())])
-
-
-def test_irreconcilable_types_are_a_named_conflict() -> None:
-    with pytest.raises(SchemaConflictError):
-        unify([pa.schema([("a", pa.int64())]), pa.schema([("a", pa.struct([("x", pa.int64())]))])])
+    first = [("a", parse("BIGINT")), ("s", parse("STRUCT(x BIGINT)")), ("n", parse('"NULL"'))]
+    second = [
+        ("s", parse("STRUCT(x DOUBLE, y VARCHAR)")),
+        ("a", parse("DOUBLE")),
+        ("late", parse("VARCHAR")),
+        ("n", parse("BOOLEAN")),
+    ]
+    unified = dict(unify([first, second]))
+    assert list(unified) == ["a", "s", "n", "late"]
+    assert unified["a"] == parse("DOUBLE")
+    assert unified["s"] == parse("STRUCT(x DOUBLE, y VARCHAR)")
+    assert unified["n"] == parse("BOOLEAN")  # null everywhere in one range gives way
 
 
 @pytest.mark.parametrize(
-    ("arrow", "glue"),
+    ("a", "b", "wide"),
     [
-        (pa.int64(), "bigint"),
-        (pa.float64(), "double"),
-        (pa.bool_(), "boolean"),
-        (pa.string(), "string"),
-        (pa.timestamp("us", tz="UTC"), "timestamp"),
-        (pa.date32(), "date"),
-        (pa.null(), "string"),
-        (
-            pa.list_(pa.struct([("sku", pa.string()), ("qty", pa.int64())])),
-            "array<struct<sku:string,qty:bigint>>",
-        ),
+        ("INTEGER", "BIGINT", "BIGINT"),
+        ("BIGINT", "DECIMAL(18,3)", "DOUBLE"),
+        ("TIMESTAMP", "TIMESTAMP WITH TIME ZONE", "TIMESTAMP WITH TIME ZONE"),
+        ("BIGINT[]", "DOUBLE[]", "DOUBLE[]"),
+        ("JSON", "VARCHAR", "VARCHAR"),
     ],
 )
-def test_glue_types(arrow: pa.DataType, glue: str) -> None:
-    assert glue_type(arrow) == glue
+def test_widenings(a: str, b: str, wide: str) -> None:
+    assert widen(parse(a), parse(b)) == parse(wide)
+    assert widen(parse(b), parse(a)) == parse(wide)
+
+
+@pytest.mark.parametrize(("a", "b"), [("VARCHAR", "BIGINT"), ("BIGINT", "STRUCT(x BIGINT)")])
+def test_irreconcilable_types_are_a_named_conflict(a: str, b: str) -> None:
+    with pytest.raises(SchemaConflictError, match="amount"):
+        unify([[("amount", parse(a))], [("amount", parse(b))]])
+
+
+@pytest.mark.parametrize(
+    ("duck", "glue"),
+    [
+        ("BIGINT", "bigint"),
+        ("DOUBLE", "double"),
+        ("BOOLEAN", "boolean"),
+        ("VARCHAR", "string"),
+        ("TIMESTAMP WITH TIME ZONE", "timestamp"),
+        ("DATE", "date"),
+        ('"NULL"', "string"),
+        ("DECIMAL(18,3)", "decimal(18,3)"),
+        ("STRUCT(sku VARCHAR, qty BIGINT)[]", "array<struct<sku:string,qty:bigint>>"),
+        ("MAP(VARCHAR, BIGINT)", "map<string,bigint>"),
+    ],
+)
+def test_glue_types(duck: str, glue: str) -> None:
+    assert glue_type(parse(duck)) == glue
 
 
 def test_catalog_names_are_lower_case_identifiers() -> None:
     assert catalog_name("orderId") == "orderid"
     assert catalog_name("total-amount") == "total_amount"
     assert catalog_name("1st") == "_1st"
-    assert columns_of(pa.schema([("Amount", pa.float64())])) == [Column("amount", "double")]
+    assert columns_of([("Amount", parse('STRUCT("Sub-Total" DOUBLE)'))]) == [
+        Column("amount", "struct<sub_total:double>")
+    ]
 
 
 def test_changes_against_the_table() -> None:
