@@ -128,6 +128,15 @@ def compact(
             (str(r[0]), str(r[1])) for r in con.sql(f"DESCRIBE SELECT * FROM {source}").fetchall()
         ]
         select = _select_list(described, fields)
+        # The types are known now: the second read parses without detecting them again.
+        typed = ", ".join(
+            f"{_literal(name)}: {_literal('VARCHAR' if kind.strip(chr(34)) == 'NULL' else kind)}"
+            for name, kind in described
+        )
+        source = (
+            f"read_json({_literal(str(lines_file))}, format='newline_delimited', "
+            f"maximum_object_size=16777216, columns={{{typed}}})"
+        )
         con.execute(
             f"COPY (SELECT {select} FROM {source}) TO {_literal(str(dest))} "
             f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP_ROWS})"

@@ -86,17 +86,28 @@ class Screened:
         return self.lines - self.passed
 
 
+Check = tuple[str, bool, Callable[[object], bool]]
+
+
+def checks_of(fields: tuple[FieldSpec, ...]) -> tuple[Check, ...]:
+    return tuple((spec.name, spec.required, _CHECKS[spec.type]) for spec in fields)
+
+
+def _violation(record: dict[str, Any], checks: tuple[Check, ...]) -> str | None:
+    for name, required, check in checks:
+        value = record.get(name)
+        if value is None:
+            if required:
+                return f"missing:{name}"
+            continue
+        if not check(value):
+            return f"type:{name}"
+    return None
+
+
 def violation(record: dict[str, Any], fields: tuple[FieldSpec, ...]) -> str | None:
     """The first declared field the record breaks, as a reason code, or None."""
-    for spec in fields:
-        value = record.get(spec.name)
-        if value is None:
-            if spec.required:
-                return f"missing:{spec.name}"
-            continue
-        if not _CHECKS[spec.type](value):
-            return f"type:{spec.name}"
-    return None
+    return _violation(record, checks_of(fields))
 
 
 def _reason_for_unparsable(line: bytes) -> str:
@@ -111,8 +122,10 @@ def screen(
     key: str, data: bytes, fields: tuple[FieldSpec, ...], out: IO[bytes], into: Screened
 ) -> None:
     """Screen one landing file's lines into `into`, writing the lines that pass to `out`."""
+    checks = checks_of(fields)
+    passed: list[bytes] = []
     for number, line in enumerate(data.split(b"\n"), start=1):
-        if not line.strip():
+        if not line or line.isspace():
             continue
         into.lines += 1
         reason: str | None
@@ -121,13 +134,15 @@ def screen(
         except orjson.JSONDecodeError:
             reason = _reason_for_unparsable(line)
         else:
-            reason = violation(record, fields) if isinstance(record, dict) else NOT_AN_OBJECT
+            reason = _violation(record, checks) if isinstance(record, dict) else NOT_AN_OBJECT
         if reason is None:
-            into.passed += 1
             into.fields_seen.update(record)
-            out.write(line.rstrip(b"\r"))
-            out.write(b"\n")
+            passed.append(line.rstrip(b"\r"))
             continue
         into.reasons[reason] += 1
         raw = line[:RAW_KEPT].decode("utf-8", errors="replace")
         into.rejections.append(Rejection(key, number, reason, raw))
+    if passed:
+        into.passed += len(passed)
+        passed.append(b"")
+        out.write(b"\n".join(passed))
