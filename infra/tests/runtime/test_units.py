@@ -25,7 +25,7 @@ from rocket_infra.runtime.records import Activity
 from rocket_infra.runtime.schedule_expressions import ScheduleExpressionError, parse
 from rocket_infra.runtime.schedules import ScheduleRunner
 from rocket_infra.runtime.sqs_poller import SqsPoller
-from rocket_infra.runtime.stepfunctions import MARKER, rewire_definition
+from rocket_infra.runtime.stepfunctions import MARKER, retry_delay, rewire_definition
 from rocket_infra.runtime.template_values import TemplateValues, UnresolvableError, substitute
 from rocket_infra.runtime.workers import (
     FunctionPool,
@@ -278,7 +278,7 @@ def test_lambda_tasks_are_rewired_and_other_tasks_left_alone() -> None:
     assert count == 3
     a = rewired["States"]["A"]
     assert a["Resource"] == "arn:aws:states:::sqs:sendMessage.waitForTaskToken"
-    assert a["Retry"] == [{"ErrorEquals": ["States.ALL"]}]
+    assert "Retry" not in a  # the bridge retries: moto reuses a callback's token
     assert a["Parameters"]["QueueUrl"] == "http://queue"
     assert a["Parameters"]["MessageBody"] == {
         "Integration": "function",
@@ -287,6 +287,7 @@ def test_lambda_tasks_are_rewired_and_other_tasks_left_alone() -> None:
         "TaskToken.$": "$$.Task.Token",
         "ExecutionArn.$": "$$.Execution.Id",
         MARKER: True,
+        "Retry": [{"ErrorEquals": ["States.ALL"]}],
     }
     c = rewired["States"]["B"]["ItemProcessor"]["States"]["C"]
     assert c["OutputPath"] == "$.Payload"
@@ -295,6 +296,28 @@ def test_lambda_tasks_are_rewired_and_other_tasks_left_alone() -> None:
     e = rewired["States"]["D"]["Branches"][0]["States"]["E"]
     assert e["Parameters"]["MessageBody"]["Payload"] == {"x.$": "$.y"}
     assert rewired["States"]["F"] == definition["States"]["F"]  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    ("errors", "expected"),
+    [
+        (["Boom"] * 4, [2.0, 4.0, 8.0, None]),  # MaxAttempts 3, backoff 2 from 2 s
+        (["Other"], [None]),
+        (["Slow", "Slow", "Slow"], [10.0, 10.0, None]),  # capped by MaxDelaySeconds
+        (["Any", "Boom"], [0.5, 2.0]),  # each retrier keeps its own count
+    ],
+)
+def test_task_retries_follow_the_states_retriers(
+    errors: list[str], expected: list[float | None]
+) -> None:
+    retriers = [
+        {"ErrorEquals": ["Boom"], "IntervalSeconds": 2, "MaxAttempts": 3, "BackoffRate": 2},
+        {"ErrorEquals": ["Slow"], "IntervalSeconds": 10, "MaxAttempts": 2, "MaxDelaySeconds": 10},
+        {"ErrorEquals": ["Any", "Other2"], "IntervalSeconds": 0.5, "MaxAttempts": 1},
+    ]
+    attempts: dict[int, int] = {}
+    assert [retry_delay(retriers, e, attempts) for e in errors] == expected
+    assert retry_delay([{"ErrorEquals": ["States.ALL"], "MaxAttempts": 0}], "X", {}) is None
 
 
 # --- events ----------------------------------------------------------------------------------

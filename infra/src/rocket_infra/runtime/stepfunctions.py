@@ -9,6 +9,13 @@ and the payload the task would have sent; the runtime invokes the handler and an
 SendTaskSuccess (the Lambda result, shaped as the integration returns it) or SendTaskFailure
 (the function's errorType and error payload, as Lambda reports them), so Retry/Catch,
 ResultSelector, ResultPath and OutputPath apply to the real result.
+
+A rewired task's Retry is carried out here, not by moto: moto's interpreter keeps one task
+token (and its callback outcome) across the attempts of a state, so a retried callback task
+reads the previous attempt's outcome at once instead of waiting for its own answer. The task's
+retriers travel in the message; a handler error they match is invoked again after the
+retrier's interval (IntervalSeconds, BackoffRate, MaxAttempts, MaxDelaySeconds, first matching
+retrier), and only the last error is sent back, to the state's Catch.
 """
 
 from __future__ import annotations
@@ -79,8 +86,12 @@ def _rewire_task(state: dict[str, Any], queue_url: str) -> dict[str, Any] | None
     body["TaskToken.$"] = "$$.Task.Token"
     body["ExecutionArn.$"] = "$$.Execution.Id"
     body[MARKER] = True
+    if state.get("Retry"):
+        body["Retry"] = state["Retry"]
     # A request-response Lambda task sends no heartbeats: the callback must not expect any.
-    kept = {k: v for k, v in state.items() if k not in ("HeartbeatSeconds", "HeartbeatSecondsPath")}
+    # Its Retry is run by the bridge (see the module docstring).
+    dropped = ("HeartbeatSeconds", "HeartbeatSecondsPath", "Retry")
+    kept = {k: v for k, v in state.items() if k not in dropped}
     rewired = {**kept, "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken"}
     rewired["Parameters"] = {"QueueUrl": queue_url, "MessageBody": body}
     return rewired
@@ -186,12 +197,21 @@ class StepFunctionsBridge:
         if isinstance(payload, str) and task.get("Integration") == "invoke":
             with contextlib.suppress(ValueError):
                 payload = json.loads(payload)
-        result = self._activity.invoke(
-            task["FunctionName"],
-            payload if payload is not None else {},
-            source=f"stepfunctions:{task.get('ExecutionArn', '')}",
-            correlation_ids=_correlation_ids(payload),
-        )
+        attempts: dict[int, int] = {}
+        while True:
+            result = self._activity.invoke(
+                task["FunctionName"],
+                payload if payload is not None else {},
+                source=f"stepfunctions:{task.get('ExecutionArn', '')}",
+                correlation_ids=_correlation_ids(payload),
+            )
+            if result.error is None:
+                break
+            error = str(result.error.get("errorType", "Lambda.Unknown"))
+            delay = retry_delay(task.get("Retry") or [], error, attempts)
+            if delay is None or self._stop.wait(delay):
+                break
+            log.info("state machine task retried", function=task["FunctionName"], error=error)
         if result.error is not None:
             self._sfn.send_task_failure(
                 taskToken=token,
@@ -209,6 +229,29 @@ class StepFunctionsBridge:
                 "StatusCode": 200,
             }
         self._sfn.send_task_success(taskToken=token, output=json.dumps(output))
+
+
+def retry_delay(
+    retriers: list[dict[str, Any]], error: str, attempts: dict[int, int]
+) -> float | None:
+    """Seconds before the next attempt after `error`, as Step Functions counts them (the first
+    retrier whose ErrorEquals matches, each retrier with its own count), or None: no retry."""
+    for index, retrier in enumerate(retriers):
+        names = retrier.get("ErrorEquals") or []
+        if error not in names and "States.ALL" not in names and "States.TaskFailed" not in names:
+            continue
+        count = attempts.get(index, 0)
+        if count >= int(retrier.get("MaxAttempts", 3)):
+            return None
+        attempts[index] = count + 1
+        delay = (
+            float(retrier.get("IntervalSeconds", 1))
+            * float(retrier.get("BackoffRate", 2.0)) ** count
+        )
+        if "MaxDelaySeconds" in retrier:
+            delay = min(delay, float(retrier["MaxDelaySeconds"]))
+        return delay
+    return None
 
 
 def _correlation_ids(payload: Any) -> list[str]:

@@ -38,13 +38,13 @@ class CompactorCompactionRequestedV1(BaseModel):
     date: Annotated[
         date_aliased,
         Field(
-            description="The UTC day to compact: the landing partition year=YYYY/month=MM/day=DD of each domain."
+            description="The UTC day to compact. Which landing files belong to it is the domain's setting: the date in the key (a time-based partitioner's year=/month=/day=/hour= path) or the object's LastModified in UTC."
         ),
     ]
     domains: Annotated[
         list[Domain] | None,
         Field(
-            description="Domains (Kafka topics, one landing prefix each) to compact. Absent means every domain that has landing files for the day.",
+            description="Domains (Kafka topics, one landing prefix each) to compact, one workflow execution each. Absent means every domain the compactor declares.",
             max_length=500,
             min_length=1,
         ),

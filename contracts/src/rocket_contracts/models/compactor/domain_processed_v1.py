@@ -36,6 +36,13 @@ class Source(BaseModel):
     bytes: Annotated[
         int, Field(description="Total size of the landing files read, in bytes.", ge=0)
     ]
+    records: Annotated[
+        int | None,
+        Field(
+            description="Lines read from the landing files (blank lines excluded), valid or not: output.records plus quarantine.records.",
+            ge=0,
+        ),
+    ] = None
 
 
 ValuesAdditionalProperty = TypeAliasType(
@@ -68,6 +75,45 @@ class Partition(BaseModel):
         Field(
             description="s3:// location of the partition.",
             pattern="^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?$",
+        ),
+    ]
+
+
+ReasonsAdditionalProperty = TypeAliasType(
+    "ReasonsAdditionalProperty",
+    Annotated[int, Field(description="Lines set aside for this reason.", ge=1)],
+)
+
+
+class Quarantine(BaseModel):
+    """
+    Where the lines that were set aside went, and why; absent when none was.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    records: Annotated[
+        int,
+        Field(description="Lines set aside (equals output.rejected_records).", ge=0),
+    ]
+    location: Annotated[
+        str,
+        Field(
+            description="s3:// prefix of the quarantine files of the day, one NDJSON line per set-aside line with its landing key, line number and reason.",
+            pattern="^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?$",
+        ),
+    ]
+    reasons: Annotated[
+        dict[
+            Annotated[
+                str, StringConstraints(pattern=r"^[a-z_]+(:[a-z_][a-z0-9_]{0,254})?$")
+            ],
+            ReasonsAdditionalProperty,
+        ],
+        Field(
+            description='Reason code -> lines, e.g. {"invalid_json": 3, "missing:order_id": 1, "type:amount": 2}.',
+            max_length=200,
         ),
     ]
 
@@ -138,6 +184,39 @@ class File(BaseModel):
     records: Annotated[int, Field(description="Records in the file.", ge=0)]
 
 
+class SchemaChange(BaseModel):
+    """
+    One column that differs from the catalog table.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    column: Annotated[
+        str, Field(description="Column name.", pattern="^[a-z_][a-z0-9_]{0,254}$")
+    ]
+    change: Annotated[
+        Literal["ADDED", "ABSENT", "TYPE_CHANGED"],
+        Field(
+            description="ADDED: new in this day. ABSENT: in the table, not in this day's input (null in its files). TYPE_CHANGED: the day's type differs (the table keeps the widened type)."
+        ),
+    ]
+    from_type: Annotated[
+        str | None,
+        Field(
+            description="The table's type before (absent for ADDED).",
+            pattern="^[a-z][a-z0-9_<>,:() ]{0,2047}$",
+        ),
+    ] = None
+    to_type: Annotated[
+        str | None,
+        Field(
+            description="The type now (absent for ABSENT).",
+            pattern="^[a-z][a-z0-9_<>,:() ]{0,2047}$",
+        ),
+    ] = None
+
+
 class Output(BaseModel):
     """
     What the lake holds for the day now.
@@ -166,7 +245,7 @@ class Output(BaseModel):
     rejected_records: Annotated[
         int,
         Field(
-            description="Landing lines that were not valid JSON objects and were set aside, not written.",
+            description="Landing lines set aside, not written: lines that are not a JSON object and records that break the domain's declared fields (see quarantine).",
             ge=0,
         ),
     ] = 0
@@ -241,3 +320,16 @@ class CompactorDomainProcessedV1(BaseModel):
             description="When the compactor finished the domain-day (RFC 3339 with a time zone)."
         ),
     ]
+    quarantine: Annotated[
+        Quarantine | None,
+        Field(
+            description="Where the lines that were set aside went, and why; absent when none was."
+        ),
+    ] = None
+    schema_changes: Annotated[
+        list[SchemaChange] | None,
+        Field(
+            description="How the day's columns differ from the catalog table as it was before this compaction; empty when they do not, or when the table is new.",
+            max_length=2000,
+        ),
+    ] = None

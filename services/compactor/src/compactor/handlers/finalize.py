@@ -1,0 +1,22 @@
+"""Finalize Lambda: check counts, one schema for the day, catalog, marker, event, unlock."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from compactor.bootstrap import compactor
+from compactor.handlers import job_log_keys
+from compactor.observability import logger, metrics, tracer
+from compactor.steps import FinalizeTask
+from compactor.workflow import Compactor
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext, app: Compactor | None = None) -> Any:
+    task = FinalizeTask.model_validate(event)
+    job_log_keys(task.job)
+    return (app or compactor()).finalize(task).model_dump(mode="json")

@@ -1,0 +1,12 @@
+"""The service's logger, metrics and tracer (Powertools), created once."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+
+SERVICE = "compactor"
+NAMESPACE = "Rocket"
+
+logger = Logger(service=SERVICE)
+metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
+tracer = Tracer(service=SERVICE)

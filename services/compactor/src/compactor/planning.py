@@ -1,0 +1,134 @@
+"""Which landing files make a domain's day, and how they are cut into compaction ranges.
+
+Pure functions over listed objects. A plan is the day's files in key order, cut into ranges by
+bytes so each range's Parquet file lands near the domain's target size. Its id is a hash of the
+files it covers, so the same input always gives the same plan id and the same output names: a
+retried step or a re-run of the day overwrites its files instead of adding new ones.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from compactor.domains import DaySource, DomainSpec
+
+_KEY_DAY = re.compile(r"/year=(\d{4})/month=(\d{2})/day=(\d{2})/")
+
+
+@dataclass(frozen=True)
+class LandingObject:
+    key: str
+    size: int
+    etag: str
+    last_modified: datetime
+
+    def to_json(self) -> dict[str, Any]:
+        return {"key": self.key, "size": self.size, "etag": self.etag}
+
+
+@dataclass(frozen=True)
+class ManifestEntry:
+    key: str
+    size: int
+    etag: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    domain: str
+    day: date
+    plan_id: str
+    ranges: tuple[tuple[ManifestEntry, ...], ...]
+
+    @property
+    def files(self) -> int:
+        return sum(len(r) for r in self.ranges)
+
+    @property
+    def bytes(self) -> int:
+        return sum(e.size for r in self.ranges for e in r)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "domain": self.domain,
+            "date": self.day.isoformat(),
+            "plan_id": self.plan_id,
+            "ranges": [
+                [{"key": e.key, "size": e.size, "etag": e.etag} for e in r] for r in self.ranges
+            ],
+        }
+
+    @classmethod
+    def from_json(cls, body: dict[str, Any]) -> Plan:
+        return cls(
+            domain=str(body["domain"]),
+            day=date.fromisoformat(str(body["date"])),
+            plan_id=str(body["plan_id"]),
+            ranges=tuple(
+                tuple(ManifestEntry(str(e["key"]), int(e["size"]), str(e["etag"])) for e in r)
+                for r in body["ranges"]
+            ),
+        )
+
+
+def key_day(key: str) -> date | None:
+    """The day in a time-based partitioner's key, or None when the key carries none."""
+    match = _KEY_DAY.search(key)
+    if match is None:
+        return None
+    try:
+        return date(int(match[1]), int(match[2]), int(match[3]))
+    except ValueError:
+        return None
+
+
+def belongs_to_day(spec: DomainSpec, obj: LandingObject, day: date) -> bool:
+    if not obj.key.endswith(".json") or obj.size == 0:
+        return False
+    if spec.day_source is DaySource.KEY_PATH:
+        return key_day(obj.key) == day
+    return obj.last_modified.date() == day  # the store reports LastModified in UTC
+
+
+def cut_ranges(
+    entries: Sequence[ManifestEntry], target_bytes: int
+) -> tuple[tuple[ManifestEntry, ...], ...]:
+    """Consecutive ranges whose bytes stay at or under the target, except a single file larger
+    than the target, which is a range of its own (a file is never split: it is one sink flush)."""
+    ranges: list[tuple[ManifestEntry, ...]] = []
+    current: list[ManifestEntry] = []
+    size = 0
+    for entry in entries:
+        if current and size + entry.size > target_bytes:
+            ranges.append(tuple(current))
+            current, size = [], 0
+        current.append(entry)
+        size += entry.size
+    if current:
+        ranges.append(tuple(current))
+    return tuple(ranges)
+
+
+def plan_id_of(entries: Iterable[ManifestEntry], target_bytes: int) -> str:
+    digest = hashlib.sha256(f"target={target_bytes}\n".encode())
+    for e in entries:
+        digest.update(f"{e.key}\t{e.size}\t{e.etag}\n".encode())
+    return digest.hexdigest()[:16]
+
+
+def plan_day(spec: DomainSpec, day: date, listed: Iterable[LandingObject]) -> Plan:
+    entries = sorted(
+        (ManifestEntry(o.key, o.size, o.etag) for o in listed if belongs_to_day(spec, o, day)),
+        key=lambda e: e.key,
+    )
+    return Plan(
+        domain=spec.name,
+        day=day,
+        plan_id=plan_id_of(entries, spec.target_bytes),
+        ranges=cut_ranges(entries, spec.target_bytes),
+    )

@@ -1,0 +1,89 @@
+"""Columns as the catalog sees them: DuckDB types to Glue types, one schema for a day, and how
+a day's columns differ from the table's."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from compactor.ducktypes import DuckType, Schema, SchemaConflictError, glue_type, merge
+
+__all__ = ["Column", "SchemaChange", "SchemaConflictError", "columns_of", "unify"]
+
+_NOT_NAME = re.compile(r"[^a-z0-9_]")
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"name": self.name, "type": self.type}
+
+
+@dataclass(frozen=True)
+class SchemaChange:
+    column: str
+    change: str  # ADDED | ABSENT | TYPE_CHANGED
+    from_type: str | None = None
+    to_type: str | None = None
+
+    def to_json(self) -> dict[str, str]:
+        out = {"column": self.column, "change": self.change}
+        if self.from_type is not None:
+            out["from_type"] = self.from_type
+        if self.to_type is not None:
+            out["to_type"] = self.to_type
+        return out
+
+
+def catalog_name(name: str) -> str:
+    """Glue keeps names in lower case; anything outside [a-z0-9_] would need quoting in every
+    query, so it becomes an underscore (and a leading digit gets one in front)."""
+    cleaned = _NOT_NAME.sub("_", name.lower()) or "_"
+    return cleaned if not cleaned[0].isdigit() else f"_{cleaned}"
+
+
+def columns_of(schema: Schema) -> list[Column]:
+    return [Column(catalog_name(name), glue_type(kind, catalog_name)) for name, kind in schema]
+
+
+def unify(schemas: Sequence[Schema]) -> list[tuple[str, DuckType]]:
+    """One schema for every range of a day: columns by name in first-seen order, integers
+    widened to doubles, struct fields merged, a column missing from a range null there."""
+    return list(merge(schemas).items())
+
+
+def schema_hash(columns: Sequence[Column]) -> str:
+    text = "".join(f"{c.name}:{c.type}\n" for c in columns)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def changes(before: Sequence[Column] | None, now: Sequence[Column]) -> list[SchemaChange]:
+    """How `now` differs from the table's columns `before` (None: the table is new)."""
+    if before is None:
+        return []
+    old = {c.name: c.type for c in before}
+    new = {c.name: c.type for c in now}
+    found: list[SchemaChange] = []
+    for column in now:
+        if column.name not in old:
+            found.append(SchemaChange(column.name, "ADDED", to_type=column.type))
+        elif old[column.name] != column.type:
+            found.append(SchemaChange(column.name, "TYPE_CHANGED", old[column.name], column.type))
+    found.extend(
+        SchemaChange(column.name, "ABSENT", from_type=column.type)
+        for column in before
+        if column.name not in new
+    )
+    return found
+
+
+def table_columns(before: Sequence[Column] | None, now: Sequence[Column]) -> list[Column]:
+    """The table's columns after this day: the day's columns (widened types win), then the
+    table's columns the day did not have, so older partitions stay readable."""
+    names = {c.name for c in now}
+    return [*now, *(c for c in before or () if c.name not in names)]

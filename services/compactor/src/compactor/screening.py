@@ -1,0 +1,148 @@
+"""Screening landing lines before they are parsed into columns.
+
+Each non-blank line of a landing file must be a JSON object whose declared fields are present
+(when required) and of the declared type. A line that is not is set aside with its file, line
+number and reason; it is never coerced and never fails the range. What passes is written on,
+byte for byte, to the one file the range's columns are parsed from.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import IO, Any
+
+import orjson
+
+from compactor.domains import FieldSpec, FieldType
+
+INVALID_JSON = "invalid_json"
+INVALID_ENCODING = "invalid_encoding"
+NOT_AN_OBJECT = "not_an_object"
+# A quarantined line keeps this much of its text: enough to see the problem, bounded in size.
+RAW_KEPT = 4096
+
+_TIMESTAMP = re.compile(
+    r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?)?(Z|[+-]\d{2}(:?\d{2})?)?$"
+)
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _is_day(value: str) -> bool:
+    try:
+        date.fromisoformat(value[:10])
+    except ValueError:
+        return False
+    return True
+
+
+def _is_timestamp(value: object) -> bool:
+    return isinstance(value, str) and _TIMESTAMP.match(value) is not None and _is_day(value)
+
+
+def _is_date(value: object) -> bool:
+    return isinstance(value, str) and _DATE.match(value) is not None and _is_day(value)
+
+
+_CHECKS: dict[FieldType, Callable[[object], bool]] = {
+    FieldType.STRING: lambda v: isinstance(v, str),
+    FieldType.BIGINT: lambda v: isinstance(v, int) and not isinstance(v, bool),
+    # An integer is a double's value: widening it loses nothing.
+    FieldType.DOUBLE: lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+    FieldType.BOOLEAN: lambda v: isinstance(v, bool),
+    FieldType.TIMESTAMP: _is_timestamp,
+    FieldType.DATE: _is_date,
+    FieldType.OBJECT: lambda v: isinstance(v, dict),
+    FieldType.ARRAY: lambda v: isinstance(v, list),
+}
+
+
+@dataclass(frozen=True)
+class Rejection:
+    key: str
+    line: int
+    reason: str
+    raw: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"key": self.key, "line": self.line, "reason": self.reason, "raw": self.raw}
+
+
+@dataclass
+class Screened:
+    """What the lines of a range gave: counts, set-aside lines and every field name seen."""
+
+    lines: int = 0
+    passed: int = 0
+    reasons: Counter[str] = field(default_factory=Counter)
+    rejections: list[Rejection] = field(default_factory=list)
+    fields_seen: set[str] = field(default_factory=set)
+
+    @property
+    def rejected(self) -> int:
+        return self.lines - self.passed
+
+
+Check = tuple[str, bool, Callable[[object], bool]]
+
+
+def checks_of(fields: tuple[FieldSpec, ...]) -> tuple[Check, ...]:
+    return tuple((spec.name, spec.required, _CHECKS[spec.type]) for spec in fields)
+
+
+def _violation(record: dict[str, Any], checks: tuple[Check, ...]) -> str | None:
+    for name, required, check in checks:
+        value = record.get(name)
+        if value is None:
+            if required:
+                return f"missing:{name}"
+            continue
+        if not check(value):
+            return f"type:{name}"
+    return None
+
+
+def violation(record: dict[str, Any], fields: tuple[FieldSpec, ...]) -> str | None:
+    """The first declared field the record breaks, as a reason code, or None."""
+    return _violation(record, checks_of(fields))
+
+
+def _reason_for_unparsable(line: bytes) -> str:
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError:
+        return INVALID_ENCODING
+    return INVALID_JSON
+
+
+def screen(
+    key: str, data: bytes, fields: tuple[FieldSpec, ...], out: IO[bytes], into: Screened
+) -> None:
+    """Screen one landing file's lines into `into`, writing the lines that pass to `out`."""
+    checks = checks_of(fields)
+    passed: list[bytes] = []
+    for number, line in enumerate(data.split(b"\n"), start=1):
+        if not line or line.isspace():
+            continue
+        into.lines += 1
+        reason: str | None
+        try:
+            record = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            reason = _reason_for_unparsable(line)
+        else:
+            reason = _violation(record, checks) if isinstance(record, dict) else NOT_AN_OBJECT
+        if reason is None:
+            into.fields_seen.update(record)
+            passed.append(line.rstrip(b"\r"))
+            continue
+        into.reasons[reason] += 1
+        raw = line[:RAW_KEPT].decode("utf-8", errors="replace")
+        into.rejections.append(Rejection(key, number, reason, raw))
+    if passed:
+        into.passed += len(passed)
+        passed.append(b"")
+        out.write(b"\n".join(passed))

@@ -1,0 +1,287 @@
+"""A day of landing files through plan, compact and finalize, over fakes: the output, the
+catalog, the event, quarantine, and what repeats, races and crashes do."""
+
+from __future__ import annotations
+
+import io
+import threading
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+import pytest
+from compactor.ports import CountMismatchError, IncompleteRangesError, LockLostError
+from compactor.steps import FinalizeTask, Outcome, RangeTask
+from compactor.workflow import Compactor
+from compactor_fakes import DATABASE, LAKE, LANDING, Harness, job, landing_key, ndjson, record
+from rocket_contracts import invariants
+
+JSON = dict[str, Any]
+
+
+def parquet_rows(h: Harness) -> list[JSON]:
+    rows: list[JSON] = []
+    for key in h.store.keys(LAKE, "orders/dt=2026-11-21/"):
+        rows.extend(pq.read_table(io.BytesIO(h.store.objects[(LAKE, key)][0])).to_pylist())
+    return rows
+
+
+def land_day(h: Harness, files: int = 30, per_file: int = 5) -> int:
+    n = 0
+    for f in range(files):
+        records = []
+        for _ in range(per_file):
+            records.append(record(n))
+            n += 1
+        h.store.put(LANDING, landing_key(f % 3, f * per_file), ndjson(*records))
+    return n
+
+
+def test_a_day_becomes_parquet_a_partition_and_one_event(harness: Harness) -> None:
+    total = land_day(harness)
+    harness.store.put(
+        LANDING, landing_key(0, 999), ndjson(record(900, coupon="X1"), record(901, amount=1.25))
+    )
+    planned, done = harness.run(job())
+    assert planned.outcome is Outcome.PLANNED
+    assert done is not None
+    assert done.status == "COMPACTED"
+    rows = parquet_rows(harness)
+    assert len(rows) == total + 2
+    assert {r["order_id"] for r in rows} >= {"o-0", "o-900", "o-901"}
+    assert next(r for r in rows if r["order_id"] == "o-900")["coupon"] == "X1"
+    assert next(r for r in rows if r["order_id"] == "o-0")["coupon"] is None
+    event, correlation, subject = harness.publisher.events[-1]
+    data = event.model_dump(mode="json", exclude_none=True)
+    assert invariants.errors("compactor.domain.processed.v1", data) == []
+    assert (correlation, subject) == ("corr-1", "orders/2026-11-21")
+    assert data["source"]["files"] == 31
+    assert data["source"]["records"] == data["output"]["records"] == total + 2
+    assert {"name": "coupon", "type": "string"} in data["columns"]
+    assert {"name": "amount", "type": "double"} in data["columns"]
+    columns, location = harness.catalog.partitions[(DATABASE, "orders", "2026-11-21")]
+    assert location == "s3://lake/orders/dt=2026-11-21/"
+    assert [c.to_json() for c in columns] == data["columns"]
+    assert harness.store.keys(LAKE, "_locks/") == []
+
+
+def test_broken_lines_and_contract_violations_go_to_quarantine_with_the_reason(
+    harness: Harness,
+) -> None:
+    key = landing_key(1, 5)
+    harness.store.put(
+        LANDING,
+        key,
+        ndjson(record(1), '{"order_id": "o-2", "amount"', record(3, customer_id="c3"), record(4)),
+    )
+    harness.store.put(LANDING, landing_key(1, 9), ndjson(record(5, order_id=None)))
+    _, done = harness.run(job())
+    assert done is not None
+    assert (done.records, done.rejected) == (2, 3)
+    data = harness.publisher.events[-1][0].model_dump(mode="json", exclude_none=True)
+    assert data["quarantine"]["reasons"] == {
+        "invalid_json": 1,
+        "type:customer_id": 1,
+        "missing:order_id": 1,
+    }
+    assert data["quarantine"]["location"] == "s3://lake/_quarantine/orders/dt=2026-11-21/"
+    lines = [
+        line
+        for k in harness.store.keys(LAKE, "_quarantine/orders/dt=2026-11-21/")
+        for line in harness.store.objects[(LAKE, k)][0].splitlines()
+    ]
+    assert b'"line":2' in lines[0]
+    assert key.encode() in lines[0]
+
+
+def test_ranges_near_the_target_and_drift_across_ranges_is_one_schema(tmp_path: Path) -> None:
+    h = Harness(tmp_path, target_mb=1)
+    big = ndjson(*(record(i, note="x" * 900) for i in range(700)))  # ~0.7 MB a file
+    h.store.put(LANDING, landing_key(0, 0), big)
+    h.store.put(LANDING, landing_key(0, 1), big.replace(b'"amount": 1', b'"amount": 1.5'))
+    h.store.put(LANDING, landing_key(0, 2), ndjson(record(1, extra_flag=True)))
+    planned, done = h.run(job())
+    assert len(planned.ranges) == 2
+    assert done is not None
+    assert done.files == 2
+    schemas = {
+        tuple(
+            (f.name, str(f.type)) for f in pq.read_schema(io.BytesIO(h.store.objects[(LAKE, k)][0]))
+        )
+        for k in h.store.keys(LAKE, "orders/dt=2026-11-21/")
+    }
+    assert len(schemas) == 1  # names and types; Parquet may say "required" where no null is
+    assert ("extra_flag", "bool") in schemas.pop()
+    assert len(parquet_rows(h)) == 1401
+
+
+def test_an_empty_day_says_no_input_and_writes_nothing(harness: Harness) -> None:
+    planned, done = harness.run(job())
+    assert planned.outcome is Outcome.EMPTY
+    assert done is not None
+    assert done.status == "NO_INPUT"
+    assert harness.store.keys(LAKE, "orders/") == []
+    assert harness.catalog.partitions == {}
+
+
+def test_a_repeated_request_is_a_no_op_that_answers(harness: Harness) -> None:
+    land_day(harness)
+    harness.run(job("exec-1"))
+    before = dict(harness.store.objects)
+    gets = len(harness.store.gets)
+    planned, done = harness.run(job("exec-2"))
+    assert planned.outcome is Outcome.DONE
+    assert done is not None
+    assert done.status == "ALREADY_COMPACTED"
+    assert len(harness.store.gets) == gets  # no landing file read again
+    assert {k: v for k, v in harness.store.objects.items() if not k[1].startswith("_locks")} == {
+        k: v for k, v in before.items() if not k[1].startswith("_locks")
+    }
+    first, again = (e[0] for e in harness.publisher.events)
+    assert again.output_hash == first.output_hash
+
+
+def test_force_recompacts_to_the_same_names_and_drops_what_older_input_left(
+    harness: Harness,
+) -> None:
+    land_day(harness)
+    harness.run(job("exec-1"))
+    first = harness.store.keys(LAKE, "orders/dt=2026-11-21/")
+    harness.run(job("exec-2", force=True))
+    assert harness.store.keys(LAKE, "orders/dt=2026-11-21/") == first
+    harness.store.put(LANDING, landing_key(2, 500), ndjson(record(500)))
+    harness.run(job("exec-3", force=True))
+    now = harness.store.keys(LAKE, "orders/dt=2026-11-21/")
+    assert len(now) == 1
+    assert now != first
+    assert len(parquet_rows(harness)) == 151
+
+
+def test_a_concurrent_execution_of_the_same_day_ends_busy(harness: Harness) -> None:
+    land_day(harness)
+    first = harness.compactor.plan(job("exec-1"))
+    second = harness.compactor.plan(job("exec-2"))
+    assert first.outcome is Outcome.PLANNED
+    assert second.outcome is Outcome.BUSY
+    assert second.holder == "exec-1"
+
+
+def test_two_executions_started_together_compact_once(harness: Harness) -> None:
+    land_day(harness)
+    barrier = threading.Barrier(2)
+    outcomes: list[Outcome] = []
+
+    def run(name: str) -> None:
+        barrier.wait()
+        planned, _ = harness.run(job(name))
+        outcomes.append(planned.outcome)
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in ("exec-1", "exec-2")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) in (
+        [Outcome.BUSY, Outcome.PLANNED],
+        [Outcome.DONE, Outcome.PLANNED],
+    )
+    assert [str(e[0].status) for e in harness.publisher.events].count("COMPACTED") == 1
+    assert len(parquet_rows(harness)) == 150
+
+
+class CrashOnce:
+    """Fails the first compact_range call past the first range, as a Lambda timeout would."""
+
+    def __init__(self, compactor: Compactor) -> None:
+        self.real = compactor.compact_range
+        self.crashed = False
+
+    def __call__(self, task: RangeTask) -> Any:
+        if task.index == 1 and not self.crashed:
+            self.crashed = True
+            self.real(task)  # the range's file is written, then the function dies
+            raise TimeoutError("Task timed out")
+        return self.real(task)
+
+
+def test_a_crash_mid_way_then_the_retry_gives_the_same_output(tmp_path: Path) -> None:
+    h = Harness(tmp_path, target_mb=1)
+    big = ndjson(*(record(i, note="x" * 900) for i in range(700)))
+    for i in range(3):
+        h.store.put(LANDING, landing_key(0, i), big)
+    the_job = job("exec-1")
+    planned = h.compactor.plan(the_job)
+    assert planned.manifest_key is not None
+    crash = CrashOnce(h.compactor)
+    tasks = [
+        RangeTask(job=the_job, manifest_key=planned.manifest_key, index=i) for i in planned.ranges
+    ]
+    crash(tasks[0])
+    with pytest.raises(TimeoutError):
+        crash(tasks[1])
+    with pytest.raises(IncompleteRangesError):
+        h.compactor.finalize(FinalizeTask(job=the_job, planned=planned))
+    assert h.publisher.events == []
+    # The state machine's Retry runs the failed range again, then the rest.
+    for task in tasks[1:]:
+        crash(task)
+    h.compactor.finalize(FinalizeTask(job=the_job, planned=planned))
+    assert len(h.store.keys(LAKE, "orders/dt=2026-11-21/")) == 3
+    assert len(parquet_rows(h)) == 2100
+    assert h.publisher.events[-1][0].output.records == 2100
+
+
+def test_a_failed_execution_releases_its_lock_and_a_new_one_finishes(harness: Harness) -> None:
+    land_day(harness)
+    planned = harness.compactor.plan(job("exec-1"))
+    assert planned.outcome is Outcome.PLANNED
+    assert harness.compactor.release(job("exec-1"))  # the Catch path
+    _, done = harness.run(job("exec-2"))
+    assert done is not None
+    assert done.records == 150
+
+
+def test_a_count_mismatch_fails_finalize_and_publishes_nothing(harness: Harness) -> None:
+    land_day(harness)
+    the_job = job()
+    planned = harness.compactor.plan(the_job)
+    assert planned.manifest_key is not None
+    harness.compactor.compact_range(
+        RangeTask(job=the_job, manifest_key=planned.manifest_key, index=0)
+    )
+    key = planned.manifest_key.replace("plan.json", "range-00000.json")
+    found = harness.store.read_json(LAKE, key)
+    assert found is not None
+    body = found[0]
+    harness.store.put_json(LAKE, key, {**body, "lines": body["lines"] + 1})
+    with pytest.raises(CountMismatchError, match="lines in"):
+        harness.compactor.finalize(FinalizeTask(job=the_job, planned=planned))
+    assert harness.publisher.events == []
+    assert harness.catalog.partitions == {}
+
+
+def test_an_execution_whose_lock_was_taken_over_does_not_commit(harness: Harness) -> None:
+    land_day(harness)
+    slow = job("exec-slow")
+    planned = harness.compactor.plan(slow)
+    assert planned.manifest_key is not None
+    harness.compactor.compact_range(RangeTask(job=slow, manifest_key=planned.manifest_key, index=0))
+    harness.clock.advance(timedelta(hours=3))
+    assert harness.compactor.plan(job("exec-new")).outcome is Outcome.PLANNED
+    with pytest.raises(LockLostError):
+        harness.compactor.finalize(FinalizeTask(job=slow, planned=planned))
+    assert harness.publisher.events == []
+
+
+def test_schema_changes_against_the_table_are_reported(harness: Harness) -> None:
+    land_day(harness, files=2)
+    harness.run(job("exec-1"))
+    harness.store.put(LANDING, landing_key(0, 77), ndjson(record(77, gift=True)))
+    harness.run(job("exec-2", force=True))
+    changes = harness.publisher.events[-1][0].model_dump(mode="json")["schema_changes"]
+    assert changes == [
+        {"column": "gift", "change": "ADDED", "from_type": None, "to_type": "boolean"}
+    ]
+    table_columns = [c.name for c in harness.catalog.tables[(DATABASE, "orders")][0]]
+    assert "gift" in table_columns
