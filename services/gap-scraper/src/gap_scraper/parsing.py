@@ -47,7 +47,9 @@ def parse_value(text: object) -> tuple[Decimal, str]:
     if _DECIMAL.fullmatch(text) is None:
         raise RowError("valor is not a decimal written with digits and '.'")
     value = Decimal(text)
-    if len(value.normalize().as_tuple().digits) > MAX_DIGITS:
+    # Counted by hand: normalize() would round to the context's 28 digits first.
+    significant = "".join(map(str, value.as_tuple().digits)).strip("0")
+    if len(significant) > MAX_DIGITS:
         raise RowError(f"valor has more than {MAX_DIGITS} significant digits")
     return value, format(value, "f")
 
