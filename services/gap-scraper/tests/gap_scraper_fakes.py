@@ -89,3 +89,19 @@ class FakeSource:
         if self.errors:
             raise self.errors.pop(0)
         return self.answer(code, start, end)
+
+
+@dataclass
+class FakeLambdaContext:
+    function_name: str = "rocket-test-gap-scraper-worker"
+    function_version: str = "$LATEST"
+    invoked_function_arn: str = (
+        "arn:aws:lambda:us-east-1:123456789012:function:rocket-test-gap-scraper-worker"
+    )
+    memory_limit_in_mb: int = 512
+    aws_request_id: str = "0f4f0c1e-4d8a-4f0e-9b4e-1d2c3b4a5f6e"
+    log_group_name: str = "/aws/lambda/rocket-test-gap-scraper-worker"
+    log_stream_name: str = "2026/12/02/[$LATEST]0123456789abcdef"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 300_000

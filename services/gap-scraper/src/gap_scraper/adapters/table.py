@@ -51,6 +51,7 @@ class DynamoSeriesTable:
         *,
         client: DynamoDBClient | None = None,
         max_rounds: int = 8,
+        page_size: int | None = None,
         backoff_seconds: float = 0.05,
         max_backoff_seconds: float = 5.0,
         sleep: Callable[[float], None] = time.sleep,
@@ -59,6 +60,7 @@ class DynamoSeriesTable:
         self._table = table_name
         self._client: DynamoDBClient = client or boto3.client("dynamodb")
         self._max_rounds = max_rounds
+        self._page_size = page_size  # None: DynamoDB's own 1 MB pages
         self._backoff = backoff_seconds
         self._max_backoff = max_backoff_seconds
         self._sleep = sleep
@@ -77,6 +79,8 @@ class DynamoSeriesTable:
                 ":since": {"S": since.isoformat()},
             },
         }
+        if self._page_size is not None:
+            query["Limit"] = self._page_size
         dates: set[str] = set()
         pages = 0
         try:
