@@ -105,3 +105,11 @@ class FakeLambdaContext:
 
     def get_remaining_time_in_millis(self) -> int:
         return 300_000
+
+
+@dataclass
+class FakeDeferrer:
+    deferred: list[tuple[str, int]] = field(default_factory=list)
+
+    def defer(self, receipt_handle: str, seconds: int) -> None:
+        self.deferred.append((receipt_handle, seconds))

@@ -6,7 +6,7 @@ import boto3
 from botocore.config import Config
 
 from gap_scraper.adapters.bus import BusPublisher
-from gap_scraper.adapters.queues import SqsQuarantine, SqsRequestQueue
+from gap_scraper.adapters.queues import SqsDeferrer, SqsQuarantine, SqsRequestQueue
 from gap_scraper.adapters.sgs import SgsClient
 from gap_scraper.adapters.table import DynamoSeriesTable
 from gap_scraper.catalogue import Catalogue, load_catalogue
@@ -57,7 +57,10 @@ def build_consumer(
             settings.event_topic_arn, client=session.client("sns", config=_CLIENT_CONFIG)
         ),
     )
-    quarantine = SqsQuarantine(
-        settings.dead_letter_queue_url, client=session.client("sqs", config=_CLIENT_CONFIG)
+    sqs = session.client("sqs", config=_CLIENT_CONFIG)
+    return Consumer(
+        worker=worker,
+        quarantine=SqsQuarantine(settings.dead_letter_queue_url, client=sqs),
+        deferrer=SqsDeferrer(settings.work_queue_url, client=sqs),
+        retry_base_seconds=settings.retry_delay_seconds,
     )
-    return Consumer(worker=worker, quarantine=quarantine)

@@ -15,8 +15,17 @@ from rocket_contracts.models.gapscraper.download_requested_v1 import (
 
 from gap_scraper.domain import GapScraperError, PermanentSourceError
 from gap_scraper.observability import logger, metrics
-from gap_scraper.ports import Quarantine
+from gap_scraper.ports import Deferrer, Quarantine
 from gap_scraper.worker import Outcome, Worker
+
+MAX_DELAY_SECONDS = 900
+
+
+def retry_delay(base_seconds: int, receive_count: int) -> int:
+    """Seconds before a transiently failed request is delivered again: doubling from
+    `base_seconds` (30, 60, 120, 240 s by default), so a struggling API gets room, instead of
+    the queue's visibility timeout (sized for the slowest download, 30 minutes)."""
+    return int(min(MAX_DELAY_SECONDS, base_seconds * 2 ** max(0, receive_count - 1)))
 
 
 @dataclass(frozen=True)
@@ -30,6 +39,8 @@ class Consumer:
 
     worker: Worker
     quarantine: Quarantine
+    deferrer: Deferrer | None = None
+    retry_base_seconds: int = 30
 
     def __call__(self, record: SQSRecord | dict[str, Any]) -> Outcome | None:
         sqs_record = record if isinstance(record, SQSRecord) else SQSRecord(record)
@@ -60,8 +71,15 @@ class Consumer:
             self.quarantine.quarantine(sqs_record.body, reason=exc.reason, detail=str(exc))
             return None
         except GapScraperError as exc:
-            logger.warning("request failed", extra={**keys, "error": type(exc).__name__})
+            count = int(sqs_record.attributes.approximate_receive_count or 1)
+            delay = retry_delay(self.retry_base_seconds, count)
+            logger.warning(
+                "request failed",
+                extra={**keys, "error": type(exc).__name__, "detail": str(exc), "retry_in": delay},
+            )
             metrics.add_metric(name="FailedRequests", unit=MetricUnit.Count, value=1)
+            if self.deferrer is not None:
+                self.deferrer.defer(sqs_record.receipt_handle, delay)
             raise
         self._report(outcome, keys, sqs_record.body)
         return outcome

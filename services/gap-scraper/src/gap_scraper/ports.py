@@ -52,6 +52,12 @@ class RequestQueue(Protocol):
         ...
 
 
+class Deferrer(Protocol):
+    def defer(self, receipt_handle: str, seconds: int) -> None:
+        """Make a failed record visible again after `seconds` instead of the queue default."""
+        ...
+
+
 class Quarantine(Protocol):
     def quarantine(self, body: str, *, reason: str, detail: str) -> None:
         """Keep a message that can never succeed in the DLQ, with why."""

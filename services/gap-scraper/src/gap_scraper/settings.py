@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     http_attempts: int = Field(default=5, ge=1, le=10, description="HTTP tries per call.")
     http_connect_timeout: float = Field(default=5.0, gt=0)
     http_read_timeout: float = Field(default=30.0, gt=0)
+    retry_delay_seconds: int = Field(
+        default=30, ge=0, le=900, description="First wait before a failed request comes back."
+    )
     write_rounds: int = Field(
         default=8, ge=1, description="BatchWriteItem calls per chunk of 25 before giving up."
     )

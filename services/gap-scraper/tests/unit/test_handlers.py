@@ -15,6 +15,7 @@ from gap_scraper.handlers.worker import handler as worker_handler
 from gap_scraper.orchestrator import Orchestrator
 from gap_scraper.worker import Worker
 from gap_scraper_fakes import (
+    FakeDeferrer,
     FakeLambdaContext,
     FakePublisher,
     FakeQuarantine,
@@ -76,6 +77,18 @@ def test_a_transient_failure_fails_only_its_record() -> None:
     assert response == {"batchItemFailures": [{"itemIdentifier": first["messageId"]}]}
     assert [e.series_key for e, _ in publisher.events] == ["CURRENCY#EUR"]
     assert quarantine.messages == []
+
+
+def test_a_transient_failure_comes_back_sooner_each_time_but_not_before_backoff() -> None:
+    deferrer = FakeDeferrer()
+    source = FakeSource(answer, errors=[TransientSourceError("HTTP 504")] * 3)
+    handle, *_ = consumer(source)
+    handle = Consumer(handle.worker, handle.quarantine, deferrer, retry_base_seconds=30)
+    for count in (1, 2, 6):
+        record = sqs_record_for(request())
+        record["attributes"]["ApproximateReceiveCount"] = str(count)
+        worker_handler(event(record), FakeLambdaContext(), consumer=handle)
+    assert [seconds for _, seconds in deferrer.deferred] == [30, 60, 900]
 
 
 def test_an_unknown_series_goes_to_the_dlq_with_its_reason() -> None:

@@ -89,3 +89,20 @@ class SqsQuarantine:
             )
         except (ClientError, BotoCoreError) as exc:
             raise QueueError(f"quarantine: {_code(exc)}") from exc
+
+
+class SqsDeferrer:
+    """Shortens the wait before a failed record's next delivery (ChangeMessageVisibility)."""
+
+    def __init__(self, queue_url: str, *, client: SQSClient | None = None) -> None:
+        self._url = queue_url
+        self._client: SQSClient = client or boto3.client("sqs")
+
+    def defer(self, receipt_handle: str, seconds: int) -> None:
+        try:
+            self._client.change_message_visibility(
+                QueueUrl=self._url, ReceiptHandle=receipt_handle, VisibilityTimeout=seconds
+            )
+        except (ClientError, BotoCoreError) as exc:
+            # The record still comes back, only after the queue's own visibility timeout.
+            raise QueueError(f"defer: {_code(exc)}") from exc

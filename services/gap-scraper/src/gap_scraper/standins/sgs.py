@@ -6,7 +6,7 @@ It serves deterministic data for the catalogue's series (and any added with `ser
 * `GET /dados/serie/bcdata.sgs.{code}/dados?formato=json&dataInicial=dd/MM/yyyy&dataFinal=...`
   -> `[{"data": "dd/MM/yyyy", "valor": "5.1234"}, ...]`, one row per bank business day (daily)
   or per month (dated the 1st), up to yesterday in Brasília time. About one business day in 50
-  has no value (as when the source skipped a publication).
+  older than a month has no value (as when the source skipped a publication).
 * as the real API: a daily series without `dataInicial`, or asked for more than ten years, is
   refused with 406 and the Portuguese JSON body; a range with no value answers with the last
   value *before* the range; `/dados/ultimos/{N}` is capped at 20 (400); an unknown code is 404.
@@ -24,6 +24,7 @@ import json
 import math
 import random
 import re
+import sys
 import threading
 import time
 from collections import Counter
@@ -35,8 +36,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from gap_scraper.business_calendar import BRASILIA, is_business_day
+from gap_scraper.business_calendar import BRASILIA, EXPECTED, is_business_day
 from gap_scraper.catalogue import Periodicity, load_catalogue
+from gap_scraper.gaps import first_expected_day, last_expected_day
 
 WINDOW_MESSAGE = (
     "O sistema aceita uma janela de consulta de, no máximo, 10 anos em séries de "
@@ -45,6 +47,7 @@ WINDOW_MESSAGE = (
 KINDS = frozenset({"429", "500", "503", "504", "timeout", "html", "xml", "406", "404"})
 _DATA_PATH = re.compile(r"/dados/serie/bcdata\.sgs\.(\d+)/dados(?:/ultimos/(\d+))?/?")
 NO_VALUE_ONE_IN = 50
+SKIPPED_BEFORE_DAYS = 30
 
 
 @dataclass(frozen=True)
@@ -68,13 +71,20 @@ def _digest(code: int, day: date) -> int:
 _LEVEL = {1: 5.0, 21619: 5.6, 11: 0.045, 12: 0.045}
 
 
-def value_for(code: int, day: date, periodicity: Periodicity) -> str | None:
+def value_for(
+    code: int, day: date, periodicity: Periodicity, today: date | None = None
+) -> str | None:
     """The deterministic value the stand-in serves for a day, or None when it has none: a slow
-    wave around a level per series plus a little noise, so a chart of it looks like a rate."""
+    wave around a level per series plus a little noise, so a chart of it looks like a rate.
+
+    Only days older than SKIPPED_BEFORE_DAYS before `today` are ever skipped, so a table the
+    scheduled runs keep complete stays complete (and a second run has nothing to ask for).
+    """
     digest = _digest(code, day)
     if periodicity is Periodicity.MONTHLY:
         return str((Decimal(digest % 200) - Decimal(40)) / Decimal(100))
-    if digest % NO_VALUE_ONE_IN == 0:
+    old = today is None or day < today - timedelta(days=SKIPPED_BEFORE_DAYS)
+    if old and digest % NO_VALUE_ONE_IN == 0:
         return None
     level = _LEVEL.get(code, 1.0)
     wave = 1 + 0.12 * math.sin(day.toordinal() / 97) + ((digest >> 8) % 200 - 100) / 20000
@@ -126,13 +136,14 @@ class SgsState:
             self.calls[f"{code}:{outcome}"] += 1
 
     def rows(self, spec: StandinSeries, start: date, end: date) -> list[dict[str, str]]:
-        last = self.today() - timedelta(days=1)
+        today = self.today()
+        last = today - timedelta(days=1)
         day, rows = max(start, spec.start), []
         if spec.periodicity is Periodicity.MONTHLY and day.day != 1:
             day = (day.replace(day=1) + timedelta(days=32)).replace(day=1)
         while day <= min(end, last):
             if spec.periodicity is Periodicity.MONTHLY or is_business_day(day):
-                valor = value_for(spec.code, day, spec.periodicity)
+                valor = value_for(spec.code, day, spec.periodicity, today)
                 if valor is not None:
                     rows.append({"data": day.strftime("%d/%m/%Y"), "valor": valor})
             day = (
@@ -307,6 +318,12 @@ class SgsServer(ThreadingHTTPServer):
         super().__init__(address, _Handler)
         self.state = state
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that gave up (its read timeout, in the timeout fault) is no server error.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
     @property
     def url(self) -> str:
         host, port = self.server_address[:2]
@@ -322,3 +339,24 @@ def make_server(
 ) -> SgsServer:
     """The stand-in on (host, port); port 0 picks a free one. Call `serve_forever` to serve."""
     return SgsServer((host, port), SgsState(series or catalogue_series(), today))
+
+
+def complete_table(earliest: date, today: date) -> dict[str, dict[str, str]]:
+    """What the series table holds once the catalogue's series are complete from `earliest`
+    against this stand-in on `today`: per info_type, date -> the value's text, or "NO_DATA"
+    for a day the stand-in has none for and that is older than the series' lag. The check that
+    tests and the demo hold the table to."""
+    table: dict[str, dict[str, str]] = {}
+    for series in load_catalogue().series:
+        cutoff = (today - timedelta(days=series.no_data_after_days)).isoformat()
+        days = EXPECTED.between(
+            first_expected_day(series, earliest),
+            last_expected_day(series.periodicity, today),
+            series.periodicity,
+        )
+        rows = table.setdefault(series.info_type, {})
+        for day in days:
+            value = value_for(series.sgs_code, date.fromisoformat(day), series.periodicity, today)
+            if value is not None or day <= cutoff:
+                rows[day] = value or "NO_DATA"
+    return table
