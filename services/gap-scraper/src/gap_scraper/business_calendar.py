@@ -15,6 +15,7 @@ from bisect import bisect_left, bisect_right
 from datetime import date, timedelta, timezone
 from functools import cache
 from threading import Lock
+from typing import NamedTuple
 
 import holidays
 
@@ -48,16 +49,40 @@ def _year_dates(year: int, periodicity: Periodicity) -> list[str]:
     return days
 
 
+class Span(NamedTuple):
+    """The expected dates of one range: in order, as a set, and each one's position."""
+
+    days: list[str]
+    members: frozenset[str]
+    position: dict[str, int]
+
+
 class ExpectedDates:
     """Expected dates as sorted ISO strings (the table's sort key), built once per year.
 
     Strings rather than `date`s because the sort keys read from the table are strings: gap
-    detection is then one set lookup per expected date, with no parsing (BENCHMARKS.md).
+    detection is then a set difference with no parsing (BENCHMARKS.md). Series sharing a range
+    (most share the run's last day and often their start) share one Span.
     """
+
+    SPANS = 64
 
     def __init__(self) -> None:
         self._years: dict[tuple[int, Periodicity], list[str]] = {}
+        self._spans: dict[tuple[date, date, Periodicity], Span] = {}
         self._lock = Lock()
+
+    def span(self, start: date, end: date, periodicity: Periodicity) -> Span:
+        key = (start, end, periodicity)
+        found = self._spans.get(key)
+        if found is None:
+            days = self.between(start, end, periodicity)
+            found = Span(days, frozenset(days), {day: i for i, day in enumerate(days)})
+            with self._lock:
+                if len(self._spans) >= self.SPANS:
+                    self._spans.pop(next(iter(self._spans)))
+                self._spans[key] = found
+        return found
 
     def between(self, start: date, end: date, periodicity: Periodicity) -> list[str]:
         """Expected dates from `start` to `end`, both inclusive, in order."""

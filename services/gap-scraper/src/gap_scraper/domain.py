@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+from typing import NamedTuple
 
 
 class GapScraperError(Exception):
@@ -91,9 +92,10 @@ class SeriesItem:
     raw: str | None = None
 
 
-@dataclass(frozen=True)
-class Stream:
-    """A contiguous run of missing expected dates: one API call from `start` to `end`."""
+class Stream(NamedTuple):
+    """A contiguous run of missing expected dates: one API call from `start` to `end`.
+
+    A tuple rather than a dataclass: a backfill makes tens of thousands of them."""
 
     start: date
     end: date

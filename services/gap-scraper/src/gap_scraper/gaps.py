@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from bisect import bisect_right
-from collections.abc import Container, Sequence
+from bisect import bisect_left
+from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from datetime import date, timedelta
 
-from gap_scraper.business_calendar import EXPECTED, ExpectedDates
+from gap_scraper.business_calendar import EXPECTED, ExpectedDates, Span
 from gap_scraper.catalogue import Periodicity, Series
 from gap_scraper.domain import Stream
 
 WINDOW_YEARS = 10
 """The SGS API answers at most ten years of a daily series per call (HTTP 406 beyond)."""
+
+
+SHORT_RUN = 119
+"""Fewer expected dates than this never span ten years (120 months; ~2,500 business days)."""
 
 
 def window_limit(start: date, years: int = WINDOW_YEARS) -> date:
@@ -42,10 +47,11 @@ def first_expected_day(series: Series, earliest: date | None) -> date:
     return start
 
 
-def missing_runs(expected: Sequence[str], present: Container[str]) -> list[tuple[int, int]]:
-    """Index ranges (inclusive) of `expected` absent from `present`: consecutive expected dates
-    are one run, since the weekends and holidays between them are no gaps."""
-    missing = [i for i, day in enumerate(expected) if day not in present]
+def missing_runs(span: Span, present: AbstractSet[str]) -> list[tuple[int, int]]:
+    """Index ranges (inclusive) of the span's dates absent from `present`: consecutive expected
+    dates are one run, since the weekends and holidays between them are no gaps. The set
+    difference runs in C; Python only sees the missing dates."""
+    missing = sorted(span.position[day] for day in span.members.difference(present))
     runs: list[tuple[int, int]] = []
     if not missing:
         return runs
@@ -59,21 +65,27 @@ def missing_runs(expected: Sequence[str], present: Container[str]) -> list[tuple
     return runs
 
 
+def _ten_years_on(iso_day: str) -> str:
+    # On ISO strings: "2016-02-29" gives "2026-02-29", which sorts right after 28 February.
+    return f"{int(iso_day[:4]) + WINDOW_YEARS:04d}{iso_day[4:]}"
+
+
 def split_run(expected: Sequence[str], first: int, last: int) -> list[Stream]:
-    """One run of missing expected dates as streams none of which exceeds the API's window."""
+    """One run of missing expected dates as streams none of which reaches ten years (the end
+    stays before the start's date ten years on, i.e. at most `window_limit`)."""
     streams: list[Stream] = []
     while first <= last:
-        start = date.fromisoformat(expected[first])
-        limit = window_limit(start).isoformat()
-        end = min(last, bisect_right(expected, limit, first, last + 1) - 1)
-        streams.append(Stream(start, date.fromisoformat(expected[end]), end - first + 1))
+        end = bisect_left(expected, _ten_years_on(expected[first]), first, last + 1) - 1
+        start_day = date.fromisoformat(expected[first])
+        end_day = start_day if end == first else date.fromisoformat(expected[end])
+        streams.append(Stream(start_day, end_day, end - first + 1))
         first = end + 1
     return streams
 
 
 def plan(
     series: Series,
-    present: Container[str],
+    present: AbstractSet[str],
     *,
     today: date,
     earliest: date | None = None,
@@ -82,8 +94,17 @@ def plan(
     """The download streams that would make `series` complete, given the dates `present`."""
     start = first_expected_day(series, earliest)
     end = last_expected_day(series.periodicity, today)
-    days = expected.between(start, end, series.periodicity)
-    streams: list[Stream] = []
-    for first, last in missing_runs(days, present):
-        streams.extend(split_run(days, first, last))
+    span = expected.span(start, end, series.periodicity)
+    days, streams = span.days, []
+    for first, last in missing_runs(span, present):
+        if last - first < SHORT_RUN:
+            # Most runs are a day or a few: no window to check, one stream, few objects.
+            day = date.fromisoformat(days[first])
+            streams.append(
+                Stream(
+                    day, day if first == last else date.fromisoformat(days[last]), last - first + 1
+                )
+            )
+        else:
+            streams.extend(split_run(days, first, last))
     return streams

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from gap_scraper.business_calendar import ExpectedDates
+from gap_scraper.business_calendar import ExpectedDates, Span
 from gap_scraper.catalogue import Periodicity, Series
 from gap_scraper.domain import Stream
 from gap_scraper.gaps import last_expected_day, missing_runs, plan, window_limit
@@ -124,4 +124,6 @@ def test_monthly_series_expect_the_first_of_every_ended_month() -> None:
 def test_missing_runs_group_consecutive_expected_dates(
     present: str, runs: list[tuple[int, int]]
 ) -> None:
-    assert missing_runs(list("abcdef"), set(present) - {" "}) == runs
+    days = list("abcdef")
+    span = Span(days, frozenset(days), {d: i for i, d in enumerate(days)})
+    assert missing_runs(span, set(present) - {" "}) == runs
