@@ -188,11 +188,11 @@ def run(platform: LocalPlatform) -> ScenarioReport:
     calls_before = _calls(url)
     idle, first_events = _run(platform)
     report.expect(idle, "the platform did not go idle after the first run")
+    first_calls = _calls(url) - calls_before
     first = _table(platform, table, keys)
     values, markers = _check_first(
         report, url, catalogue, first, earliest, today - timedelta(days=1)
     )
-    first_calls = _calls(url) - calls_before
 
     deleted = _accidents(platform, table, first)
     idle, second_events = _run(platform)

@@ -5,7 +5,7 @@ It serves deterministic data for the catalogue's series (and any added with `ser
 
 * `GET /dados/serie/bcdata.sgs.{code}/dados?formato=json&dataInicial=dd/MM/yyyy&dataFinal=...`
   -> `[{"data": "dd/MM/yyyy", "valor": "5.1234"}, ...]`, one row per bank business day (daily)
-  or per month (dated the 1st), up to yesterday in Brasília time. About one business day in 50
+  or per month (dated the 1st, once the month has ended), up to yesterday in Brasília time. About one business day in 50
   older than a month has no value (as when the source skipped a publication).
 * as the real API: a daily series without `dataInicial`, or asked for more than ten years, is
   refused with 406 and the Portuguese JSON body; a range with no value answers with the last
@@ -138,6 +138,8 @@ class SgsState:
     def rows(self, spec: StandinSeries, start: date, end: date) -> list[dict[str, str]]:
         today = self.today()
         last = today - timedelta(days=1)
+        if spec.periodicity is Periodicity.MONTHLY:
+            last = today.replace(day=1) - timedelta(days=1)  # a month is served once it ended
         day, rows = max(start, spec.start), []
         if spec.periodicity is Periodicity.MONTHLY and day.day != 1:
             day = (day.replace(day=1) + timedelta(days=32)).replace(day=1)
