@@ -5,8 +5,8 @@ It serves deterministic data for the catalogue's series (and any added with `ser
 
 * `GET /dados/serie/bcdata.sgs.{code}/dados?formato=json&dataInicial=dd/MM/yyyy&dataFinal=...`
   -> `[{"data": "dd/MM/yyyy", "valor": "5.1234"}, ...]`, one row per bank business day (daily)
-  or per month (dated the 1st, once the month has ended), up to yesterday in Brasília time. About one business day in 50
-  older than a month has no value (as when the source skipped a publication).
+  or per month (dated the 1st, once the month has ended), up to yesterday in Brasília time.
+  About one business day in 50 older than a month has no value (a skipped publication).
 * as the real API: a daily series without `dataInicial`, or asked for more than ten years, is
   refused with 406 and the Portuguese JSON body; a range with no value answers with the last
   value *before* the range; `/dados/ultimos/{N}` is capped at 20 (400); an unknown code is 404.
