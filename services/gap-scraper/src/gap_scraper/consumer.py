@@ -24,7 +24,7 @@ MAX_DELAY_SECONDS = 900
 def retry_delay(base_seconds: int, receive_count: int) -> int:
     """Seconds before a transiently failed request is delivered again: doubling from
     `base_seconds` (30, 60, 120, 240 s by default), so a struggling API gets room, instead of
-    the queue's visibility timeout (sized for the slowest download, 30 minutes)."""
+    the queue's visibility timeout (sized for the slowest download, an hour)."""
     return int(min(MAX_DELAY_SECONDS, base_seconds * 2 ** max(0, receive_count - 1)))
 
 

@@ -24,9 +24,12 @@ class SourceError(GapScraperError):
 class TransientSourceError(SourceError):
     """Worth asking again: a timeout, a 5xx, a throttle, an error page instead of JSON."""
 
-    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+    def __init__(
+        self, message: str, *, retry_after: float | None = None, timed_out: bool = False
+    ) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.timed_out = timed_out
 
 
 class WindowTooLargeError(SourceError):

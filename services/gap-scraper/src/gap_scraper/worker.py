@@ -18,6 +18,7 @@ from gap_scraper.domain import (
     PermanentSourceError,
     SeriesItem,
     SgsRow,
+    TransientSourceError,
     WindowTooLargeError,
 )
 from gap_scraper.parsing import read_answer
@@ -25,6 +26,8 @@ from gap_scraper.ports import SeriesSource, SeriesTable, UpdatePublisher, WriteR
 
 MAX_SPLITS = 6
 """A refused window is halved at most this often (ten years -> under two months)."""
+SPLIT_TIMEOUTS_OVER_DAYS = 366
+"""A range that timed out is halved only when longer than a year."""
 
 
 class WindowRefusedError(PermanentSourceError):
@@ -119,6 +122,13 @@ class Worker:
                 raise WindowRefusedError(
                     f"the API refused {start}..{end} as too long after {depth} splits"
                 ) from exc
+        except TransientSourceError as exc:
+            # A long window that keeps timing out is answered in halves; a short one that
+            # times out is the API's trouble, and the record comes back later.
+            if not exc.timed_out or (end - start).days < SPLIT_TIMEOUTS_OVER_DAYS:
+                raise
+            if depth >= MAX_SPLITS:
+                raise
         middle = start + (end - start) // 2
         first = self._fetch(code, start, middle, calls, depth + 1)
         return first + self._fetch(code, middle + timedelta(days=1), end, calls, depth + 1)

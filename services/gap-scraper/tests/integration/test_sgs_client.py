@@ -56,6 +56,15 @@ def test_a_timeout_is_retried(sgs: Sgs) -> None:
     assert sgs_client.http_calls == 2
 
 
+def test_a_timeout_twice_is_not_tried_a_third_time(sgs: Sgs) -> None:
+    sgs.fault(kind="timeout", count=3, delay_seconds=1.0)
+    sgs_client = client(sgs, [], read_timeout=0.2)
+    with pytest.raises(TransientSourceError) as raised:
+        sgs_client.fetch(1, START, END)
+    assert raised.value.timed_out
+    assert sgs_client.http_calls == 2
+
+
 def test_retries_end_with_the_last_error(sgs: Sgs) -> None:
     sgs.fault(kind="504")
     sgs_client = client(sgs, [], attempts=3)

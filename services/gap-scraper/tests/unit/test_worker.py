@@ -160,3 +160,27 @@ def test_a_crash_mid_write_is_repaired_by_the_redelivery() -> None:
     w.handle(request(date(2025, 3, 3), date(2025, 3, 7)), correlation_id="c-8")
     assert len(table.items) == 3
     assert len(publisher.events) == 1
+
+
+def test_a_long_window_that_times_out_is_halved() -> None:
+    source = rows_from(WEEK)
+    source.errors = [TransientSourceError("timed out", timed_out=True)]
+    outcome = worker(source, FakeTable(), FakePublisher()).handle(
+        request(date(2023, 3, 1), date(2025, 3, 7)), correlation_id="c-9"
+    )
+    assert source.calls == [
+        (1, date(2023, 3, 1), date(2025, 3, 7)),
+        (1, date(2023, 3, 1), date(2024, 3, 3)),
+        (1, date(2024, 3, 4), date(2025, 3, 7)),
+    ]
+    assert outcome.event.points_written == 2
+
+
+def test_a_short_window_that_times_out_fails_for_a_later_delivery() -> None:
+    source = rows_from(WEEK)
+    source.errors = [TransientSourceError("timed out", timed_out=True)]
+    with pytest.raises(TransientSourceError):
+        worker(source, FakeTable(), FakePublisher()).handle(
+            request(date(2025, 3, 3), date(2025, 3, 7)), correlation_id="c-10"
+        )
+    assert len(source.calls) == 1

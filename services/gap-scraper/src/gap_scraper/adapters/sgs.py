@@ -1,9 +1,10 @@
 """The BCB SGS API over HTTP: `requests` with timeouts, tenacity retries for what may pass.
 
-Retried with exponential backoff and full jitter: timeouts and connection errors, 5xx (504s
-are common), 429 (waiting at least its Retry-After), and an answer that is not JSON (the API
-has served HTML and XML error pages with status 200). Not retried: 404 (no such series), and
-406/400 refusing the window, which the worker answers by splitting the range.
+Retried with exponential backoff and full jitter: connection errors, 5xx (504s are common),
+429 (waiting at least its Retry-After), an answer that is not JSON (the API has served HTML
+and XML error pages with status 200), and a timeout once. Not retried: 404 (no such series),
+and 406/400 refusing the window; a refused window, and one that timed out twice, the worker
+answers by splitting the range.
 """
 
 from __future__ import annotations
@@ -15,7 +16,14 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
-from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    stop_any,
+)
+from tenacity.stop import stop_base
 from tenacity.wait import wait_random_exponential
 
 from gap_scraper.domain import (
@@ -101,6 +109,15 @@ class _Wait:
         return backoff
 
 
+class _TimedOutTwice(stop_base):
+    """A range the API could not answer in time twice is not asked a third time: the worker
+    halves it instead (long windows are what time out, python-bcb#29)."""
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        error = retry_state.outcome.exception() if retry_state.outcome else None
+        return retry_state.attempt_number >= 2 and bool(getattr(error, "timed_out", False))
+
+
 class SgsClient:
     """`fetch(code, start, end)`: one logical call, several HTTP attempts at most."""
 
@@ -121,7 +138,7 @@ class SgsClient:
         self._timeout = (connect_timeout, read_timeout)
         self._retrying = Retrying(
             retry=retry_if_exception_type(TransientSourceError),
-            stop=stop_after_attempt(attempts),
+            stop=stop_any(stop_after_attempt(attempts), _TimedOutTwice()),
             wait=_Wait(backoff_seconds, max_backoff_seconds),
             sleep=sleep,
             reraise=True,
@@ -147,7 +164,7 @@ class SgsClient:
                 url, params=params, timeout=self._timeout, headers={"Accept": "application/json"}
             )
         except requests.Timeout as exc:
-            raise TransientSourceError(f"timed out: {type(exc).__name__}") from exc
+            raise TransientSourceError(f"timed out: {type(exc).__name__}", timed_out=True) from exc
         except requests.ConnectionError as exc:
             raise TransientSourceError(f"connection failed: {type(exc).__name__}") from exc
         return classify(response)
