@@ -12,6 +12,7 @@ from rocket_contracts.models.gapscraper.download_requested_v1 import (
 
 from gap_scraper.business_calendar import BRASILIA, EXPECTED, ExpectedDates
 from gap_scraper.catalogue import Catalogue, Series
+from gap_scraper.domain import StoreError
 from gap_scraper.gaps import first_expected_day, plan
 from gap_scraper.ports import RequestQueue, SeriesTable
 
@@ -34,10 +35,19 @@ class RunSummary:
     today: date
     series: list[SeriesPlan] = field(default_factory=list)
     batches: int = 0
+    failed: dict[str, str] = field(default_factory=dict)  # info_type -> why it was not read
 
     @property
     def requests(self) -> int:
         return sum(s.requests for s in self.series)
+
+
+class SeriesUnreadableError(StoreError):
+    """Some series could not be read; the others' requests were sent (`summary`)."""
+
+    def __init__(self, summary: RunSummary) -> None:
+        super().__init__(f"series not read: {', '.join(sorted(summary.failed))}")
+        self.summary = summary
 
 
 def _batches(
@@ -63,12 +73,20 @@ class Orchestrator:
         summary = RunSummary(run_id=run_id, today=today)
         pending: list[GapscraperDownloadRequestedV1] = []
         for series in self.catalogue.series:
-            requests, planned = self._plan(series, run_id=run_id, now=now, today=today)
+            try:
+                requests, planned = self._plan(series, run_id=run_id, now=now, today=today)
+            except StoreError as exc:
+                # One unreadable series must not keep the others' gaps open; the run still
+                # fails at the end, so the errors alarm says so.
+                summary.failed[series.info_type] = str(exc)
+                continue
             summary.series.append(planned)
             pending.extend(requests)
         for batch in _batches(pending):
             self.queue.send_batch(batch, correlation_id=run_id)
             summary.batches += 1
+        if summary.failed:
+            raise SeriesUnreadableError(summary)
         return summary
 
     def _plan(

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+import pytest
 from gap_scraper.business_calendar import ExpectedDates
 from gap_scraper.catalogue import Catalogue, Periodicity, load_catalogue
-from gap_scraper.orchestrator import Orchestrator
+from gap_scraper.domain import StoreError
+from gap_scraper.orchestrator import Orchestrator, SeriesUnreadableError
+from gap_scraper.ports import PresentDates
 from gap_scraper_fakes import FakeQueue, FakeTable
 
 NOW = datetime(2025, 3, 14, 9, 0, tzinfo=UTC)  # 06:00 in Brasília, a Friday
@@ -77,3 +80,23 @@ def test_a_complete_table_sends_nothing() -> None:
     assert queue.batches == []
     assert summary.requests == 0
     assert len(table.queries) == len(catalogue.series)
+
+
+class FailingFor(FakeTable):
+    def __init__(self, info_type: str) -> None:
+        super().__init__()
+        self.failing = info_type
+
+    def present_dates(self, info_type: str, since: date) -> PresentDates:
+        if info_type == self.failing:
+            raise StoreError("query RATE#SELIC: ProvisionedThroughputExceededException")
+        return super().present_dates(info_type, since)
+
+
+def test_a_series_that_cannot_be_read_does_not_hold_up_the_others() -> None:
+    queue = FakeQueue()
+    with pytest.raises(SeriesUnreadableError, match="RATE#SELIC") as raised:
+        orchestrator(FailingFor("RATE#SELIC"), queue).run(run_id="run-4", now=NOW)
+    assert "RATE#SELIC" not in {r.series_key for r in queue.requests}
+    assert len(queue.requests) == 4
+    assert list(raised.value.summary.failed) == ["RATE#SELIC"]
