@@ -96,10 +96,16 @@ class Consumer:
                 "values_quarantined": event.values_quarantined,
                 "source_calls": outcome.source_calls,
                 "batch_write_calls": outcome.write.calls,
+                "items_resent": outcome.write.resent,
                 "rows_outside_range": outcome.outside_range,
             },
         )
         metrics.add_metric(name="PointsWritten", unit=MetricUnit.Count, value=event.points_written)
+        metrics.add_metric(name="SourceCalls", unit=MetricUnit.Count, value=outcome.source_calls)
+        metrics.add_metric(
+            name="BatchWriteItemCalls", unit=MetricUnit.Count, value=outcome.write.calls
+        )
+        metrics.add_metric(name="ItemsResent", unit=MetricUnit.Count, value=outcome.write.resent)
         metrics.add_metric(
             name="NoDataMarked", unit=MetricUnit.Count, value=event.days_marked_no_data or 0
         )

@@ -33,6 +33,7 @@ from gap_scraper.domain import (
     UnknownSeriesError,
     WindowTooLargeError,
 )
+from gap_scraper.observability import logger
 
 DEFAULT_BASE_URL = "https://api.bcb.gov.br"
 MAX_RETRY_AFTER = 60.0
@@ -118,6 +119,18 @@ class _TimedOutTwice(stop_base):
         return retry_state.attempt_number >= 2 and bool(getattr(error, "timed_out", False))
 
 
+def _log_retry(state: RetryCallState) -> None:
+    error = state.outcome.exception() if state.outcome else None
+    logger.warning(
+        "sgs call retried",
+        extra={
+            "attempt": state.attempt_number,
+            "error": str(error),
+            "wait_seconds": round(state.upcoming_sleep, 3),
+        },
+    )
+
+
 class SgsClient:
     """`fetch(code, start, end)`: one logical call, several HTTP attempts at most."""
 
@@ -141,6 +154,7 @@ class SgsClient:
             stop=stop_any(stop_after_attempt(attempts), _TimedOutTwice()),
             wait=_Wait(backoff_seconds, max_backoff_seconds),
             sleep=sleep,
+            before_sleep=_log_retry,
             reraise=True,
         )
         self.http_calls = 0
