@@ -3,7 +3,7 @@
 Run: make bench (or: .venv/bin/pytest -m bench tests/benchmarks/test_gap_scraper.py -s -p no:xdist)
 Figures go to BENCHMARKS.md by hand; nothing here asserts on time.
 
-Workload (the issue's): 100 business-daily series × 25 years (2001-2025), each with the
+Workload (the issue's): 100 business-daily series x 25 years (2001-2025), each with the
 table holding every business day except 5% of them, drawn at random (seeded).
 """
 
