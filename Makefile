@@ -6,7 +6,8 @@ RUN := $(UV) run --no-sync
 PKGS := contracts/src infra/src services/*/src
 PYTEST_WORKERS ?= 2
 
-.PHONY: setup test lint fmt typecheck unit e2e models bench faults demo up clean
+.PHONY: setup test lint fmt typecheck unit e2e packages requirements requirements-upgrade \
+	requirements-check models bench faults demo up clean
 
 setup: .venv/.synced
 
@@ -16,7 +17,7 @@ setup: .venv/.synced
 	$(UV) sync --all-packages
 	@touch $@
 
-test: setup lint typecheck unit e2e
+test: setup lint typecheck requirements-check unit packages e2e
 
 lint: setup
 	$(RUN) ruff check .
@@ -30,7 +31,26 @@ typecheck: setup
 	$(RUN) mypy $(PKGS) tests
 
 unit: setup
-	$(RUN) pytest -n $(PYTEST_WORKERS) -m "not e2e and not bench and not faults"
+	$(RUN) pytest -n $(PYTEST_WORKERS) -m "not e2e and not bench and not faults and not package"
+
+# Every service's Lambda package built from its hashed requirements (wheels from the package
+# index, cached by uv), within budget, every module imported from the unzipped tree.
+packages: setup
+	$(RUN) pytest -n $(PYTEST_WORKERS) -m package infra/tests/test_build.py
+
+# requirements/<deployable>.txt, pinned and hashed, from the local uv.lock (not committed: it
+# names the index host). Run after changing any pyproject.toml's dependencies; commit the result.
+requirements: setup
+	$(UV) lock
+	$(RUN) python -m rocket_infra.requirements export
+
+# The same, letting every package move to its newest allowed version.
+requirements-upgrade: setup
+	$(UV) lock --upgrade
+	$(RUN) python -m rocket_infra.requirements export
+
+requirements-check: setup
+	$(RUN) python -m rocket_infra.requirements check
 
 e2e: setup
 	$(RUN) pytest -p no:xdist -m e2e

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ast
 import re
+import shutil
 import sys
 import tomllib
 from collections.abc import Iterable, Iterator, Mapping
@@ -26,6 +27,9 @@ from importlib.metadata import packages_distributions
 from pathlib import Path
 
 import pytest
+from packaging.requirements import Requirement
+from packaging.version import Version
+from rocket_infra import requirements
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -197,3 +201,90 @@ def test_type_checking_imports_stdlib_and_own_modules_are_not_counted(tmp_path: 
     member = _fake_member(tmp_path, [], source)
 
     assert problems(member) == ["import yaml (src/svc/handler.py:8): pyyaml is not declared"]
+
+
+# -- hashed requirements per deployable (requirements/*.txt, `make requirements`) --------------
+
+
+def _pins(text: str) -> dict[str, tuple[Version, int]]:
+    """name -> (pinned version, number of hashes) of a hashed requirements file."""
+    found: dict[str, tuple[Version, int]] = {}
+    for entry in re.split(r"\n(?=[^\s#])", text):
+        first = entry.split("\n", 1)[0]
+        if first.startswith("#") or not first.strip():
+            continue
+        requirement = Requirement(first.rstrip(" \\"))
+        (specifier,) = requirement.specifier
+        assert specifier.operator == "==", first
+        found[_normalize(requirement.name)] = (
+            Version(specifier.version),
+            entry.count("--hash=sha256:"),
+        )
+    return found
+
+
+@pytest.mark.parametrize("deployable", requirements.deployables(ROOT), ids=lambda d: d.name)
+def test_requirements_file_pins_every_declared_dependency_with_hashes(
+    deployable: requirements.Deployable,
+) -> None:
+    text = deployable.path(ROOT).read_text("utf-8")
+    pins = _pins(text)
+    assert all(hashes >= 1 for _, hashes in pins.values())
+    assert "://" not in text, "a requirements file names a location"
+    assert not re.search(r"^\s*(-i|-f|-e|--index-url|--extra-index-url|--find-links)\b", text, re.M)
+    members = {m.name: m for m in workspace_members()}
+    pending, seen = [deployable.distribution], set()
+    while pending:
+        member = members[pending.pop()]
+        if member.name in seen:
+            continue
+        seen.add(member.name)
+        project = tomllib.loads((member.path / "pyproject.toml").read_text("utf-8"))["project"]
+        for declared in map(Requirement, project.get("dependencies", [])):
+            name = _normalize(declared.name)
+            if name in members:
+                pending.append(name)
+                continue
+            assert name in pins, f"{deployable.path(ROOT).name}: {name} is not pinned"
+            assert declared.specifier.contains(pins[name][0], prereleases=True), (
+                f"{deployable.path(ROOT).name}: {name}=={pins[name][0]} does not satisfy "
+                f"{declared} ({member.name}): run `make requirements`"
+            )
+
+
+def test_requirements_files_are_current_with_every_pyproject() -> None:
+    assert requirements.stale(ROOT) == [], "run `make requirements` and commit requirements/"
+
+
+def _copy_workspace(target: Path) -> Path:
+    for member in workspace_members():
+        relative = member.path.relative_to(ROOT)
+        (target / relative).mkdir(parents=True)
+        shutil.copy(member.path / "pyproject.toml", target / relative / "pyproject.toml")
+        if (member.path / "template.yaml").is_file():
+            shutil.copy(member.path / "template.yaml", target / relative / "template.yaml")
+    shutil.copy(ROOT / "pyproject.toml", target / "pyproject.toml")
+    shutil.copytree(ROOT / requirements.FOLDER, target / requirements.FOLDER)
+    return target
+
+
+def test_a_changed_dependency_names_the_files_to_regenerate(tmp_path: Path) -> None:
+    root = _copy_workspace(tmp_path)
+    contracts = root / "contracts" / "pyproject.toml"
+    contracts.write_text(contracts.read_text().replace('"jsonschema>=4.23"', '"jsonschema>=4.25"'))
+    (root / requirements.FOLDER / "gap-scraper.txt").unlink()
+
+    stale = requirements.stale(root)
+
+    # contracts is in every deployable that depends on it; gap-scraper's file is gone
+    assert "requirements/gap-scraper.txt is missing" in stale
+    assert any(line.startswith("requirements/etl-layers.txt was generated") for line in stale)
+    assert any(line.startswith("requirements/infra.txt was generated") for line in stale)
+    assert not any(line.startswith("requirements/compactor.txt") for line in stale)
+
+
+def test_export_cleaning_drops_location_lines_and_refuses_a_host() -> None:
+    exported = "--index-url https://example.invalid/simple\nsix==1.17.0 \\\n    --hash=sha256:ab\n"
+    assert requirements.clean(exported) == "six==1.17.0 \\\n    --hash=sha256:ab\n"
+    with pytest.raises(requirements.RequirementsError, match="name a location"):
+        requirements.clean("six @ https://example.invalid/six-1.17.0.whl\n")

