@@ -5,12 +5,13 @@ run (`rocket trigger`'s path: the runtime fires the EventBridge rule): the orche
 requests cross the work queue, the worker fills the table from the stand-in, and one
 gapscraper.series.updated.v1 per request reaches the bus. The table then equals what the
 stand-in serves (values, no-data markers, nothing on weekends or holidays), and a second run
-sends no request at all.
+sends no request at all. The same request delivered twice at once changes nothing either.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -18,12 +19,17 @@ import requests
 from gap_scraper.business_calendar import BRASILIA
 from gap_scraper.catalogue import load_catalogue
 from gap_scraper.standins.sgs import complete_table
+from rocket_contracts import bus
+from rocket_contracts.models.gapscraper.download_requested_v1 import (
+    GapscraperDownloadRequestedV1,
+)
 from rocket_infra.local import LocalPlatform
 
 pytestmark = pytest.mark.e2e
 
 SERVICE = "gap-scraper"
 UPDATED = "gapscraper.series.updated.v1"
+REQUESTED = "gapscraper.download.requested.v1"
 
 
 def sgs_url(platform: LocalPlatform) -> str:
@@ -90,3 +96,35 @@ def test_one_scheduled_run_fills_three_years_and_a_second_asks_for_nothing(
     assert platform.wait_idle(120)
     assert requests.get(f"{url}/_standin/calls", timeout=5).json() == calls
     assert len(updated_events(platform)) == before + len(events)
+
+    # The same request delivered twice at the same moment (a producer retry, SQS at least
+    # once): the table does not change, and each delivery is announced.
+    request = GapscraperDownloadRequestedV1(
+        run_id="e2e-duplicate",
+        series_key="CURRENCY#USD",
+        sgs_code=1,
+        frequency="daily",
+        start_date=earliest,
+        end_date=today - timedelta(days=1),
+        missing_days=1,
+        requested_at=datetime.now(UTC),
+    )
+    body = bus.to_json(bus.wrap(request, correlation_id="e2e-duplicate", source="rocket/e2e"))
+    sqs = platform.client("sqs")
+    queue = platform.outputs(SERVICE)["WorkQueueUrl"]
+    attributes = {"type": {"DataType": "String", "StringValue": REQUESTED}}
+    with ThreadPoolExecutor(2) as pool:
+        list(
+            pool.map(
+                lambda _: sqs.send_message(
+                    QueueUrl=queue, MessageBody=body, MessageAttributes=attributes
+                ),
+                range(2),
+            )
+        )
+    assert platform.wait_idle(120)
+    assert table_contents(platform) == expected
+    duplicates = [e for e in updated_events(platform) if e.correlationid == "e2e-duplicate"]
+    assert [e.data["points_written"] for e in duplicates] == [
+        sum(v != "NO_DATA" for v in expected["CURRENCY#USD"].values())
+    ] * 2
