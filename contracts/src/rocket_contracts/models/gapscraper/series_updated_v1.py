@@ -69,11 +69,27 @@ class GapscraperSeriesUpdatedV1(BaseModel):
     days_without_value: Annotated[
         int,
         Field(
-            description="Days of the range for which the API returned no value (weekends, holidays, not yet published); they stay gaps and are asked for again in a later run.",
+            description="Expected days of the range (business days, or months) for which the API returned no value. Those older than the series' publication lag are recorded in the table as no-data markers (days_marked_no_data) and are not asked for again; the rest stay gaps for a later run.",
             ge=0,
             le=3660,
         ),
     ]
+    days_marked_no_data: Annotated[
+        int | None,
+        Field(
+            description="Of days_without_value, how many were recorded as no-data markers because the source had still published nothing for them after the series' publication lag. Absent from producers that predate markers.",
+            ge=0,
+            le=3660,
+        ),
+    ] = None
+    values_quarantined: Annotated[
+        int | None,
+        Field(
+            description="Rows of the answer that could not be read exactly (a malformed date or value) and were recorded as quarantined with their reason instead of written as values. Absent when the producer predates quarantine.",
+            ge=0,
+            le=3660,
+        ),
+    ] = None
     updated_at: Annotated[
         AwareDatetime,
         Field(description="When the values were written (RFC 3339 with a time zone)."),
