@@ -1,0 +1,40 @@
+"""Lambda entry point of the upsert producer on the upsert queue: wiring only."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from asset_events.bootstrap import upsert_consumer
+from asset_events.observability import logger, metrics, tracer
+from asset_events.queues import UpsertConsumer
+from asset_events.settings import Settings
+
+
+@lru_cache(maxsize=1)
+def default_consumer() -> UpsertConsumer:
+    return upsert_consumer(Settings())
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+@tracer.capture_lambda_handler(capture_response=False)
+def handler(
+    event: dict[str, Any], context: LambdaContext, consumer: UpsertConsumer | None = None
+) -> PartialItemFailureResponse:
+    # A processor per invocation: the local runtime may run invocations concurrently.
+    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+    return process_partial_response(
+        event=event,
+        record_handler=consumer or default_consumer(),
+        processor=processor,
+        context=context,
+    )
