@@ -69,8 +69,8 @@ def dropped_state(request: DropRequest, current: AssetState, now: str) -> AssetS
         current,
         status=Status.DROPPED,
         version=version,
-        # A tombstone is an observation too: reports older than the drop cannot resurrect it.
-        observed_at=utc_text(request.decided_at),
+        # observed_at stays: the seen mark, newer than any report the run missed, keeps stale
+        # reports from resurrecting the asset.
         updated_at=now,
         history=_with_history(
             current.history, HistoryEntry(version, "DROPPED", current.content_hash, now)
