@@ -92,6 +92,11 @@ class FakeContentStore:
         ).encode()
         return f"s3://content/{key}"
 
+    def keep_withheld(self, agent: str, run_id: str, document: bytes) -> str:
+        key = f"withheld/{agent}/{run_id}.json"
+        self.objects[key] = document
+        return f"s3://content/{key}"
+
     def park(self, key: str, document: bytes) -> str:
         self.objects[key] = document
         return f"s3://content/{key}"

@@ -48,6 +48,10 @@ class ContentStore(Protocol):
         """Keep a record that broke the contract, with the reason; return its s3:// URI."""
         ...
 
+    def keep_withheld(self, agent: str, run_id: str, document: bytes) -> str:
+        """Keep a completed run's withheld drops for a human to review; return its URI."""
+        ...
+
     def park(self, key: str, document: bytes) -> str:
         """Keep a message redrive gave up on; return its s3:// URI."""
         ...

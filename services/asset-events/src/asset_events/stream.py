@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -150,12 +151,21 @@ class StreamConsumer:
         }
         if verdict.withheld is not None:
             # For a human: the catalogue keeps these assets until a later good run.
+            document = {
+                **keys,
+                "reason": verdict.withheld.value,
+                "not_seen": list(verdict.candidates),
+            }
+            uri = self.content.keep_withheld(
+                run.agent, run.run_id, json.dumps(document, indent=2).encode("utf-8")
+            )
             logger.warning(
                 "drops withheld",
                 extra={
                     **keys,
                     "reason": verdict.withheld.value,
                     "not_seen_sample": list(verdict.candidates[:20]),
+                    "decision_at": uri,
                 },
             )
             metrics.add_metric(name="DropsWithheld", unit=MetricUnit.Count, value=1)

@@ -147,7 +147,8 @@ def test_unprocessed_keys_and_items_are_sent_again_until_done(aws: Aws) -> None:
     flaky = Unprocessing(aws.dynamodb, times=6)
     store = aws.store(flaky)
     records = store.read([r.asset_id for r in reports])
-    assert len(records) == 120 and all(r.seen is not None for r in records.values())
+    assert len(records) == 120
+    assert all(r.seen is not None for r in records.values())
     # 240 keys: 3 batches of up to 100, some of them answered in halves.
     assert flaky.calls["get"] > 3
     marks = [replace(r.seen, run_id="run-2") for r in records.values() if r.seen]
@@ -191,14 +192,17 @@ def test_state_writes_are_conditional_on_the_version(aws: Aws) -> None:
     producer = UpsertProducer(store=aws.store(), publisher=publisher, clock=lambda: T0)
     producer.apply(request)
     state = aws.store().read([request.asset_id])[request.asset_id].state
-    assert state is not None and state.version == 1
+    assert state is not None
+    assert state.version == 1
     with pytest.raises(VersionConflictError):
         aws.store().put_state(replace(state, version=2), expected_version=None)
     with pytest.raises(VersionConflictError):
         aws.store().put_state(replace(state, version=3), expected_version=2)
     aws.store().put_state(replace(state, version=2, status=Status.DROPPED), expected_version=1)
     again = aws.store().read([request.asset_id])[request.asset_id].state
-    assert again is not None and again.status is Status.DROPPED and again.history == state.history
+    assert again is not None
+    assert again.status is Status.DROPPED
+    assert again.history == state.history
 
 
 def test_a_completed_run_lists_the_agent_through_its_index(aws: Aws) -> None:
@@ -214,7 +218,8 @@ def test_a_completed_run_lists_the_agent_through_its_index(aws: Aws) -> None:
     verdict = decisor.complete(
         run_completed(completed(run="run-2", at=later + timedelta(minutes=1), reported=9))
     )
-    assert verdict.active == 10 and verdict.seen_in_run == 9
+    assert verdict.active == 10
+    assert verdict.seen_in_run == 9
     [drop] = aws.drain("drop")
     assert json.loads(drop["Body"])["data"]["asset_id"] == asset_id("t0")
 
@@ -243,9 +248,11 @@ def test_redrive_moves_back_then_parks_past_the_limit(aws: Aws) -> None:
             MessageAttributes=back["MessageAttributes"],
         )
     report = redrive("upsert", mailbox, content, max_attempts=2)
-    assert report.moved == 0 and len(report.parked) == 1
+    assert report.moved == 0
+    assert len(report.parked) == 1
     key = report.parked[0].removeprefix(f"s3://{BUCKET}/")
     parked = json.loads(aws.s3.get_object(Bucket=BUCKET, Key=key)["Body"].read())
-    assert parked["body"] == "poison" and parked["attempts"] == 2
+    assert parked["body"] == "poison"
+    assert parked["attempts"] == 2
     assert len(parked["redriven_at"]) == 2
     assert aws.drain("upsert-dlq") == []

@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from asset_events.domain import Status
 from asset_events.handlers import decisor as decisor_handler
 from asset_events.handlers import drop_producer, platform_assets, upsert_producer
@@ -133,3 +134,32 @@ def test_the_platform_consumer_fails_a_type_it_does_not_consume(world: World) ->
         {"Records": [good]}, FakeLambdaContext(), consumer=PlatformConsumer(world.decisor())
     )
     assert response == {"batchItemFailures": [{"itemIdentifier": good["messageId"]}]}
+
+
+def test_withheld_drops_emit_the_alarm_metric_and_keep_the_decision(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tables = [f"t{n}" for n in range(20)]
+    decisor_handler.handler(
+        kinesis_event([*(running(t) for t in tables), completed(reported=20)]),
+        FakeLambdaContext(),
+        consumer=_stream(world),
+    )
+    world.apply_all()
+    capsys.readouterr()
+    later = T0 + timedelta(hours=1)
+    crashed = kinesis_event(
+        [
+            *(running(t, run="run-2", at=later) for t in tables[:2]),
+            completed(run="run-2", at=later + timedelta(minutes=1), reported=2),
+        ]
+    )
+    decisor_handler.handler(crashed, FakeLambdaContext(), consumer=_stream(world))
+    assert world.sender.drops == []
+    emitted = [
+        json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line
+    ]
+    assert any(m.get("DropsWithheld") == [1.0] for m in emitted)
+    document = json.loads(world.content.objects["withheld/erp-catalog-agent/run-2.json"])
+    assert document["reason"] == "TOO_MANY_DROPS"
+    assert len(document["not_seen"]) == 18

@@ -64,5 +64,8 @@ class S3ContentStore:
         body = json.dumps(document, sort_keys=True, indent=2).encode("utf-8")
         return self._put(f"quarantine/{item.key}.json", body)
 
+    def keep_withheld(self, agent: str, run_id: str, document: bytes) -> str:
+        return self._put(f"withheld/{agent}/{run_id}.json", document)
+
     def park(self, key: str, document: bytes) -> str:
         return self._put(key, document)
