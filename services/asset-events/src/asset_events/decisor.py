@@ -61,6 +61,17 @@ def classify(observation: Observation, record: AssetRecord) -> Decision:
     state = record.state
     if state is not None and seen_at < state.observed_at:
         return Decision.STALE
+    seen = record.seen
+    if (
+        seen is not None
+        and seen.run_id == observation.run_id
+        and seen.content_hash == observation.content_hash
+        and (state is None or state.content_hash != observation.content_hash)
+        and (state is None or state.status is Status.ACTIVE)
+    ):
+        # A duplicate of a report whose request the producer has not applied yet; a later run
+        # requests again, so a request lost to a DLQ does not keep the asset behind for good.
+        return Decision.PENDING
     if state is None or state.status is Status.DROPPED:
         return Decision.NEW
     if state.content_hash == observation.content_hash:
@@ -158,7 +169,7 @@ class Decisor:
             if decision is Decision.STALE:
                 continue
             marks[index] = _seen_mark(observation)
-            if decision is not Decision.UNCHANGED:
+            if decision in (Decision.NEW, Decision.CHANGED):
                 upserts[index] = self._upsert_request(observation, record)
         failed = self._sender.send_upserts(list(upserts.values())) if upserts else set()
         failed_indexes = {i for i, request in upserts.items() if request.decision_id in failed}

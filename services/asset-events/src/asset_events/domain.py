@@ -41,6 +41,7 @@ class Decision(enum.StrEnum):
     NEW = "new"
     CHANGED = "changed"
     UNCHANGED = "unchanged"
+    PENDING = "pending"  # its upsert was requested earlier in the same run
     STALE = "stale"
 
 

@@ -18,6 +18,7 @@ from asset_events.domain import (
     Observation,
     Origin,
     OriginKind,
+    utc_text,
 )
 from asset_events.hashing import canonical_content, sha256_hex
 
@@ -44,7 +45,8 @@ def _observation(
     return Observation(
         asset=asset,
         agent=PLATFORM_AGENT,
-        run_id=message.envelope.id,
+        # The announcement's own moment, so the same announcement published twice is one run.
+        run_id=f"{kind.value}-{utc_text(observed_at)}",
         observed_at=observed_at,
         columns=cols,
         location=location,

@@ -33,6 +33,7 @@ _DECISION_METRICS = {
     Decision.NEW: "AssetsNew",
     Decision.CHANGED: "AssetsChanged",
     Decision.UNCHANGED: "AssetsUnchanged",
+    Decision.PENDING: "AssetsPending",
     Decision.STALE: "ReportsStale",
 }
 

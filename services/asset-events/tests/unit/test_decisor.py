@@ -109,15 +109,23 @@ def test_a_report_whose_request_was_not_queued_fails_alone_and_keeps_its_mark(wo
     assert [d.decision for d in again] == [Decision.NEW]
 
 
-def test_the_same_batch_twice_requests_the_same_decisions(world: World) -> None:
+def test_the_same_batch_twice_requests_each_upsert_once(world: World) -> None:
     batch = [observation(running(f"t{n}")) for n in range(5)]
     world.decisor().observe(batch)
-    world.decisor().observe(batch)  # redelivered before the producers ran
+    again = world.decisor().observe(batch)  # redelivered before the producers ran
+    assert {d.decision for d in again} == {Decision.PENDING}
     ids = [r.decision_id for r in world.sender.upserts]
-    assert len(ids) == 10
-    assert len(set(ids)) == 5
+    assert len(ids) == 5
     world.apply_all()
     assert {s.version for s in world.store.states.values()} == {1}
+
+
+def test_a_later_run_requests_a_pending_upsert_again(world: World) -> None:
+    world.decisor().observe([observation(running("orders"))])
+    world.sender.upserts.clear()  # the request was lost (parked after its DLQ)
+    later = running("orders", run="run-2", at=T0 + timedelta(hours=1))
+    assert [d.decision for d in world.decisor().observe([observation(later)])] == [Decision.NEW]
+    assert len(world.sender.upserts) == 1
 
 
 def test_a_dropped_asset_reported_again_is_new(world: World) -> None:
