@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from asset_events import agent_client
 from rocket_contracts import registry
 from rocket_contracts.models.etl.delivery_published_v1 import EtlDeliveryPublishedV1
 from rocket_infra.local import LocalPlatform
@@ -69,25 +70,8 @@ def completed_event(system: str, run: str, at: datetime, reported: int) -> dict[
 
 
 def put_events(platform: LocalPlatform, events: Sequence[dict[str, Any] | bytes]) -> None:
-    """What an agent does: PutRecords with the asset id as partition key, failed ones again."""
-    kinesis = platform.client("kinesis")
     stream = platform.outputs(SERVICE)["InputStreamName"]
-    records = [
-        {
-            "Data": e if isinstance(e, bytes) else json.dumps(e).encode(),
-            "PartitionKey": e["table"] if isinstance(e, dict) and "table" in e else "run",
-        }
-        for e in events
-    ]
-    for start in range(0, len(records), 500):
-        pending = records[start : start + 500]
-        while pending:
-            response = kinesis.put_records(StreamName=stream, Records=pending)
-            pending = [
-                r
-                for r, result in zip(pending, response["Records"], strict=True)
-                if "ErrorCode" in result
-            ]
+    agent_client.put_events(platform.client("kinesis"), stream, events)
 
 
 def agent_run(
