@@ -24,9 +24,12 @@ def _session(session: boto3.Session | None) -> boto3.Session:
     return session or boto3.Session()
 
 
-def control_store(settings: Settings, session: boto3.Session | None = None) -> DynamoControlStore:
+def control_store(
+    settings: Settings, session: boto3.Session | None = None, *, lean_reads: bool = False
+) -> DynamoControlStore:
     return DynamoControlStore(
         table_name=settings.dynamodb_table_name,
+        lean_reads=lean_reads,
         client=_session(session).client("dynamodb", config=_CLIENT_CONFIG),
     )
 
@@ -40,7 +43,7 @@ def content_store(settings: Settings, session: boto3.Session | None = None) -> S
 
 def decisor(settings: Settings, session: boto3.Session | None = None) -> Decisor:
     return Decisor(
-        store=control_store(settings, session),
+        store=control_store(settings, session, lean_reads=True),
         content=content_store(settings, session),
         sender=SqsRequestSender(
             upsert_queue_url=settings.require("upsert_queue_url"),

@@ -75,7 +75,9 @@ class Aws:
 
     def decisor(self, client: Any = None) -> Decisor:
         return Decisor(
-            store=self.store(client),
+            store=DynamoControlStore(
+                table_name=TABLE, client=client or self.dynamodb, lean_reads=True
+            ),
             content=S3ContentStore(bucket=BUCKET, client=self.s3),
             sender=SqsRequestSender(
                 upsert_queue_url=self.urls["upsert"],

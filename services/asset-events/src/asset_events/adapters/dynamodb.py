@@ -35,6 +35,13 @@ Item = dict[str, Any]
 AGENT_INDEX = "agent-index"
 BATCH_GET_LIMIT = 100
 BATCH_WRITE_LIMIT = 25
+_EMPTY = {"S": "[]"}
+# What deciding needs of an item: not its columns and history, the bulk of a state item.
+DECISION_ATTRIBUTES = (
+    "pk", "sk", "asset_id", "agent", "system", "database", "table", "status", "version",
+    "content_hash", "content_uri", "observed_at", "updated_at", "previous_hash", "location",
+    "run_id", "seen_at",
+)  # fmt: skip
 
 
 def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
@@ -83,9 +90,13 @@ def parse_state(item: Item) -> AssetState:
         observed_at=item["observed_at"]["S"],
         updated_at=item["updated_at"]["S"],
         previous_hash=item.get("previous_hash", {}).get("S"),
-        columns=tuple(Column(n, t, bool(x)) for n, t, x in json.loads(item["columns"]["S"])),
+        columns=tuple(
+            Column(n, t, bool(x)) for n, t, x in json.loads(item.get("columns", _EMPTY)["S"])
+        ),
         location=item.get("location", {}).get("S"),
-        history=tuple(HistoryEntry(v, c, h, a) for v, c, h, a in json.loads(item["history"]["S"])),
+        history=tuple(
+            HistoryEntry(v, c, h, a) for v, c, h, a in json.loads(item.get("history", _EMPTY)["S"])
+        ),
     )
 
 
@@ -143,12 +154,22 @@ class DynamoControlStore:
         max_attempts: int = 8,
         base_delay: float = 0.05,
         sleep: Callable[[float], None] = time.sleep,
+        lean_reads: bool = False,
     ) -> None:
+        """`lean_reads`: read only DECISION_ATTRIBUTES (the decisor's store); the states it
+        returns then have no columns and history, so it must never write them back."""
         self._table = table_name
         self._client: DynamoDBClient = client or boto3.client("dynamodb")
         self._max_attempts = max_attempts
         self._base_delay = base_delay
         self._sleep = sleep
+        self._projection: dict[str, Any] = {}
+        if lean_reads:
+            names = {f"#a{n}": name for n, name in enumerate(DECISION_ATTRIBUTES)}
+            self._projection = {
+                "ProjectionExpression": ", ".join(names),
+                "ExpressionAttributeNames": names,
+            }
 
     def _backoff(self, attempt: int) -> None:
         self._sleep(min(2.0, self._base_delay * 2**attempt) * random.uniform(0.5, 1.0))
@@ -165,9 +186,8 @@ class DynamoControlStore:
         pending: list[Item] = keys
         for attempt in range(self._max_attempts):
             try:
-                response = self._client.batch_get_item(
-                    RequestItems={self._table: {"Keys": pending, "ConsistentRead": True}}
-                )
+                request: Any = {"Keys": pending, "ConsistentRead": True, **self._projection}
+                response = self._client.batch_get_item(RequestItems={self._table: request})
             except (ClientError, BotoCoreError) as exc:
                 raise _error(exc) from exc
             found += response.get("Responses", {}).get(self._table, [])
@@ -201,11 +221,14 @@ class DynamoControlStore:
 
     def agent_records(self, agent: str) -> dict[str, AssetRecord]:
         items: list[Item] = []
+        # With lean reads `agent` is already one of the projection's attribute names.
+        key = f"#a{DECISION_ATTRIBUTES.index('agent')}" if self._projection else "agent"
         kwargs: dict[str, Any] = {
             "TableName": self._table,
             "IndexName": AGENT_INDEX,
-            "KeyConditionExpression": "agent = :agent",
+            "KeyConditionExpression": f"{key} = :agent",
             "ExpressionAttributeValues": {":agent": {"S": agent}},
+            **self._projection,
         }
         try:
             while True:
