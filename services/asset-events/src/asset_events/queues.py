@@ -3,7 +3,6 @@ shared topic. Each validates against the contract and raises to fail just its re
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,8 +42,13 @@ def parse(record: SQSRecord | dict[str, Any]) -> tuple[SQSRecord, ParsedMessage]
 
 def _applied(kind: str, outcome: Outcome, asset_id: str, correlation_id: str) -> Outcome:
     logger.info(
-        f"{kind} handled",
-        extra={"asset_id": asset_id, "outcome": outcome.value, "correlation_id": correlation_id},
+        "request handled",
+        extra={
+            "request": kind,
+            "asset_id": asset_id,
+            "outcome": outcome.value,
+            "correlation_id": correlation_id,
+        },
     )
     name = f"{kind.title()}{outcome.value.title().replace('_', '')}"
     metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
@@ -53,8 +57,13 @@ def _applied(kind: str, outcome: Outcome, asset_id: str, correlation_id: str) ->
 
 def _failing(kind: str, asset_id: str, correlation_id: str, exc: AssetEventsError) -> None:
     logger.error(
-        f"{kind} failed",
-        extra={"asset_id": asset_id, "correlation_id": correlation_id, "error": repr(exc)},
+        "request failed",
+        extra={
+            "request": kind,
+            "asset_id": asset_id,
+            "correlation_id": correlation_id,
+            "error": repr(exc),
+        },
     )
     metrics.add_metric(name=f"{kind.title()}Failures", unit=MetricUnit.Count, value=1)
 
@@ -95,9 +104,6 @@ class DropConsumer:
             _failing("drop", request.asset_id, request.correlation_id, exc)
             raise
         return _applied("drop", outcome, request.asset_id, request.correlation_id)
-
-
-Translator = Callable[[ParsedMessage], list[Any]]
 
 
 @dataclass(frozen=True)
