@@ -10,8 +10,11 @@ from asset_events.adapters.s3 import S3ContentStore
 from asset_events.adapters.sns import SnsEventPublisher
 from asset_events.adapters.sqs import SqsMailbox, SqsRequestSender
 from asset_events.decisor import Decisor, DecisorConfig
+from asset_events.domain import DropRequest, UpsertRequest
 from asset_events.producers import DropProducer, UpsertProducer
-from asset_events.queues import DropConsumer, PlatformConsumer, UpsertConsumer
+from asset_events.queues import PlatformConsumer, RequestConsumer
+from asset_events.queues import drop_consumer as drop_request_consumer
+from asset_events.queues import upsert_consumer as upsert_request_consumer
 from asset_events.settings import Settings
 from asset_events.stream import StreamConsumer
 
@@ -73,14 +76,20 @@ def _publisher(settings: Settings, session: boto3.Session | None) -> SnsEventPub
     )
 
 
-def upsert_consumer(settings: Settings, session: boto3.Session | None = None) -> UpsertConsumer:
+def upsert_consumer(
+    settings: Settings, session: boto3.Session | None = None
+) -> RequestConsumer[UpsertRequest]:
     store = control_store(settings, session)
-    return UpsertConsumer(UpsertProducer(store=store, publisher=_publisher(settings, session)))
+    return upsert_request_consumer(
+        UpsertProducer(store=store, publisher=_publisher(settings, session))
+    )
 
 
-def drop_consumer(settings: Settings, session: boto3.Session | None = None) -> DropConsumer:
+def drop_consumer(
+    settings: Settings, session: boto3.Session | None = None
+) -> RequestConsumer[DropRequest]:
     store = control_store(settings, session)
-    return DropConsumer(DropProducer(store=store, publisher=_publisher(settings, session)))
+    return drop_request_consumer(DropProducer(store=store, publisher=_publisher(settings, session)))
 
 
 def mailbox(settings: Settings, queue: str, session: boto3.Session | None = None) -> SqsMailbox:

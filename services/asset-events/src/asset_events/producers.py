@@ -8,6 +8,7 @@ de-duplicate on asset id and version). A request overtaken by a newer state chan
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -86,20 +87,23 @@ class _Producer:
         self._publisher = publisher
         self._clock = clock
 
+    def _retrying(self, apply_once: Callable[[], Outcome], asset_id: str) -> Outcome:
+        """Raises VersionConflictError if the asset kept changing under it (the request is
+        retried by its queue), StoreUnavailableError on AWS errors."""
+        for _ in range(CONFLICT_ATTEMPTS):
+            try:
+                return apply_once()
+            except VersionConflictError:
+                continue
+        raise VersionConflictError(asset_id)
+
     def _record(self, asset_id: str) -> AssetRecord:
         return self._store.read([asset_id]).get(asset_id, AssetRecord(None, None))
 
 
 class UpsertProducer(_Producer):
     def apply(self, request: UpsertRequest) -> Outcome:
-        """Raises VersionConflictError if the asset kept changing under it (the request is
-        retried by its queue), StoreUnavailableError / PublishFailedError on AWS errors."""
-        for _ in range(CONFLICT_ATTEMPTS):
-            try:
-                return self._apply_once(request)
-            except VersionConflictError:
-                continue
-        raise VersionConflictError(request.asset_id)
+        return self._retrying(lambda: self._apply_once(request), request.asset_id)
 
     def _apply_once(self, request: UpsertRequest) -> Outcome:
         current = self._record(request.asset_id).state
@@ -124,12 +128,7 @@ class UpsertProducer(_Producer):
 
 class DropProducer(_Producer):
     def apply(self, request: DropRequest) -> Outcome:
-        for _ in range(CONFLICT_ATTEMPTS):
-            try:
-                return self._apply_once(request)
-            except VersionConflictError:
-                continue
-        raise VersionConflictError(request.asset_id)
+        return self._retrying(lambda: self._apply_once(request), request.asset_id)
 
     def _apply_once(self, request: DropRequest) -> Outcome:
         record = self._record(request.asset_id)

@@ -3,8 +3,9 @@ shared topic. Each validates against the contract and raises to fail just its re
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -12,7 +13,13 @@ from rocket_contracts.bus import ContractViolation, ParsedMessage, parse_record
 
 from asset_events import messages, platform_assets
 from asset_events.decisor import Decisor
-from asset_events.domain import AssetEventsError, Decision, Outcome
+from asset_events.domain import (
+    AssetEventsError,
+    Decision,
+    DropRequest,
+    Outcome,
+    UpsertRequest,
+)
 from asset_events.observability import logger, metrics
 from asset_events.producers import DropProducer, UpsertProducer
 
@@ -68,42 +75,38 @@ def _failing(kind: str, asset_id: str, correlation_id: str, exc: AssetEventsErro
     metrics.add_metric(name=f"{kind.title()}Failures", unit=MetricUnit.Count, value=1)
 
 
+RequestT = TypeVar("RequestT", UpsertRequest, DropRequest)
+
+
 @dataclass(frozen=True)
-class UpsertConsumer:
-    producer: UpsertProducer
+class RequestConsumer(Generic[RequestT]):
+    """A producer's record handler: the request read from its contract, then applied."""
+
+    kind: str  # upsert | drop
+    read: Callable[[ParsedMessage], RequestT]
+    apply: Callable[[RequestT], Outcome]
 
     def __call__(self, record: SQSRecord | dict[str, Any]) -> Outcome:
         _, parsed = parse(record)
         try:
-            request = messages.upsert_request(parsed)
+            request = self.read(parsed)
         except ContractViolation:
             metrics.add_metric(name="InvalidMessages", unit=MetricUnit.Count, value=1)
             raise
         try:
-            outcome = self.producer.apply(request)
+            outcome = self.apply(request)
         except AssetEventsError as exc:
-            _failing("upsert", request.asset_id, request.correlation_id, exc)
+            _failing(self.kind, request.asset_id, request.correlation_id, exc)
             raise
-        return _applied("upsert", outcome, request.asset_id, request.correlation_id)
+        return _applied(self.kind, outcome, request.asset_id, request.correlation_id)
 
 
-@dataclass(frozen=True)
-class DropConsumer:
-    producer: DropProducer
+def upsert_consumer(producer: UpsertProducer) -> RequestConsumer[UpsertRequest]:
+    return RequestConsumer("upsert", messages.upsert_request, producer.apply)
 
-    def __call__(self, record: SQSRecord | dict[str, Any]) -> Outcome:
-        _, parsed = parse(record)
-        try:
-            request = messages.drop_request(parsed)
-        except ContractViolation:
-            metrics.add_metric(name="InvalidMessages", unit=MetricUnit.Count, value=1)
-            raise
-        try:
-            outcome = self.producer.apply(request)
-        except AssetEventsError as exc:
-            _failing("drop", request.asset_id, request.correlation_id, exc)
-            raise
-        return _applied("drop", outcome, request.asset_id, request.correlation_id)
+
+def drop_consumer(producer: DropProducer) -> RequestConsumer[DropRequest]:
+    return RequestConsumer("drop", messages.drop_request, producer.apply)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from asset_events.domain import Status
 from asset_events.handlers import decisor as decisor_handler
 from asset_events.handlers import drop_producer, platform_assets, upsert_producer
 from asset_events.messages import upsert_model
-from asset_events.queues import DropConsumer, PlatformConsumer, UpsertConsumer
+from asset_events.queues import PlatformConsumer, drop_consumer, upsert_consumer
 from asset_events.stream import StreamConsumer
 from asset_events_fakes import (
     T0,
@@ -81,7 +81,7 @@ def _request_record(world: World) -> dict[str, Any]:
 def test_the_upsert_producer_applies_a_request_once_and_fails_a_poison_alone(world: World) -> None:
     good = _request_record(world)
     poison = sqs_record("{}", message_attributes={"type": "assets.upsert.requested.v1"})
-    consumer = UpsertConsumer(world.upsert_producer())
+    consumer = upsert_consumer(world.upsert_producer())
     event = {"Records": [good, poison, good]}
     response = upsert_producer.handler(event, FakeLambdaContext(), consumer=consumer)
     assert response == {"batchItemFailures": [{"itemIdentifier": poison["messageId"]}]}
@@ -92,7 +92,7 @@ def test_the_upsert_producer_applies_a_request_once_and_fails_a_poison_alone(wor
 
 def test_the_drop_producer_fails_a_message_of_another_type(world: World) -> None:
     good = _request_record(world)  # an upsert request on the drop queue is a poison there
-    consumer = DropConsumer(world.drop_producer())
+    consumer = drop_consumer(world.drop_producer())
     response = drop_producer.handler({"Records": [good]}, FakeLambdaContext(), consumer=consumer)
     assert response == {"batchItemFailures": [{"itemIdentifier": good["messageId"]}]}
 

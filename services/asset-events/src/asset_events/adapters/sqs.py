@@ -30,6 +30,16 @@ def request_body(model: BaseModel, *, correlation_id: str, subject: str, event_i
     return bus.to_json(event)
 
 
+def _entry(request: UpsertRequest | DropRequest, model: BaseModel) -> tuple[str, str]:
+    body = request_body(
+        model,
+        correlation_id=request.correlation_id,
+        subject=request.asset_id,
+        event_id=request.decision_id,
+    )
+    return request.decision_id, body
+
+
 class SqsRequestSender:
     def __init__(
         self, *, upsert_queue_url: str, drop_queue_url: str, client: SQSClient | None = None
@@ -39,33 +49,11 @@ class SqsRequestSender:
         self._client: SQSClient = client or boto3.client("sqs")
 
     def send_upserts(self, requests: Sequence[UpsertRequest]) -> set[str]:
-        bodies = [
-            (
-                r.decision_id,
-                request_body(
-                    upsert_model(r),
-                    correlation_id=r.correlation_id,
-                    subject=r.asset_id,
-                    event_id=r.decision_id,
-                ),
-            )
-            for r in requests
-        ]
+        bodies = [_entry(r, upsert_model(r)) for r in requests]
         return self._send(self._upsert_url, "assets.upsert.requested.v1", bodies)
 
     def send_drops(self, requests: Sequence[DropRequest]) -> set[str]:
-        bodies = [
-            (
-                r.decision_id,
-                request_body(
-                    drop_model(r),
-                    correlation_id=r.correlation_id,
-                    subject=r.asset_id,
-                    event_id=r.decision_id,
-                ),
-            )
-            for r in requests
-        ]
+        bodies = [_entry(r, drop_model(r)) for r in requests]
         return self._send(self._drop_url, "assets.drop.requested.v1", bodies)
 
     def _send(self, url: str, event_type: str, bodies: list[tuple[str, str]]) -> set[str]:

@@ -5,11 +5,6 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    process_partial_response,
-)
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -17,6 +12,7 @@ from asset_events.bootstrap import platform_consumer
 from asset_events.observability import logger, metrics, tracer
 from asset_events.queues import PlatformConsumer
 from asset_events.settings import Settings
+from asset_events.sqs_batch import respond
 
 
 @lru_cache(maxsize=1)
@@ -30,11 +26,4 @@ def default_consumer() -> PlatformConsumer:
 def handler(
     event: dict[str, Any], context: LambdaContext, consumer: PlatformConsumer | None = None
 ) -> PartialItemFailureResponse:
-    # A processor per invocation: the local runtime may run invocations concurrently.
-    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-    return process_partial_response(
-        event=event,
-        record_handler=consumer or default_consumer(),
-        processor=processor,
-        context=context,
-    )
+    return respond(event, context, consumer or default_consumer())

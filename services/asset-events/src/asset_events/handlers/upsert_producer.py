@@ -5,22 +5,19 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    process_partial_response,
-)
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from asset_events.bootstrap import upsert_consumer
+from asset_events.domain import UpsertRequest
 from asset_events.observability import logger, metrics, tracer
-from asset_events.queues import UpsertConsumer
+from asset_events.queues import RequestConsumer
 from asset_events.settings import Settings
+from asset_events.sqs_batch import respond
 
 
 @lru_cache(maxsize=1)
-def default_consumer() -> UpsertConsumer:
+def default_consumer() -> RequestConsumer[UpsertRequest]:
     return upsert_consumer(Settings())
 
 
@@ -28,13 +25,8 @@ def default_consumer() -> UpsertConsumer:
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
 def handler(
-    event: dict[str, Any], context: LambdaContext, consumer: UpsertConsumer | None = None
+    event: dict[str, Any],
+    context: LambdaContext,
+    consumer: RequestConsumer[UpsertRequest] | None = None,
 ) -> PartialItemFailureResponse:
-    # A processor per invocation: the local runtime may run invocations concurrently.
-    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-    return process_partial_response(
-        event=event,
-        record_handler=consumer or default_consumer(),
-        processor=processor,
-        context=context,
-    )
+    return respond(event, context, consumer or default_consumer())
