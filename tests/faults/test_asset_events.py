@@ -7,11 +7,14 @@
   at version 1, announced only as version 1.
 - The producer's PutItem fails until it is fixed: the requests reach the DLQ; after the fix the
   redrive function sends them back and they are applied.
+- Copies of one request taken by three producer instances at once (two more containers of the
+  deployed function beside the runtime's): each asset moves one version, not three.
 """
 
 from __future__ import annotations
 
 import json
+import threading
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -19,7 +22,14 @@ from typing import Any
 
 import pytest
 from asset_events import agent_client
+from asset_events.adapters.sqs import SqsRequestSender
+from asset_events.agent_events import observation
+from asset_events.domain import UpsertRequest
+from asset_events.hashing import decision_id
+from rocket_contracts.models.assets.table_observed_v1 import AssetsTableObservedV1
 from rocket_infra.local import LocalPlatform
+from rocket_infra.runtime.events import sqs_record
+from rocket_infra.runtime.workers import FunctionSpec, FunctionWorker, worker_environment
 
 SERVICE = "asset-events"
 T0 = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
@@ -193,3 +203,134 @@ def test_requests_failing_until_a_fix_are_redriven_and_applied(
     versions = upserted_versions(faults, system)
     assert len(versions) == 5
     assert set().union(*versions.values()) == {1}
+
+
+def producer_spec(platform: LocalPlatform) -> FunctionSpec:
+    name = f"rocket-{platform.stage}-asset-events-upsert-producer"
+    config = platform.client("lambda").get_function_configuration(FunctionName=name)
+    return FunctionSpec(
+        name=name,
+        arn=config["FunctionArn"],
+        handler=config["Handler"],
+        environment=dict(config.get("Environment", {}).get("Variables", {})),
+        timeout=int(config.get("Timeout", 3)),
+    )
+
+
+class Container(threading.Thread):
+    """Another instance of the deployed upsert producer on the upsert queue, as Lambda scales
+    out: with the runtime's own, three consumers take copies of one request at once."""
+
+    def __init__(self, platform: LocalPlatform, stop: threading.Event) -> None:
+        super().__init__(daemon=True)
+        self.sqs = platform.client("sqs")
+        self.url = platform.outputs(SERVICE)["UpsertQueueUrl"]
+        self.arn = self.sqs.get_queue_attributes(QueueUrl=self.url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+        self.region = platform.region
+        spec = producer_spec(platform)
+        env = worker_environment(
+            spec, endpoint_url=platform.endpoint_url, region=platform.region,
+            task_root=platform.repo_root,
+        )  # fmt: skip
+        self.worker = FunctionWorker(spec, env, platform.repo_root)
+        self.stop = stop
+        self.handled = 0
+
+    def run(self) -> None:
+        try:
+            while not self.stop.is_set():
+                got = self.sqs.receive_message(
+                    QueueUrl=self.url, MaxNumberOfMessages=3, WaitTimeSeconds=1,
+                    AttributeNames=["All"], MessageAttributeNames=["All"],
+                ).get("Messages", [])  # fmt: skip
+                if not got:
+                    continue
+                event = {
+                    "Records": [sqs_record(m, queue_arn=self.arn, region=self.region) for m in got]
+                }
+                result = self.worker.invoke(event)
+                failed = set() if result.error else {
+                    f["itemIdentifier"] for f in result.payload["batchItemFailures"]
+                }  # fmt: skip
+                for message in got:
+                    if result.error is None and message["MessageId"] not in failed:
+                        self.handled += 1
+                        self.sqs.delete_message(
+                            QueueUrl=self.url, ReceiptHandle=message["ReceiptHandle"]
+                        )
+        finally:
+            self.worker.stop()
+
+
+def changed_request(system: str, n: int) -> UpsertRequest:
+    """What the decisor asks when table n gained a column in run-2."""
+    event = AssetsTableObservedV1.model_validate(
+        {
+            **agent_events(system, "run-2", n + 1)[n],
+            "columns": [
+                {"name": "id", "type": "uuid", "nullable": False},
+                {"name": "added", "type": "date", "nullable": True},
+            ],
+            "emitted_at": (T0 + timedelta(days=1, milliseconds=n)).isoformat(),
+        }
+    )
+    seen = observation(event)
+    return UpsertRequest(
+        decision_id=decision_id(seen.asset_id, seen.content_hash),
+        asset=seen.asset,
+        agent=system,
+        content_hash=seen.content_hash,
+        previous_hash=None,
+        columns=seen.columns,
+        location=None,
+        content_uri=f"s3://rocket-faults-content/assets/{seen.asset_id}/{seen.content_hash}.json",
+        origin=seen.origin,
+        observed_at=seen.observed_at,
+        decided_at=seen.observed_at,
+        correlation_id=seen.correlation_id,
+    )
+
+
+def test_copies_of_one_request_handled_at_once_apply_it_once(faults: LocalPlatform) -> None:
+    system = f"flt-{uuid.uuid4().hex[:8]}"
+    put(faults, agent_events(system, "run-1", 40))
+    assert faults.wait_idle(timeout=300)
+    requests = [changed_request(system, n) for n in range(40)]
+    stop = threading.Event()
+    containers = [Container(faults, stop) for _ in range(2)]
+    for container in containers:
+        container.start()
+    try:
+        sender = SqsRequestSender(
+            upsert_queue_url=faults.outputs(SERVICE)["UpsertQueueUrl"],
+            drop_queue_url=faults.outputs(SERVICE)["DropQueueUrl"],
+            client=faults.client("sqs"),
+        )
+        for start in range(0, len(requests), 5):  # each request three times, side by side
+            chunk = requests[start : start + 5]
+            assert sender.send_upserts(chunk * 3) == set()
+        assert faults.wait_idle(timeout=300)
+        deadline = datetime.now(UTC) + timedelta(seconds=60)
+        while datetime.now(UTC) < deadline and any(c.handled == 0 for c in containers):
+            faults.wait_idle(timeout=2)
+    finally:
+        stop.set()
+        for container in containers:
+            container.join(60)
+
+    assert all(c.handled > 0 for c in containers), "a container never took a request"
+    dynamodb = faults.client("dynamodb")
+    table = faults.outputs(SERVICE)["ControlTableName"]
+    for request in requests:
+        item = dynamodb.get_item(
+            TableName=table,
+            Key={"pk": {"S": f"ASSET#{request.asset_id}"}, "sk": {"S": "STATE"}},
+            ConsistentRead=True,
+        )["Item"]
+        assert item["version"]["N"] == "2", request.asset_id
+        assert item["content_hash"]["S"] == request.content_hash
+        assert [h[0] for h in json.loads(item["history"]["S"])] == [1, 2]
+    versions = upserted_versions(faults, system)
+    assert set().union(*versions.values()) == {1, 2}
