@@ -134,6 +134,13 @@ class AssetsUpsertRequestedV1(BaseModel):
         ),
     ]
     asset: Annotated[Asset, Field(description="The asset, as parts.")]
+    agent: Annotated[
+        str | None,
+        Field(
+            description="The agent that reported the asset (rocket for the lake's own tables); the owner whose completed runs may drop it. Absent in requests from before it was added: the producer then keeps the stored owner.",
+            pattern="^[a-z0-9][a-z0-9_-]{0,63}$",
+        ),
+    ] = None
     content_hash: Annotated[
         str,
         Field(
