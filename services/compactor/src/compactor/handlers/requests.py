@@ -39,8 +39,8 @@ def handler(
         try:
             message = bus.parse_record(record)
             request = message.data_as(CompactorCompactionRequestedV1)
-            logger.append_keys(correlation_id=message.envelope.correlationid)
-            active.start(request, message.envelope.correlationid)
+            logger.append_keys(correlation_id=message.correlation_id)
+            active.start(request, message.correlation_id)
         except Exception as exc:
             # Powertools keeps the failure for the response but logs nothing: say which.
             metrics.add_metric(name="RequestsFailed", unit="Count", value=1)
