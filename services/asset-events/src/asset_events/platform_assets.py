@@ -41,6 +41,10 @@ def _observation(
         return None
     # Glue tables are nullable columns by nature: every lake column can hold null.
     cols = tuple(Column(name, column_type, True) for name, column_type in columns)
+    if not cols:
+        # A day with nothing to compact announces no columns: no schema to record, and an
+        # asset needs one; the table's next announcement with data registers it.
+        return None
     content = canonical_content(asset, cols, location, None)
     return Observation(
         asset=asset,

@@ -128,6 +128,19 @@ def test_platform_announcements_register_the_lake_tables(world: World) -> None:
     assert world.sender.upserts == []
 
 
+def test_an_announcement_without_columns_registers_nothing_and_is_not_retried(
+    world: World,
+) -> None:
+    empty = _announcement("compactor.domain.processed.v1").model_copy(update={"columns": []})
+    response = platform_assets.handler(
+        {"Records": [sqs_record_for(empty, correlation_id="c-3")]},
+        FakeLambdaContext(),
+        consumer=PlatformConsumer(world.decisor()),
+    )
+    assert response == {"batchItemFailures": []}
+    assert world.sender.upserts == []
+
+
 def test_the_platform_consumer_fails_a_type_it_does_not_consume(world: World) -> None:
     good = _request_record(world)
     response = platform_assets.handler(

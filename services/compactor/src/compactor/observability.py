@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
+from rocket_contracts.observability import quiet_empty_metrics
 
 SERVICE = "compactor"
 NAMESPACE = "Rocket"
@@ -10,3 +11,6 @@ NAMESPACE = "Rocket"
 logger = Logger(service=SERVICE)
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
 tracer = Tracer(service=SERVICE)
+
+
+quiet_empty_metrics()
