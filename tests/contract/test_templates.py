@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ import pytest
 import yaml
 from cfnlint.decode import decode, decode_str
 from rocket_contracts.registry import event_types
+from rocket_infra.policy.template_rules import props, referenced_ids, resources
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SERVICE_DIRS = sorted(p.parent for p in (REPO_ROOT / "services").glob("*/pyproject.toml"))
@@ -33,36 +33,6 @@ def module_exists(name: str) -> bool:
         return importlib.util.find_spec(name) is not None
     except ModuleNotFoundError:
         return False
-
-
-def resources(body: Body, resource_type: str) -> dict[str, Body]:
-    found = body.get("Resources") or {}
-    return {lid: res for lid, res in found.items() if res.get("Type") == resource_type}
-
-
-def props(resource: Body) -> Body:
-    value = resource.get("Properties") or {}
-    assert isinstance(value, dict)
-    return value
-
-
-def referenced_ids(value: Any) -> set[str]:
-    """Logical ids a value points at through Ref, Fn::GetAtt or Fn::Sub."""
-    found: set[str] = set()
-    if isinstance(value, list):
-        for item in value:
-            found |= referenced_ids(item)
-    elif isinstance(value, dict):
-        for key, arg in value.items():
-            if key == "Ref" and isinstance(arg, str):
-                found.add(arg)
-            elif key == "Fn::GetAtt":
-                found.add(arg[0] if isinstance(arg, list) else str(arg).split(".")[0])
-            elif key == "Fn::Sub" and isinstance(arg, str):
-                found |= {m.split(".")[0] for m in re.findall(r"\$\{([^!}][^}]*)\}", arg)}
-            else:
-                found |= referenced_ids(arg)
-    return found
 
 
 def is_shared_topic(topic_arn: Any) -> bool:
