@@ -227,25 +227,8 @@ def test_the_lake_tables_announced_by_etl_layers_become_assets(platform: LocalPl
 @pytest.fixture
 def fast_upsert_queue(platform: LocalPlatform) -> Iterator[str]:
     """The upsert queue with a 2 s visibility and 2 deliveries before its DLQ, restored after."""
-    sqs = platform.client("sqs")
-    url = platform.outputs(SERVICE)["UpsertQueueUrl"]
-    saved = sqs.get_queue_attributes(
-        QueueUrl=url, AttributeNames=["VisibilityTimeout", "RedrivePolicy"]
-    )["Attributes"]
-    policy = json.loads(saved["RedrivePolicy"])
-    sqs.set_queue_attributes(
-        QueueUrl=url,
-        Attributes={
-            "VisibilityTimeout": "2",
-            "RedrivePolicy": json.dumps({**policy, "maxReceiveCount": 2}),
-        },
-    )
-    platform.runtime.refresh()
-    try:
+    with platform.quick_redrive(platform.outputs(SERVICE)["UpsertQueueUrl"]) as url:
         yield url
-    finally:
-        sqs.set_queue_attributes(QueueUrl=url, Attributes=saved)
-        platform.runtime.refresh()
 
 
 def test_a_poison_request_is_redriven_then_parked(

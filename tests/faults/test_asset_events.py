@@ -157,25 +157,8 @@ def test_a_batch_failing_after_its_requests_were_queued_applies_each_asset_once(
 @pytest.fixture
 def fast_upsert_queue(faults: LocalPlatform) -> Iterator[str]:
     """The upsert queue with a 2 s visibility and 2 deliveries before its DLQ, restored after."""
-    sqs = faults.client("sqs")
-    url = faults.outputs(SERVICE)["UpsertQueueUrl"]
-    saved = sqs.get_queue_attributes(
-        QueueUrl=url, AttributeNames=["VisibilityTimeout", "RedrivePolicy"]
-    )["Attributes"]
-    policy = json.loads(saved["RedrivePolicy"])
-    sqs.set_queue_attributes(
-        QueueUrl=url,
-        Attributes={
-            "VisibilityTimeout": "2",
-            "RedrivePolicy": json.dumps({**policy, "maxReceiveCount": 2}),
-        },
-    )
-    faults.runtime.refresh()
-    try:
+    with faults.quick_redrive(faults.outputs(SERVICE)["UpsertQueueUrl"]) as url:
         yield url
-    finally:
-        sqs.set_queue_attributes(QueueUrl=url, Attributes=saved)
-        faults.runtime.refresh()
 
 
 def test_requests_failing_until_a_fix_are_redriven_and_applied(

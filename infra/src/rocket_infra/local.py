@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import json
 import logging
 import sys
 import threading
@@ -202,6 +203,34 @@ class LocalPlatform:
             project.stack_name(self.stage, service),
             self.client("ssm"),
         )
+
+    @contextlib.contextmanager
+    def quick_redrive(
+        self, queue_url: str, *, visibility_timeout: int = 2, max_receive_count: int = 2
+    ) -> Iterator[str]:
+        """The queue with a short visibility timeout and fewer deliveries before its DLQ, for
+        as long as the block runs; its own attributes are put back after, and the pollers
+        re-read both times."""
+        sqs = self.client("sqs")
+        saved = sqs.get_queue_attributes(
+            QueueUrl=queue_url, AttributeNames=["VisibilityTimeout", "RedrivePolicy"]
+        )["Attributes"]
+        policy = json.loads(saved["RedrivePolicy"])
+        sqs.set_queue_attributes(
+            QueueUrl=queue_url,
+            Attributes={
+                "VisibilityTimeout": str(visibility_timeout),
+                "RedrivePolicy": json.dumps({**policy, "maxReceiveCount": max_receive_count}),
+            },
+        )
+        if self._runtime is not None:
+            self._runtime.refresh()
+        try:
+            yield queue_url
+        finally:
+            sqs.set_queue_attributes(QueueUrl=queue_url, Attributes=saved)
+            if self._runtime is not None:
+                self._runtime.refresh()
 
     def physical_id(self, service: str, logical_id: str) -> str:
         if service in self.deployed and logical_id in self.deployed[service].physical_ids:
