@@ -117,6 +117,23 @@ class PlatformConsumer:
 
     def __call__(self, record: SQSRecord | dict[str, Any]) -> list[Decision]:
         sqs_record, parsed = parse(record)
+        try:
+            return self._decide(sqs_record, parsed)
+        except Exception as exc:
+            # The batch processor keeps the failure for the response but logs nothing: a
+            # record retried until its DLQ must say why each time.
+            logger.error(
+                "platform announcement failed",
+                extra={
+                    "message_id": sqs_record.message_id,
+                    "correlation_id": parsed.correlation_id,
+                    "event_type": parsed.event_type,
+                    "error": repr(exc),
+                },
+            )
+            raise
+
+    def _decide(self, sqs_record: SQSRecord, parsed: ParsedMessage) -> list[Decision]:
         translate = platform_assets.TRANSLATORS.get(parsed.event_type)
         if translate is None:
             metrics.add_metric(name="InvalidMessages", unit=MetricUnit.Count, value=1)

@@ -141,12 +141,17 @@ def test_an_announcement_without_columns_registers_nothing_and_is_not_retried(
     assert world.sender.upserts == []
 
 
-def test_the_platform_consumer_fails_a_type_it_does_not_consume(world: World) -> None:
+def test_the_platform_consumer_fails_a_type_it_does_not_consume_and_says_why(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
     good = _request_record(world)
     response = platform_assets.handler(
         {"Records": [good]}, FakeLambdaContext(), consumer=PlatformConsumer(world.decisor())
     )
     assert response == {"batchItemFailures": [{"itemIdentifier": good["messageId"]}]}
+    [record] = [r for r in caplog.records if r.getMessage() == "platform announcement failed"]
+    assert record.__dict__["message_id"] == good["messageId"]
+    assert "not a platform announcement" in record.__dict__["error"]
 
 
 def test_withheld_drops_emit_the_alarm_metric_and_keep_the_decision(
