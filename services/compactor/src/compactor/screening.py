@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import IO, Any
+from typing import Any, Protocol
 
 import orjson
 
@@ -58,6 +58,12 @@ _CHECKS: dict[FieldType, Callable[[object], bool]] = {
     FieldType.OBJECT: lambda v: isinstance(v, dict),
     FieldType.ARRAY: lambda v: isinstance(v, list),
 }
+
+
+class Sink(Protocol):
+    """Where the lines that pass go: a file, or a range's chunks."""
+
+    def write(self, data: bytes, /) -> object: ...
 
 
 @dataclass(frozen=True)
@@ -118,9 +124,7 @@ def _reason_for_unparsable(line: bytes) -> str:
     return INVALID_JSON
 
 
-def screen(
-    key: str, data: bytes, fields: tuple[FieldSpec, ...], out: IO[bytes], into: Screened
-) -> None:
+def screen(key: str, data: bytes, fields: tuple[FieldSpec, ...], out: Sink, into: Screened) -> None:
     """Screen one landing file's lines into `into`, writing the lines that pass to `out`."""
     checks = checks_of(fields)
     passed: list[bytes] = []

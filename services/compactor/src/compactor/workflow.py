@@ -18,7 +18,7 @@ import orjson
 from rocket_contracts.models.compactor.domain_processed_v1 import CompactorDomainProcessedV1
 
 from compactor import layout
-from compactor.compaction import EngineLimits, compact, conform
+from compactor.compaction import EngineLimits, RangeLines, compact, conform
 from compactor.domains import DomainCatalog, DomainSpec
 from compactor.ducktypes import DuckType, Schema, parse
 from compactor.locks import DayLocks, lock_key
@@ -218,11 +218,10 @@ class Compactor:
         with tempfile.TemporaryDirectory(dir=self.config.work_dir) as scratch:
             work = Path(scratch)
             screened = Screened()
-            lines_file = work / "lines.ndjson"
-            with lines_file.open("wb") as out:
+            with RangeLines(work, self.config.limits) as lines:
                 for key, data in self._fetch(entries):
-                    screen(key, data, spec.fields, out, screened)
-            result = self._write_range(spec, plan, task.index, screened, lines_file, work, day)
+                    screen(key, data, spec.fields, lines, screened)
+                result = self._write_range(spec, plan, task.index, screened, lines, work, day)
         self.store.put_json(
             self.config.lake_bucket,
             layout.result_key(task.manifest_key, task.index),
@@ -249,7 +248,7 @@ class Compactor:
         plan: Plan,
         index: int,
         screened: Screened,
-        lines_file: Path,
+        lines: RangeLines,
         work: Path,
         day: str,
     ) -> RangeResult:
@@ -262,9 +261,7 @@ class Compactor:
         key, size, rows, columns = None, 0, 0, None
         if screened.passed:
             parquet = work / "part.parquet"
-            written = compact(
-                lines_file, parquet, spec.fields, work_dir=work, limits=self.config.limits
-            )
+            written = compact(lines, parquet, spec.fields, work_dir=work, limits=self.config.limits)
             if written.rows != screened.passed:
                 raise CountMismatchError(
                     f"range {index}: {screened.passed} records in, {written.rows} rows out"

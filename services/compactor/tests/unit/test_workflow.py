@@ -116,6 +116,31 @@ def test_ranges_near_the_target_and_drift_across_ranges_is_one_schema(tmp_path: 
     assert len(parquet_rows(h)) == 1401
 
 
+def test_a_column_typed_apart_in_two_ranges_is_widened_to_text_in_both(tmp_path: Path) -> None:
+    """`code` is an integer in one range and a string in the other: the day says string, the
+    range written as an integer is rewritten, and every value is kept as its text."""
+    h = Harness(tmp_path, target_mb=1)
+    pad = "x" * 900
+    h.store.put(
+        LANDING, landing_key(0, 0), ndjson(*(record(i, code=i, note=pad) for i in range(700)))
+    )
+    h.store.put(
+        LANDING,
+        landing_key(0, 1),
+        ndjson(*(record(i, code=f"C{i}", note=pad) for i in range(700, 1400))),
+    )
+    planned, done = h.run(job())
+    assert len(planned.ranges) == 2
+    assert done is not None
+    event = h.publisher.events[-1][0].model_dump(mode="json")
+    assert {"name": "code", "type": "string"} in event["columns"]
+    for key in h.store.keys(LAKE, "orders/dt=2026-11-21/"):
+        schema = pq.read_schema(io.BytesIO(h.store.objects[(LAKE, key)][0]))
+        assert str(schema.field("code").type) == "string"
+    codes = {r["code"] for r in parquet_rows(h)}
+    assert codes == {str(i) for i in range(700)} | {f"C{i}" for i in range(700, 1400)}
+
+
 def test_an_empty_day_says_no_input_and_writes_nothing(harness: Harness) -> None:
     planned, done = harness.run(job())
     assert planned.outcome is Outcome.EMPTY
