@@ -39,6 +39,8 @@ from compactor.steps import Finalized, FinalizeTask, Job, Outcome, Planned, Rang
 # Fetch windows: at most this many objects or bytes are held at once while a range is read.
 WINDOW_OBJECTS = 512
 WINDOW_BYTES = 64 * 1024 * 1024
+# The tag a landing object gets once its day's output is verified: <day>/<plan id>.
+COMPACTED_TAG = "rocket:compacted"
 
 
 def utc_now() -> datetime:
@@ -389,6 +391,7 @@ class Compactor:
         quarantined = {r.quarantine_key for r in results if r.quarantine_key is not None}
         self._drop_stale(layout.partition_prefix(spec.name, day), written)
         self._drop_stale(layout.quarantine_prefix(spec.name, day), quarantined)
+        self._tag_sources(planned.manifest_key, day)
         data = self._event(job, spec, planned, results, columns, table)
         self.store.put_json(lake, layout.marker_key(spec.name, day), data)
         return data
@@ -418,6 +421,27 @@ class Compactor:
                 extra={"domain": spec.name, "date": day, "changes": [c.to_json() for c in found]},
             )
         return [c.to_json() for c in found]
+
+    def _tag_sources(self, manifest_key: str, day: str) -> None:
+        """Mark every landing object of the plan `rocket:compacted = <day>/<plan id>` (the plan
+        id names the output files), now that the output is verified and registered. Objects
+        are never deleted here: the landing lifecycle expires them, so a day can be compacted
+        again from its input. Already tagged objects are read, not written again."""
+        plan = self._read_plan(manifest_key)
+        value = f"{day}/{plan.plan_id}"
+        landing = self.config.landing_bucket
+
+        def tag(entry: ManifestEntry) -> bool:
+            return self.store.tag(landing, entry.key, {COMPACTED_TAG: value})
+
+        entries = [entry for entries in plan.ranges for entry in entries]
+        with ThreadPoolExecutor(max_workers=self.config.fetch_concurrency) as pool:
+            tagged = sum(pool.map(tag, entries))
+        metrics.add_metric(name="SourcesTagged", unit="Count", value=tagged)
+        logger.info(
+            "landing objects tagged as compacted",
+            extra={"tag": f"{COMPACTED_TAG}={value}", "objects": len(entries), "written": tagged},
+        )
 
     def _drop_stale(self, prefix: str, keep: set[str]) -> None:
         """Delete what an earlier compaction of the day (other input, other plan id) left, so

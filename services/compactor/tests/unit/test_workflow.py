@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 from compactor.ports import CountMismatchError, IncompleteRangesError, LockLostError
 from compactor.steps import FinalizeTask, Outcome, RangeTask
-from compactor.workflow import Compactor
+from compactor.workflow import COMPACTED_TAG, Compactor
 from compactor_fakes import DATABASE, LAKE, LANDING, Harness, job, landing_key, ndjson, record
 from rocket_contracts import invariants
 
@@ -284,6 +284,25 @@ def test_a_count_mismatch_fails_finalize_and_publishes_nothing(harness: Harness)
         harness.compactor.finalize(FinalizeTask(job=the_job, planned=planned))
     assert harness.publisher.events == []
     assert harness.catalog.partitions == {}
+    assert harness.store.tags == {}  # nothing is marked compacted before the output is verified
+
+
+def test_the_landing_objects_are_tagged_compacted_once_the_output_is_verified(
+    harness: Harness,
+) -> None:
+    land_day(harness, files=4)
+    harness.store.tags[(LANDING, landing_key(0, 0))] = {"owner": "sink"}
+    planned, _ = harness.run(job("exec-1"))
+    expected = f"2026-11-21/{planned.plan_id}"
+    landing = harness.store.keys(LANDING)
+    assert {k: harness.store.tags[(LANDING, k)][COMPACTED_TAG] for k in landing} == dict.fromkeys(
+        landing, expected
+    )
+    assert harness.store.tags[(LANDING, landing_key(0, 0))]["owner"] == "sink"  # kept
+    writes = harness.store.tag_writes
+    harness.run(job("exec-2", force=True))  # same input: same plan id, nothing written again
+    assert harness.store.tag_writes == writes
+    assert harness.store.objects.keys() >= {(LANDING, k) for k in landing}  # never deleted
 
 
 def test_an_execution_whose_lock_was_taken_over_does_not_commit(harness: Harness) -> None:
