@@ -6,8 +6,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 from compactor.compaction import EngineLimits, RangeLines, compact, conform
 from compactor.domains import FieldSpec, FieldType
 from compactor.ducktypes import parse
@@ -136,3 +138,10 @@ def test_conform_turns_what_disagrees_into_text(tmp_path: Path) -> None:
         {"code": "7", "o": '{"x":1}'},
         {"code": None, "o": None},
     ]
+
+
+def test_an_integer_past_bigint_fails_the_range_instead_of_changing(tmp_path: Path) -> None:
+    src = tmp_path / "in.ndjson"
+    src.write_text('{"n": 1}\n{"n": 18446744073709551615}\n')
+    with pytest.raises(duckdb.Error, match="18446744073709551615"):
+        compact(src, tmp_path / "out.parquet", (), work_dir=tmp_path, limits=LIMITS)
