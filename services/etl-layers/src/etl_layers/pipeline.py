@@ -26,6 +26,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from rocket_contracts.bus import payload
+from rocket_contracts.edge import key_problem, segment_problem
 from rocket_contracts.models.etl.delivery_published_v1 import (
     Column,
     Columns,
@@ -151,8 +152,10 @@ class Pipeline:
         stem = stem_for(obj)
         correlation = correlation_id or f"raw-{stem.rsplit('-', 1)[1]}"
         logger.append_keys(correlation_id=correlation, raw_key=obj.key, stem=stem)
+        # An unsafe key routes nowhere: `ds/../x` must not count as dataset `ds`.
+        unsafe = key_problem(obj.key) is not None
         try:
-            spec: DatasetSpec | None = self.datasets.route(obj.key)
+            spec: DatasetSpec | None = None if unsafe else self.datasets.route(obj.key)
         except UnknownDatasetError:
             spec = None
         dataset = spec.name if spec else UNROUTED
@@ -200,7 +203,11 @@ class Pipeline:
         locks: PartitionLocks,
     ) -> Outcome:
         if spec is None:
-            return self._quarantine_file(obj, UNROUTED, stem, "no dataset declared for this key")
+            problem = key_problem(obj.key)
+            reason = (
+                "no dataset declared for this key" if problem is None else f"unsafe key: {problem}"
+            )
+            return self._quarantine_file(obj, UNROUTED, stem, reason)
         local = workdir / "raw" / (PurePosixPath(obj.key).name or "object")
         try:
             fmt = detect_format(obj.key)
@@ -258,11 +265,12 @@ class Pipeline:
     def _quarantine_file(self, obj: RawObject, dataset: str, stem: str, reason: str) -> Outcome:
         prefix = f"{dataset}/files/{stem}/"
         bucket = self.config.quarantine_bucket
+        name = PurePosixPath(obj.key).name
         self.store.copy(
             obj.bucket,
             obj.key,
             bucket,
-            prefix + (PurePosixPath(obj.key).name or "object"),
+            prefix + (name if segment_problem(name) is None else "object"),
             version_id=obj.version_id,
         )
         self.store.put_json(
