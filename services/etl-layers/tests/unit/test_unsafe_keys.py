@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import quote_plus
 
 import pytest
-from etl_layers.events import RawObject
+from etl_layers.events import InvalidNotificationError, RawObject, parse_s3_message
 from etl_layers.handlers.etl import handler
 from etl_layers.pipeline import UNROUTED, Pipeline, Status, stem_for
 from rocket_contracts.edge import key_problem
@@ -140,3 +140,24 @@ def test_a_batch_processes_its_valid_objects_beside_unsafe_keys(
     assert reasons == sorted(f"unsafe key: {problem}" for _key, problem, _copy in UNSAFE[:8])
     assert all(k.startswith(f"{UNROUTED}/files/") for k in store.keys("quarantine"))
     assert all(k.startswith("transactions/") for k in store.keys("delivery"))
+
+
+EVENT = Path(__file__).parents[1] / "events" / "s3-put-encoded-key.json"
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        # Which Records a reader acts on would depend on the JSON library: neither.
+        (EVENT.read_text().rstrip()[:-1] + ', "Records": []}', "duplicate key 'Records'"),
+        ('{"Records": ' + "[" * 40 + "]" * 40 + "}", "nested more than 32 levels deep"),
+        (
+            json.dumps({"Type": "Notification", "Message": '{"Event":1,"Event":2}'}),
+            "duplicate key 'Event'",
+        ),
+    ],
+)
+def test_a_notification_that_is_not_plain_json_is_invalid(body: str, reason: str) -> None:
+    with pytest.raises(InvalidNotificationError) as caught:
+        parse_s3_message(body)
+    assert str(caught.value) == reason
