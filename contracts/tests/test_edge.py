@@ -8,7 +8,7 @@ from posixpath import normpath
 from typing import Any
 
 import pytest
-from rocket_contracts import bus, edge, registry, testing
+from rocket_contracts import bus, edge, registry, testing, validation
 from rocket_contracts.models.ingest.job_requested_v1 import IngestJobRequestedV1
 
 NASTY_KEYS = [
@@ -192,3 +192,113 @@ def test_a_message_just_under_the_limit_is_read() -> None:
     parsed = bus.parse_record(testing.sqs_record(body))
 
     assert parsed.data_as(IngestJobRequestedV1) == _request()
+
+
+NASTY_NAMES = [
+    "../../etc",
+    "/abs",
+    "a/../../b",
+    "%2e%2e",
+    "x\x00",
+    "x\u202egpj",
+    "x\\y",
+    "x" * 10_000,
+    # Python's `$` matches before a final newline; a contract pattern must not.
+    "ok\n",
+]
+
+# Contract fields a service builds an S3 key, DynamoDB key or Glue name from: the contract's
+# pattern is the check, so each must refuse every nasty name at its own path.
+KEY_FIELDS = [
+    ("ingest.job.requested.v1", ("transaction_id",)),  # ingest-gate: S3 record key
+    ("ingest.job.requested.v1", ("job_name",)),  # ingest-gate: Glue JobName
+    ("compactor.compaction.requested.v1", ("domains", 0)),  # compactor: lake prefix
+    ("compactor.compaction.requested.v1", ("request_id",)),
+    ("gapscraper.download.requested.v1", ("series_key",)),  # gap-scraper: DynamoDB key
+    ("gapscraper.download.requested.v1", ("run_id",)),
+    ("assets.upsert.requested.v1", ("asset_id",)),  # asset-events: DynamoDB key, assets/<id>/
+    ("assets.drop.requested.v1", ("asset_id",)),
+    ("compactor.domain.processed.v1", ("domain",)),
+    ("compactor.domain.processed.v1", ("table", "database")),  # asset-events: asset id
+    ("compactor.domain.processed.v1", ("table", "name")),
+    ("etl.delivery.published.v1", ("dataset",)),
+    ("assets.table.observed.v1", ("agent",)),  # asset-events: withheld/<agent>/<run_id>
+    ("assets.table.observed.v1", ("run_id",)),
+    ("assets.table.observed.v1", ("database",)),
+    ("assets.table.observed.v1", ("table",)),
+]
+
+
+def _json_path(path: tuple[str | int, ...]) -> str:
+    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path)
+
+
+def _with(data: dict[str, Any], path: tuple[str | int, ...], value: str) -> dict[str, Any]:
+    document = json.loads(json.dumps(data))
+    if path == ("domains", 0):  # the example asks for all domains: name one
+        document["domains"] = [value]
+        return document
+    target: Any = document
+    for part in path[:-1]:
+        target = target[part]
+    target[path[-1]] = value
+    return document
+
+
+@pytest.mark.parametrize(("event_type", "path"), KEY_FIELDS)
+@pytest.mark.parametrize("value", NASTY_NAMES)
+def test_every_field_that_names_a_key_refuses_names_that_escape(
+    event_type: str, path: tuple[str | int, ...], value: str
+) -> None:
+    example = registry.schema_for(event_type)["examples"][0]
+    data = _with(example, path, value)
+    at = f"$.data{_json_path(path)}"
+
+    if event_type == "assets.table.observed.v1":
+        # Agent events are plain JSON on the stream, checked against the schema alone.
+        problems = validation.errors(registry.schema_for(event_type), data, at="$.data")
+    else:
+        envelope = {"specversion": "1.0", "id": "e-1", "source": "x", "type": event_type}
+        with pytest.raises(bus.ContractViolation) as caught:
+            bus.parse_envelope({**envelope, "data": data})
+        problems = caught.value.errors
+
+    assert [p for p in problems if p.startswith(f"{at}: ")], problems
+
+
+def test_the_example_values_of_those_fields_are_accepted() -> None:
+    for event_type, path in KEY_FIELDS:
+        example = registry.schema_for(event_type)["examples"][0]
+        data = _with(example, path, "orders") if path == ("domains", 0) else example
+        assert validation.errors(registry.schema_for(event_type), data) == [], event_type
+
+
+@pytest.mark.parametrize(
+    ("schema", "value"),
+    [
+        ({"type": "string", "pattern": "^[a-z]+$"}, "abc\n"),
+        ({"type": "string", "format": "uri"}, "https://schemas.rocket.dev/x\n"),
+        ({"type": "string", "format": "uri-reference"}, "rocket/x\n"),
+    ],
+)
+def test_a_trailing_newline_does_not_satisfy_an_anchored_pattern(
+    schema: dict[str, Any], value: str
+) -> None:
+    assert validation.errors(schema, value) != []
+    assert validation.errors(schema, value.rstrip("\n")) == []
+
+
+def test_a_trailing_newline_does_not_make_an_extension_attribute_name() -> None:
+    schema = {
+        "type": "object",
+        "patternProperties": {"^[a-z0-9]{1,20}$": {}},
+        "additionalProperties": False,
+    }
+
+    assert validation.errors(schema, {"traceid": 1}) == []
+    assert len(validation.errors(schema, {"traceid\n": 1})) == 1
+
+
+def test_a_dollar_inside_a_class_or_escaped_stays_literal() -> None:
+    assert validation.errors({"type": "string", "pattern": "^[a-z$]+$"}, "a$b") == []
+    assert validation.errors({"type": "string", "pattern": r"^a\$$"}, "a$") == []
