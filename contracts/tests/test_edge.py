@@ -234,7 +234,7 @@ def _json_path(path: tuple[str | int, ...]) -> str:
 
 
 def _with(data: dict[str, Any], path: tuple[str | int, ...], value: str) -> dict[str, Any]:
-    document = json.loads(json.dumps(data))
+    document: dict[str, Any] = json.loads(json.dumps(data))
     if path == ("domains", 0):  # the example asks for all domains: name one
         document["domains"] = [value]
         return document
