@@ -107,6 +107,15 @@ def stem_for(obj: RawObject) -> str:
     return f"{name or 'object'}-{digest}"
 
 
+def _local_name(key: str) -> str:
+    # S3 takes a segment of up to 1024 bytes, a file system 255 (and readers add suffixes such
+    # as `.lf`): a long name is downloaded as `object<suffix>`, the suffix naming its format.
+    name = PurePosixPath(key).name
+    if name and len(name.encode("utf-8")) <= 128:
+        return name
+    return "object" + PurePosixPath(key).suffix[:16]
+
+
 def trusted_table(dataset: str) -> str:
     return f"{dataset}_trusted"
 
@@ -208,7 +217,7 @@ class Pipeline:
                 "no dataset declared for this key" if problem is None else f"unsafe key: {problem}"
             )
             return self._quarantine_file(obj, UNROUTED, stem, reason)
-        local = workdir / "raw" / (PurePosixPath(obj.key).name or "object")
+        local = workdir / "raw" / _local_name(obj.key)
         try:
             fmt = detect_format(obj.key)
             self.store.download(

@@ -161,3 +161,13 @@ def test_a_notification_that_is_not_plain_json_is_invalid(body: str, reason: str
     with pytest.raises(InvalidNotificationError) as caught:
         parse_s3_message(body)
     assert str(caught.value) == reason
+
+
+def test_a_long_but_safe_file_name_is_processed(pipeline: Pipeline, store: Any) -> None:
+    # S3 takes a 300-character segment; a local file system (255 bytes a name) does not.
+    raw = store.put("raw", "transactions/" + "x" * 300 + ".csv", SAMPLE)
+
+    outcome = pipeline.process(raw)
+
+    assert outcome.status is Status.PUBLISHED
+    assert all(key_problem(k) is None for k in store.keys("trusted") + store.keys("delivery"))
