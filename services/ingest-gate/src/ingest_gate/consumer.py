@@ -11,7 +11,13 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from rocket_contracts.bus import ContractViolation, ParsedMessage, parse_record
 from rocket_contracts.models.ingest.job_requested_v1 import IngestJobRequestedV1
 
-from ingest_gate.domain import GateResult, IngestGateError, JobRequest, RetryLaterError
+from ingest_gate.domain import (
+    DefinedArgumentError,
+    GateResult,
+    IngestGateError,
+    JobRequest,
+    RetryLaterError,
+)
 from ingest_gate.gate import Gate
 from ingest_gate.observability import logger, metrics
 
@@ -32,7 +38,7 @@ def retry_delay(error: Exception, receive_count: int) -> int:
     Exponential (2, 8, 32, 128 s...): with maxReceiveCount 5 the retries span 170 s, longer than
     the 120 s claim, so a request blocked by a crashed holder is taken over before the DLQ.
     """
-    if isinstance(error, ContractViolation):
+    if isinstance(error, ContractViolation | DefinedArgumentError):
         return POISON_DELAY_SECONDS
     return int(min(MAX_DELAY_SECONDS, 2 * 4 ** max(0, receive_count - 1)))
 
@@ -105,6 +111,13 @@ class Consumer:
         keys = {"correlation_id": request.correlation_id, "transaction_id": request.transaction_id}
         try:
             result = self.gate.handle(request)
+        except DefinedArgumentError as exc:
+            logger.error(
+                "invalid message",
+                extra={**keys, "message_id": record.message_id, "summary": str(exc)},
+            )
+            metrics.add_metric(name="InvalidMessages", unit=MetricUnit.Count, value=1)
+            raise
         except RetryLaterError as exc:
             logger.warning("request deferred", extra={**keys, "error": type(exc).__name__})
             metrics.add_metric(name="DeferredRequests", unit=MetricUnit.Count, value=1)

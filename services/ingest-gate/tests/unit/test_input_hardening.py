@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from ingest_gate.consumer import POISON_DELAY_SECONDS, Consumer
+from ingest_gate.domain import DefinedArgumentError
 from ingest_gate.gate import GateConfig
 from ingest_gate.handlers.gate import handler
 from ingest_gate.observability import metrics
@@ -119,3 +120,32 @@ def test_ordinary_job_arguments_still_start_the_job(gate_world: World) -> None:
         "--enable": "yes",
         "--sparkle": "x",
     }
+
+
+def test_an_argument_the_job_defines_itself_is_an_invalid_message(
+    gate_world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The reprocess job's definition names its buckets and topic: a request may not move them.
+    gate_world.glue.definitions[JOB] = frozenset({"--trusted_bucket", "--event_topic_arn"})
+    record = sqs_record_for(_request("tx-1", trusted_bucket="someone-elses-bucket"))
+    deferrer = FakeDeferrer()
+    metrics.clear_metrics()
+
+    with pytest.raises(DefinedArgumentError, match=r"defines --trusted_bucket itself"):
+        Consumer(gate_world.gate(), deferrer)(record)
+
+    assert gate_world.glue.runs == []
+    assert gate_world.store.records == {}  # refused before any claim: nothing to clean up
+    assert deferrer.deferred == [(record["receiptHandle"], POISON_DELAY_SECONDS)]
+    [logged] = [r for r in caplog.records if r.getMessage() == "invalid message"]
+    assert logged.__dict__["summary"] == f"{JOB} defines --trusted_bucket itself"
+    assert metrics.metric_set["InvalidMessages"]["Value"] == [1.0]
+    metrics.clear_metrics()
+
+
+def test_arguments_the_job_does_not_define_still_start_it(gate_world: World) -> None:
+    gate_world.glue.definitions[JOB] = frozenset({"--trusted_bucket"})
+
+    Consumer(gate_world.gate())(sqs_record_for(_request("tx-ok")))
+
+    assert [args["--dataset"] for _, args, _ in gate_world.glue.runs] == ["transactions"]

@@ -34,6 +34,23 @@ def _code(exc: ClientError) -> str:
 class GlueJobRunner:
     def __init__(self, *, client: GlueClient | None = None) -> None:
         self._client: GlueClient = client or boto3.client("glue")
+        # A job's definition changes only with a deploy, which replaces the function's workers.
+        self._defined: dict[str, frozenset[str]] = {}
+
+    def defined_arguments(self, job_name: str) -> frozenset[str]:
+        if job_name not in self._defined:
+            try:
+                job = self._client.get_job(JobName=job_name)["Job"]
+            except ClientError as exc:
+                if _code(exc) == "EntityNotFoundException":
+                    raise JobNotFoundError(job_name) from exc
+                raise GlueUnavailableError(_code(exc)) from exc
+            except BotoCoreError as exc:
+                raise GlueUnavailableError(type(exc).__name__) from exc
+            self._defined[job_name] = frozenset(
+                [*job.get("DefaultArguments", {}), *job.get("NonOverridableArguments", {})]
+            )
+        return self._defined[job_name]
 
     def start(self, job_name: str, arguments: dict[str, str]) -> str:
         try:
