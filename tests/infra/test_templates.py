@@ -16,8 +16,11 @@ from cfnlint.api import lint, lint_file
 from rocket_infra.policy.template_rules import (
     RULES,
     Template,
+    bucket_name_problems,
     bucket_problems,
+    concurrency_problems,
     discover_templates,
+    encryption_problems,
     event_source_mapping_problems,
     event_source_wiring_problems,
     function_role_problems,
@@ -32,8 +35,10 @@ from rocket_infra.policy.template_rules import (
     referenced_ids,
     render,
     resources,
+    secret_problems,
     service_stack_problems,
     silenced_checks_without_reason,
+    stack_service,
     subscription_problems,
     topic_key_problems,
     transform_problems,
@@ -82,6 +87,12 @@ def test_template_keeps_the_rule(template: Template, rule: Any) -> None:
 @each_template()
 def test_resource_names_carry_stage_and_service(template: Template) -> None:
     assert naming_problems(template.body, name_prefix(template.path, REPO_ROOT)) == []
+
+
+@each_template()
+def test_bucket_names_follow_one_pattern(template: Template) -> None:
+    service = stack_service(template.path, REPO_ROOT)
+    assert bucket_name_problems(template.body, service) == []
 
 
 @pytest.mark.parametrize("service_dir", SERVICE_DIRS, ids=[d.name for d in SERVICE_DIRS])
@@ -201,6 +212,7 @@ Resources:
     Properties:
       BucketEncryption:
         ServerSideEncryptionConfiguration: [{ServerSideEncryptionByDefault: {SSEAlgorithm: AES256}}]
+      LoggingConfiguration: {DestinationBucketName: logs, LogFilePrefix: svc/bucket/}
       PublicAccessBlockConfiguration:
         {BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true,
          RestrictPublicBuckets: true}
@@ -230,8 +242,138 @@ def test_bucket_rule_flags_public_unencrypted_and_plain_http() -> None:
         "OpenBucket: PublicAccessBlockConfiguration must set all four flags true",
         "OpenBucket: no default encryption (BucketEncryption)",
         "OpenBucket: no bucket policy denying aws:SecureTransport false",
+        "OpenBucket: no server access logging (LoggingConfiguration)",
     ]
     assert bucket_problems(loads(GOOD_FUNCTION)) == []
+
+
+def test_bucket_rule_lets_the_access_log_target_not_log_itself() -> None:
+    unlogged = GOOD_FUNCTION.replace(
+        "      LoggingConfiguration: {DestinationBucketName: logs, LogFilePrefix: svc/bucket/}\n",
+        "",
+    )
+    assert bucket_problems(loads(unlogged)) == [
+        "Bucket: no server access logging (LoggingConfiguration)"
+    ]
+    target = unlogged.replace(
+        "        Statement:\n",
+        "        Statement:\n"
+        "          - {Effect: Allow, Principal: {Service: logging.s3.amazonaws.com},\n"
+        "             Action: s3:PutObject, Resource: !Sub '${Bucket.Arn}/*'}\n",
+    )
+    assert bucket_problems(loads(target)) == []
+
+
+def test_bucket_name_rule_wants_one_pattern_within_the_s3_limit() -> None:
+    body = loads(
+        """
+Resources:
+  Good:
+    Type: AWS::S3::Bucket
+    Properties: {BucketName: !Sub "rocket-${Stage}-svc-raw-data-${AWS::AccountId}-${AWS::Region}"}
+  NoRegion:
+    Type: AWS::S3::Bucket
+    Properties: {BucketName: !Sub "rocket-${Stage}-svc-raw-${AWS::AccountId}"}
+  OtherService:
+    Type: AWS::S3::Bucket
+    Properties: {BucketName: !Sub "rocket-${Stage}-other-raw-${AWS::AccountId}-${AWS::Region}"}
+  Unnamed:
+    Type: AWS::S3::Bucket
+  TooLong:
+    Type: AWS::S3::Bucket
+    Properties:
+      BucketName: !Sub "rocket-${Stage}-svc-a-very-long-role-name-${AWS::AccountId}-${AWS::Region}"
+"""
+    )
+    expected = "rocket-${Stage}-svc-<role>-${AWS::AccountId}-${AWS::Region}"
+    assert bucket_name_problems(body, "svc") == [
+        f"NoRegion: BucketName 'rocket-${{Stage}}-svc-raw-${{AWS::AccountId}}' is not {expected}",
+        "OtherService: BucketName 'rocket-${Stage}-other-raw-${AWS::AccountId}-${AWS::Region}' "
+        f"is not {expected}",
+        f"Unnamed: BucketName None is not {expected}",
+        "TooLong: BucketName reaches 65 characters "
+        "(rocket-prod-svc-a-very-long-role-name-000000000000-ap-southeast-2)",
+    ]
+
+
+def test_concurrency_rule_wants_a_cap_on_every_queue_consumer() -> None:
+    body = loads(
+        """
+Resources:
+  Queue: {Type: AWS::SQS::Queue}
+  Fn: {Type: AWS::Lambda::Function}
+  Reserved:
+    Type: AWS::Lambda::Function
+    Properties: {ReservedConcurrentExecutions: 2}
+  Uncapped:
+    Type: AWS::Lambda::EventSourceMapping
+    Properties: {EventSourceArn: !GetAtt Queue.Arn, FunctionName: !Ref Fn}
+  Capped:
+    Type: AWS::Lambda::EventSourceMapping
+    Properties:
+      EventSourceArn: !GetAtt Queue.Arn
+      FunctionName: !Ref Fn
+      ScalingConfig: {MaximumConcurrency: 2}
+  OnReserved:
+    Type: AWS::Lambda::EventSourceMapping
+    Properties: {EventSourceArn: !GetAtt Queue.Arn, FunctionName: !Ref Reserved}
+"""
+    )
+    assert concurrency_problems(body) == [
+        "Uncapped: no ScalingConfig.MaximumConcurrency (nor reserved concurrency on its function)"
+    ]
+
+
+def test_secret_rule_finds_secrets_in_configuration() -> None:
+    body = loads(
+        """
+Parameters:
+  ApiToken: {Type: String}
+  DbPassword: {Type: String, NoEcho: true}
+Resources:
+  Fn:
+    Type: AWS::Lambda::Function
+    Properties:
+      Environment:
+        Variables:
+          SGS_API_KEY: abc
+          SGS_TOKEN_SECRET_ARN: arn:aws:secretsmanager:us-east-1:1:secret:sgs
+          DB_PASSWORD_PARAMETER_NAME: /rocket/db
+          PLAIN: !Ref DbPassword
+          RESOLVED: "{{resolve:secretsmanager:sgs:SecretString:token}}"
+          KEY_ID: AKIAABCDEFGHIJKLMNOP
+  Job:
+    Type: AWS::Glue::Job
+    Properties:
+      DefaultArguments: {--db-password: hunter2, --raw_bucket: b}
+"""
+    )
+    assert secret_problems(body) == [
+        "the template holds an AWS access key id",
+        "parameter ApiToken: looks like a secret but is not NoEcho",
+        "Fn: SGS_API_KEY looks like a secret; pass its Secrets Manager or SSM reference "
+        "(…_ARN, …_PARAMETER_NAME) and read it at run time",
+        "Fn: PLAIN puts a NoEcho parameter into plain-text configuration",
+        "Fn: RESOLVED resolves a secret into plain-text configuration",
+        "Job: DB_PASSWORD looks like a secret; pass its Secrets Manager or SSM reference "
+        "(…_ARN, …_PARAMETER_NAME) and read it at run time",
+    ]
+
+
+def test_encryption_rule_wants_kms_on_topics_and_tables() -> None:
+    body = loads(
+        """
+Resources:
+  Plain: {Type: AWS::SNS::Topic}
+  Managed: {Type: AWS::SNS::Topic, Properties: {KmsMasterKeyId: alias/aws/sns}}
+  Table: {Type: AWS::DynamoDB::Table, Properties: {SSESpecification: {SSEEnabled: false}}}
+  Sealed: {Type: AWS::DynamoDB::Table, Properties: {SSESpecification: {SSEEnabled: true}}}
+"""
+    )
+    assert encryption_problems(body) == [
+        "Plain: no KmsMasterKeyId (alias/aws/sns at least)",
+        "Table: no SSESpecification with SSEEnabled true (KMS at rest)",
+    ]
 
 
 def test_lambda_rule_flags_missing_retention_and_alarm() -> None:

@@ -59,7 +59,7 @@ class Finding:
 class Report:
     failed: list[Finding]
     skipped: list[Finding]
-    passed: int
+    passed: list[Finding]
 
     @property
     def skipped_without_reason(self) -> list[Finding]:
@@ -114,10 +114,11 @@ def ensure_installed(root: Path) -> Path:
 
 def _finding(root: Path, check: dict[str, Any]) -> Finding:
     result = check.get("check_result") or {}
+    path = Path(str(check["file_abs_path"]))
     return Finding(
         check_id=str(check["check_id"]),
         name=str(check.get("check_name", "")),
-        file=Path(str(check["file_abs_path"])).relative_to(root).as_posix(),
+        file=(path.relative_to(root) if path.is_relative_to(root) else path).as_posix(),
         resource=str(check.get("resource", "")),
         reason=str(result.get("suppress_comment") or ""),
     )
@@ -129,14 +130,14 @@ def parse(root: Path, output: str) -> Report:
     reports = loaded if isinstance(loaded, list) else [loaded]
     failed: list[Finding] = []
     skipped: list[Finding] = []
-    passed = 0
+    passed: list[Finding] = []
     for report in reports:
         if "results" not in report:  # `{"passed": 0, ...}`: nothing was scanned
             continue
         results = report["results"]
         failed += [_finding(root, c) for c in results.get("failed_checks", [])]
         skipped += [_finding(root, c) for c in results.get("skipped_checks", [])]
-        passed += len(results.get("passed_checks", []))
+        passed += [_finding(root, c) for c in results.get("passed_checks", [])]
     return Report(failed, skipped, passed)
 
 
@@ -170,8 +171,8 @@ def main(argv: list[str] | None = None) -> int:
     for finding in report.skipped_without_reason:
         print(f"NO REASON  {finding}")
     print(
-        f"checkov: {len(paths)} templates, {report.passed} passed, {len(report.failed)} failed, "
-        f"{len(report.skipped)} skipped with a reason in the template"
+        f"checkov: {len(paths)} templates, {len(report.passed)} passed, "
+        f"{len(report.failed)} failed, {len(report.skipped)} skipped with a reason in the template"
     )
     return 1 if report.failed or report.skipped_without_reason else 0
 

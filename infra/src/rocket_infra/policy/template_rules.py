@@ -211,14 +211,27 @@ def _denies_insecure_transport(statement: Body) -> bool:
     )
 
 
+def _receives_access_logs(statement: Body) -> bool:
+    principal = statement.get("Principal") or {}
+    return (
+        statement.get("Effect") == "Allow"
+        and "logging.s3.amazonaws.com" in as_list(principal.get("Service"))
+        and "s3:PutObject" in as_list(statement.get("Action"))
+    )
+
+
 def bucket_problems(body: Body) -> list[str]:
-    """Every bucket blocks public access, is encrypted, and has a policy denying non-TLS."""
+    """Every bucket blocks public access, is encrypted, has a policy denying non-TLS, and logs
+    its accesses (server access logging) unless it is itself where the access logs go."""
     tls_only: set[str] = set()
+    log_targets: set[str] = set()
     for policy in resources(body, "AWS::S3::BucketPolicy").values():
         p = props(policy)
         statements = as_list((p.get("PolicyDocument") or {}).get("Statement"))
         if any(_denies_insecure_transport(s) for s in statements):
             tls_only |= referenced_ids(p.get("Bucket"))
+        if any(_receives_access_logs(s) for s in statements):
+            log_targets |= referenced_ids(p.get("Bucket"))
     problems = []
     for lid, bucket in resources(body, "AWS::S3::Bucket").items():
         p = props(bucket)
@@ -238,6 +251,148 @@ def bucket_problems(body: Body) -> list[str]:
             problems.append(f"{lid}: no default encryption (BucketEncryption)")
         if lid not in tls_only:
             problems.append(f"{lid}: no bucket policy denying aws:SecureTransport false")
+        logging = p.get("LoggingConfiguration") or {}
+        if lid not in log_targets and not logging.get("DestinationBucketName"):
+            problems.append(f"{lid}: no server access logging (LoggingConfiguration)")
+    return problems
+
+
+# `rocket-${Stage}-<service>-<role>-${AWS::AccountId}-${AWS::Region}`: unique per stage,
+# service, account and region (bucket names are global), and told apart by a glance.
+BUCKET_NAME = "rocket-${{Stage}}-{service}-<role>-${{AWS::AccountId}}-${{AWS::Region}}"
+_ROLE = r"[a-z0-9]+(?:-[a-z0-9]+)*"
+S3_NAME_LIMIT = 63
+# The longest stage deployed to AWS (dev, prod: the workflows' environments; `local` lives in
+# the emulator only) and the longest region name. A longer stage needs shorter roles.
+LONGEST_STAGE = "prod"
+LONGEST_REGION = "ap-southeast-2"
+ACCOUNT_ID_LENGTH = 12
+
+
+def bucket_name_problems(body: Body, service: str) -> list[str]:
+    """Every bucket is named `rocket-${Stage}-<service>-<role>-${AWS::AccountId}-${AWS::Region}`
+    (service "platform" for the platform stack) and fits S3's 63 characters."""
+    problems = []
+    for lid, bucket in resources(body, "AWS::S3::Bucket").items():
+        name = render(props(bucket).get("BucketName"))
+        pattern = re.escape(BUCKET_NAME.format(service=service)).replace("<role>", _ROLE)
+        if name is None or not re.fullmatch(pattern, name):
+            expected = BUCKET_NAME.format(service=service)
+            problems.append(f"{lid}: BucketName {name!r} is not {expected}")
+            continue
+        longest = (
+            str(name)
+            .replace("${Stage}", LONGEST_STAGE)
+            .replace("${AWS::AccountId}", "0" * ACCOUNT_ID_LENGTH)
+            .replace("${AWS::Region}", LONGEST_REGION)
+        )
+        if len(longest) > S3_NAME_LIMIT:
+            problems.append(f"{lid}: BucketName reaches {len(longest)} characters ({longest})")
+    return problems
+
+
+def concurrency_problems(body: Body) -> list[str]:
+    """Every queue consumer has a concurrency cap: its mapping's ScalingConfig
+    MaximumConcurrency, or the function's ReservedConcurrentExecutions. Without one a flood of
+    messages scales the function to the account's limit (and its bill with it)."""
+    functions = resources(body, "AWS::Lambda::Function")
+    problems = []
+    for lid, mapping in resources(body, "AWS::Lambda::EventSourceMapping").items():
+        p = props(mapping)
+        source = _mapping_source(body, mapping)
+        if source is None or source[1].get("Type") != "AWS::SQS::Queue":
+            continue
+        if (p.get("ScalingConfig") or {}).get("MaximumConcurrency") is not None:
+            continue
+        targets = referenced_ids(p.get("FunctionName")) & set(functions)
+        if not any(
+            props(functions[f]).get("ReservedConcurrentExecutions") is not None for f in targets
+        ):
+            problems.append(
+                f"{lid}: no ScalingConfig.MaximumConcurrency (nor reserved concurrency on "
+                "its function)"
+            )
+    return problems
+
+
+_SECRET_NAME = re.compile(r"passw(or)?d|secret|token|api_?key|private_?key|credential", re.I)
+# A secret-like variable may hold where the secret is, never the secret itself.
+_REFERENCE_SUFFIXES = ("_ARN", "_PARAMETER", "_PARAMETER_NAME", "_SECRET_ID", "_NAME")
+_SECRET_VALUES = (
+    (re.compile(r"\b(AKIA|ASIA)[0-9A-Z]{16}\b"), "an AWS access key id"),
+    (re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"), "a private key"),
+    (re.compile(r"aws_secret_access_key", re.I), "an AWS secret access key"),
+)
+_RESOLVED_SECRET = re.compile(r"\{\{resolve:(secretsmanager|ssm-secure):")
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield str(key)
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def _configuration_variables(body: Body) -> Iterator[tuple[str, str, Any]]:
+    """(resource, name, value) of what a function or a job is configured with in plain text."""
+    for lid, function in resources(body, "AWS::Lambda::Function").items():
+        variables = (props(function).get("Environment") or {}).get("Variables") or {}
+        for name, value in variables.items():
+            yield lid, str(name), value
+    for lid, job in resources(body, "AWS::Glue::Job").items():
+        for name, value in (props(job).get("DefaultArguments") or {}).items():
+            yield lid, str(name).lstrip("-").upper().replace("-", "_"), value
+
+
+def secret_problems(body: Body) -> list[str]:
+    """No secret in the template, in a function's environment or in a job's arguments.
+
+    A secret lives in Secrets Manager or SSM (SecureString); the configuration carries only its
+    ARN or name, and the code reads it at run time. Environment variables and job arguments
+    are shown in plain text to anyone who may read the configuration, a `{{resolve:...}}`
+    dynamic reference there included, and a NoEcho parameter only hides the value from the
+    stack's own API.
+    """
+    problems = []
+    for text in _strings(body):
+        for pattern, what in _SECRET_VALUES:
+            if pattern.search(text):
+                problems.append(f"the template holds {what}")
+    no_echo = {
+        name
+        for name, parameter in (body.get("Parameters") or {}).items()
+        if is_true((parameter or {}).get("NoEcho"))
+    }
+    for name in body.get("Parameters") or {}:
+        if _SECRET_NAME.search(name) and name not in no_echo:
+            problems.append(f"parameter {name}: looks like a secret but is not NoEcho")
+    for lid, name, value in _configuration_variables(body):
+        if _SECRET_NAME.search(name) and not name.endswith(_REFERENCE_SUFFIXES):
+            problems.append(
+                f"{lid}: {name} looks like a secret; pass its Secrets Manager or SSM "
+                "reference (…_ARN, …_PARAMETER_NAME) and read it at run time"
+            )
+        if any(_RESOLVED_SECRET.search(text) for text in _strings(value)):
+            problems.append(f"{lid}: {name} resolves a secret into plain-text configuration")
+        if referenced_ids(value) & no_echo:
+            problems.append(f"{lid}: {name} puts a NoEcho parameter into plain-text configuration")
+    return problems
+
+
+def encryption_problems(body: Body) -> list[str]:
+    """Topics and tables are encrypted with KMS at rest (queues and buckets: their own rules)."""
+    problems = []
+    for lid, topic in resources(body, "AWS::SNS::Topic").items():
+        if not props(topic).get("KmsMasterKeyId"):
+            problems.append(f"{lid}: no KmsMasterKeyId (alias/aws/sns at least)")
+    for lid, table in resources(body, "AWS::DynamoDB::Table").items():
+        if not is_true((props(table).get("SSESpecification") or {}).get("SSEEnabled")):
+            problems.append(f"{lid}: no SSESpecification with SSEEnabled true (KMS at rest)")
     return problems
 
 
@@ -630,6 +785,14 @@ NAME_PROPERTIES = {
 }
 
 
+def stack_service(template_path: Path, root: Path) -> str:
+    """The service a template deploys (`services/<service>/template.yaml`), else "platform"."""
+    relative = template_path.relative_to(root).parts
+    if len(relative) == 3 and relative[0] == "services" and relative[2] == "template.yaml":
+        return relative[1]
+    return "platform"
+
+
 def name_prefix(template_path: Path, root: Path) -> str:
     """`rocket-${Stage}-<service>` for a service stack, `rocket-${Stage}-` otherwise."""
     relative = template_path.relative_to(root).parts
@@ -654,6 +817,7 @@ def naming_problems(body: Body, prefix: str) -> list[str]:
 RULES = [
     queue_problems,
     bucket_problems,
+    encryption_problems,
     lambda_problems,
     iam_problems,
     event_source_mapping_problems,
@@ -662,6 +826,8 @@ RULES = [
     function_role_problems,
     topic_key_problems,
     transform_problems,
+    concurrency_problems,
+    secret_problems,
 ]
 
 
