@@ -26,6 +26,7 @@ from rocket_infra.policy.template_rules import (
     function_role_problems,
     iam_problems,
     lambda_problems,
+    least_privilege_problems,
     load,
     loads,
     name_prefix,
@@ -93,6 +94,12 @@ def test_resource_names_carry_stage_and_service(template: Template) -> None:
 def test_bucket_names_follow_one_pattern(template: Template) -> None:
     service = stack_service(template.path, REPO_ROOT)
     assert bucket_name_problems(template.body, service) == []
+
+
+@each_template()
+def test_every_policy_statement_is_least_privilege(template: Template) -> None:
+    service = stack_service(template.path, REPO_ROOT)
+    assert least_privilege_problems(template.body, service) == []
 
 
 @pytest.mark.parametrize("service_dir", SERVICE_DIRS, ids=[d.name for d in SERVICE_DIRS])
@@ -617,4 +624,149 @@ Resources:
     )
     assert topic_key_problems(body) == [
         "Publisher: publishes to the event topic but cannot ['kms:Decrypt'] its key"
+    ]
+
+
+PRIVILEGES = """
+Resources:
+  Queue: {Type: AWS::SQS::Queue}
+  Bucket: {Type: AWS::S3::Bucket}
+  Fn:
+    Type: AWS::Lambda::Function
+    Properties: {Role: !GetAtt Role.Arn}
+  Role:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Statement:
+          - {Effect: Allow, Principal: {Service: lambda.amazonaws.com}, Action: sts:AssumeRole}
+      Policies:
+        - PolicyName: p
+          PolicyDocument:
+            Statement:
+              - {Effect: Allow, Action: sqs:ReceiveMessage, Resource: !GetAtt Queue.Arn}
+              - {Effect: Allow, Action: s3:GetObject, Resource: !Sub "${Bucket.Arn}/in/*"}
+              - Effect: Allow
+                Action: glue:StartJobRun
+                Resource: !Sub "arn:${AWS::Partition}:glue:${AWS::Region}:${AWS::AccountId}:\
+                  job/rocket-${Stage}-svc-job"
+              - Effect: Allow
+                Action: sns:Publish
+                Resource: {"Fn::ImportValue": !Sub "rocket-${Stage}-EventTopicArn"}
+              - Effect: Allow
+                Action: [kms:GenerateDataKey, kms:Decrypt]
+                Resource: {"Fn::ImportValue": !Sub "rocket-${Stage}-EventTopicKeyArn"}
+                Condition: {StringEquals: {kms:ViaService: sns.us-east-1.amazonaws.com}}
+              - Effect: Allow
+                Action: s3:GetObject
+                Resource: !Sub
+                  - arn:${AWS::Partition}:s3:::${Bucket}/svc/glue/*
+                  - Bucket: {"Fn::ImportValue": !Sub "rocket-${Stage}-ArtifactBucketName"}
+              - {Effect: Allow, Action: xray:PutTraceSegments, Resource: "*"}
+              - {Effect: Deny, Action: "*", Resource: "*"}
+"""
+
+
+def _with_statement(statement: str) -> Any:
+    return loads(PRIVILEGES + "              - " + statement + "\n")
+
+
+def test_least_privilege_walker_passes_a_stack_that_keeps_to_itself() -> None:
+    assert least_privilege_problems(loads(PRIVILEGES), "svc") == []
+
+
+@pytest.mark.parametrize(
+    ("statement", "problem"),
+    [
+        (
+            '{Effect: Allow, Action: "s3:Get*", Resource: !Sub "${Bucket.Arn}/*"}',
+            "Role/p[8]: wildcard action 's3:Get*'",
+        ),
+        (
+            '{Effect: Allow, Action: sqs:SendMessage, Resource: "*"}',
+            "Role/p[8]: Resource '*' for actions that support resources: ['sqs:SendMessage']",
+        ),
+        (
+            "{Effect: Allow, Action: s3:GetObject,"
+            ' Resource: "arn:aws:s3:::rocket-dev-etl-layers-raw-1-us-east-1/*"}',
+            "Role/p[8]: arn:aws:s3:::rocket-dev-etl-layers-raw-1-us-east-1/* is not this "
+            "stack's, the shared topic's or its artifacts",
+        ),
+        (
+            "{Effect: Allow, Action: s3:GetObject,"
+            ' Resource: !Sub "arn:aws:s3:::rocket-${Stage}-other-raw/${Bucket}"}',
+            "Role/p[8]: arn:aws:s3:::rocket-${Stage}-other-raw/${Bucket} is not this "
+            "stack's, the shared topic's or its artifacts",
+        ),
+        (
+            "{Effect: Allow, Action: glue:StartJobRun,"
+            ' Resource: !Sub "arn:aws:glue:*:*:job/rocket-${Stage}-svc-job"}',
+            "Role/p[8]: arn:aws:glue:*:*:job/rocket-${Stage}-svc-job is not this stack's, "
+            "the shared topic's or its artifacts",
+        ),
+        (
+            "{Effect: Allow, Action: sns:Subscribe,"
+            ' Resource: {"Fn::ImportValue": !Sub "rocket-${Stage}-EventTopicArn"}}',
+            "Role/p[8]: ['sns:Subscribe'] on EventTopicArn (only ['sns:Publish'])",
+        ),
+        (
+            "{Effect: Allow, Action: sns:Publish,"
+            ' Resource: {"Fn::ImportValue": !Sub "rocket-${Stage}-AlarmTopicArn"}}',
+            "Role/p[8]: names the platform export AlarmTopicArn, which no function may use",
+        ),
+        (
+            "{Effect: Allow, Action: kms:Decrypt,"
+            ' Resource: {"Fn::ImportValue": !Sub "rocket-${Stage}-EventTopicKeyArn"}}',
+            "Role/p[8]: uses the topic key without a kms:ViaService condition",
+        ),
+        (
+            "{Effect: Allow, Action: s3:PutObject, Resource: !Sub"
+            ' ["arn:aws:s3:::${B}/svc/*", {B: {"Fn::ImportValue": !Sub'
+            ' "rocket-${Stage}-ArtifactBucketName"}}]}',
+            "Role/p[8]: ['s3:PutObject'] on the artifact bucket (only reads)",
+        ),
+        (
+            "{Effect: Allow, Action: s3:GetObject, Resource: !Sub"
+            ' ["arn:${AWS::Partition}:s3:::${B}/other/*", {B: {"Fn::ImportValue": !Sub'
+            ' "rocket-${Stage}-ArtifactBucketName"}}]}',
+            "Role/p[8]: reads the artifact bucket outside svc/ "
+            "(arn:${AWS::Partition}:s3:::${ArtifactBucket}/other/*)",
+        ),
+        (
+            "{Effect: Allow, Action: kms:Decrypt,"
+            ' Resource: !Sub "arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/*"}',
+            "Role/p[8]: names arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/* "
+            "without a kms:ViaService condition",
+        ),
+        (
+            "{Effect: Allow, Action: glue:StartJobRun, Resource: !Sub"
+            ' "arn:${AWS::Partition}:glue:${AWS::Region}:${AWS::AccountId}:job/'
+            'rocket-${Stage}-etl-layers-reprocess"}',
+            "Role/p[8]: arn:${AWS::Partition}:glue:${AWS::Region}:${AWS::AccountId}:job/"
+            "rocket-${Stage}-etl-layers-reprocess is not this stack's, the shared topic's or "
+            "its artifacts",
+        ),
+        (
+            "{Effect: Allow, NotAction: s3:DeleteObject, Resource: !GetAtt Bucket.Arn}",
+            "Role/p[8]: Allow with NotAction/NotResource",
+        ),
+    ],
+)
+def test_least_privilege_walker_catches_each_violation(statement: str, problem: str) -> None:
+    assert least_privilege_problems(_with_statement(statement), "svc") == [problem]
+
+
+def test_least_privilege_walker_checks_who_runs_with_which_role() -> None:
+    body = loads(
+        PRIVILEGES.replace("Properties: {Role: !GetAtt Role.Arn}", "Properties: {Role: arn:x}")
+        .replace("{Service: lambda.amazonaws.com}", "{AWS: arn:aws:iam::1:root}")
+        .replace(
+            "      Policies:",
+            "      ManagedPolicyArns: [arn:aws:iam::aws:policy/Admin]\n      Policies:",
+        )
+    )
+    assert least_privilege_problems(body, "svc") == [
+        "Fn: runs with a role from outside the stack",
+        "Role: managed policies grant what no test can read; write it inline",
+        "Role: assumable by {'AWS': 'arn:aws:iam::1:root'}, not only by an AWS service",
     ]

@@ -582,6 +582,259 @@ def iam_problems(body: Body) -> list[str]:
     return problems
 
 
+# ---------------------------------------------------------------- least privilege
+
+# Platform exports a service role may name, and the only actions it may take on them.
+SHARED_IMPORTS = {
+    "EventTopicArn": frozenset({"sns:Publish"}),
+    "EventTopicKeyArn": frozenset({"kms:GenerateDataKey", "kms:Decrypt"}),
+}
+# Reading code and scripts: s3:GetObject under `<service>/` of the artifact bucket, nothing more.
+ARTIFACT_EXPORT = "ArtifactBucketName"
+ARTIFACT_ACTIONS = frozenset({"s3:GetObject"})
+_ARN_HEAD = r"^arn:\$\{AWS::Partition\}:"
+_HERE = r"\$\{AWS::Region\}:\$\{AWS::AccountId\}"
+
+
+@dataclass(frozen=True)
+class SharedResource:
+    """A resource outside the stack a statement may name: its ARN pattern (as `render` prints
+    it), the actions allowed on it, the services allowed (None: any), the condition key the
+    statement must carry (None: none), and why."""
+
+    pattern: str
+    actions: frozenset[str]
+    why: str
+    services: frozenset[str] | None = None
+    condition: str | None = None
+
+
+SHARED_RESOURCES = (
+    SharedResource(
+        _ARN_HEAD + r"glue:" + _HERE + r":catalog$",
+        frozenset(
+            {
+                "glue:GetTable",
+                "glue:CreateTable",
+                "glue:UpdateTable",
+                "glue:GetPartition",
+                "glue:CreatePartition",
+                "glue:UpdatePartition",
+                "glue:BatchCreatePartition",
+            }
+        ),
+        "every Data Catalog call on a database or table also names the account's catalog",
+    ),
+    SharedResource(
+        _ARN_HEAD + r"logs:" + _HERE + r":log-group:/aws-glue/\*$",
+        frozenset({"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"}),
+        "Glue jobs write to the account's fixed /aws-glue/ log groups",
+    ),
+    SharedResource(
+        _ARN_HEAD + r"kms:" + _HERE + r":key/\*$",
+        frozenset({"kms:Decrypt"}),
+        "records of a stream on the AWS managed aws/kinesis key, whose ARN a template cannot "
+        "name; only through Kinesis (kms:ViaService)",
+        condition="kms:ViaService",
+    ),
+    SharedResource(
+        _ARN_HEAD + r"glue:" + _HERE + r":job/rocket-\$\{Stage\}-etl-layers-reprocess$",
+        frozenset({"glue:StartJobRun", "glue:GetJobRuns"}),
+        "the gate exists to start allow-listed jobs, the etl-layers reprocess job among them",
+        services=frozenset({"ingest-gate"}),
+    ),
+    SharedResource(
+        r"^arn:aws:glue:\*:\*:job/",
+        frozenset({"glue:StartJobRun", "glue:GetJobRuns"}),
+        "jobs the operator adds to the gate's allow-list (AdditionalJobNames), pinned to the "
+        "stack's region by aws:RequestedRegion; Glue jobs have no cross-account access",
+        services=frozenset({"ingest-gate"}),
+        condition="aws:RequestedRegion",
+    ),
+)
+
+
+def _import_of(value: Any) -> str | None:
+    """`X` for `Fn::ImportValue: !Sub rocket-${Stage}-X`, else None."""
+    if isinstance(value, dict) and set(value) == {"Fn::ImportValue"}:
+        name = render(value["Fn::ImportValue"]) or ""
+        if name.startswith("rocket-${Stage}-"):
+            return name.removeprefix("rocket-${Stage}-")
+        return name
+    return None
+
+
+def _condition_keys(statement: Body) -> set[str]:
+    return {
+        key
+        for operator in (statement.get("Condition") or {}).values()
+        if isinstance(operator, dict)
+        for key in operator
+    }
+
+
+def _artifact_read(value: Any) -> str | None:
+    """The ARN pattern of an `Fn::Sub [..., {Var: ImportValue ArtifactBucketName}]`, with the
+    variable as `${ArtifactBucket}`; None when the value names no artifact bucket."""
+    if not (isinstance(value, dict) and isinstance(value.get("Fn::Sub"), list)):
+        return None
+    text, variables = value["Fn::Sub"]
+    names = [k for k, v in variables.items() if _import_of(v) == ARTIFACT_EXPORT]
+    for name in names:
+        text = text.replace("${" + name + "}", "${ArtifactBucket}")
+    return str(text) if names else None
+
+
+def _leaves(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _leaves(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _leaves(item)
+
+
+def _arn_parts(text: str) -> list[str] | None:
+    """An ARN's six parts (the pseudo parameters stood in for), or None for another text."""
+    for pseudo in ("Partition", "Region", "AccountId"):
+        text = text.replace("${AWS::" + pseudo + "}", pseudo.lower())
+    parts = text.split(":", 5)
+    return parts if text.startswith("arn:") and len(parts) == 6 else None
+
+
+def _any_region_or_account(text: str) -> bool:
+    parts = _arn_parts(text)
+    return parts is not None and "*" in (parts[3], parts[4])
+
+
+def _names_own_resource(text: str, own: set[str]) -> bool:
+    """The text is an own resource's ARN (`${Queue.Arn}`, `${Bucket.Arn}/x/*`) or an ARN whose
+    resource names one (`...:database/${CatalogDatabase}`, `arn:...:s3:::${Bucket}/*`)."""
+    parts = _arn_parts(text)
+    head = parts[5] if parts is not None else text
+    match = re.match(r"^(?:[A-Za-z-]+/)?\$\{([A-Za-z0-9]+)", head)
+    return match is not None and match.group(1) in own
+
+
+def _import_problem(imported: str, statement: Body, actions: set[str]) -> str | None:
+    allowed = SHARED_IMPORTS.get(imported)
+    if allowed is None:
+        return f"names the platform export {imported}, which no function may use"
+    if actions - allowed:
+        return f"{sorted(actions - allowed)} on {imported} (only {sorted(allowed)})"
+    if imported == "EventTopicKeyArn" and "kms:ViaService" not in _condition_keys(statement):
+        return "uses the topic key without a kms:ViaService condition"
+    return None
+
+
+def _artifact_problem(artifact: str, service: str, actions: set[str]) -> str | None:
+    parts = _arn_parts(artifact)
+    if parts is None or not parts[5].startswith(f"${{ArtifactBucket}}/{service}/"):
+        return f"reads the artifact bucket outside {service}/ ({artifact})"
+    if actions - ARTIFACT_ACTIONS:
+        return f"{sorted(actions - ARTIFACT_ACTIONS)} on the artifact bucket (only reads)"
+    return None
+
+
+def _shared_problem(
+    texts: list[str], service: str, statement: Body, actions: set[str]
+) -> str | None:
+    shown = " ".join(texts)
+    for shared in SHARED_RESOURCES:
+        if not any(re.search(shared.pattern, text) for text in texts):
+            continue
+        if shared.services is not None and service not in shared.services:
+            continue
+        if actions - shared.actions:
+            return f"{sorted(actions - shared.actions)} on {shown} (only {sorted(shared.actions)})"
+        if shared.condition and shared.condition not in _condition_keys(statement):
+            return f"names {shown} without a {shared.condition} condition"
+        return None
+    return f"{shown} is not this stack's, the shared topic's or its artifacts"
+
+
+def _resource_problem(
+    body: Body, service: str, statement: Body, actions: set[str], resource: Any
+) -> str | None:
+    """Why this statement may not name this resource, or None when it may."""
+    if resource == "*":
+        scoped = sorted(actions - RESOURCE_STAR_ALLOWED)
+        return f"Resource '*' for actions that support resources: {scoped}" if scoped else None
+    imported = _import_of(resource)
+    if imported is not None:
+        return _import_problem(imported, statement, actions)
+    artifact = _artifact_read(resource)
+    if artifact is not None:
+        return _artifact_problem(artifact, service, actions)
+    rendered = render(resource)
+    texts = [rendered] if rendered is not None else list(_leaves(resource))
+    if not any(_any_region_or_account(text) for text in texts):
+        own = set(body.get("Resources") or {})
+        if any(_names_own_resource(text, own) for text in texts):
+            return None  # one of the stack's own resources
+        own_name = re.escape(f"rocket-${{Stage}}-{service}") + r"($|[-/:*])"
+        if any(re.search(own_name, text) for text in texts):
+            return None  # one of the stack's own names
+    return _shared_problem(texts, service, statement, actions)
+
+
+# What runs with a role, and the property naming it.
+_ROLE_USERS = {
+    "AWS::Lambda::Function": "Role",
+    "AWS::Glue::Job": "Role",
+    "AWS::StepFunctions::StateMachine": "RoleArn",
+}
+
+
+def _role_problems(body: Body) -> list[str]:
+    """Whatever runs uses a role of its own stack, which only an AWS service may assume and
+    whose every statement is in the template (no managed policy to take on trust)."""
+    roles = resources(body, "AWS::IAM::Role")
+    problems = []
+    for kind, key in _ROLE_USERS.items():
+        for lid, user in resources(body, kind).items():
+            if not referenced_ids(props(user).get(key)) & set(roles):
+                problems.append(f"{lid}: runs with a role from outside the stack")
+    for lid, role in roles.items():
+        p = props(role)
+        if p.get("ManagedPolicyArns"):
+            problems.append(f"{lid}: managed policies grant what no test can read; write it inline")
+        trust = as_list((p.get("AssumeRolePolicyDocument") or {}).get("Statement"))
+        for statement in trust:
+            principal = statement.get("Principal") or {}
+            if not isinstance(principal, dict) or set(principal) != {"Service"}:
+                problems.append(f"{lid}: assumable by {principal!r}, not only by an AWS service")
+    return problems
+
+
+def least_privilege_problems(body: Body, service: str) -> list[str]:
+    """Every Allow of every identity policy in the stack: no wildcard action, `*` only for the
+    actions that have no resource scope (RESOURCE_STAR_ALLOWED), and every resource one of the
+    stack's own, the shared topic and its key (SHARED_IMPORTS), the stack's own prefix of the
+    artifact bucket (reads only), or a documented SHARED_RESOURCES exception. Every function,
+    job and state machine runs with a role of the stack that only its service may assume."""
+    problems = _role_problems(body)
+    for where, document in _identity_policy_documents(body):
+        for index, statement in enumerate(as_list(document.get("Statement"))):
+            for branch in _branches(statement):
+                if branch.get("Effect") != "Allow":
+                    continue
+                if "NotAction" in branch or "NotResource" in branch:
+                    problems.append(f"{where}[{index}]: Allow with NotAction/NotResource")
+                    continue
+                actions = {a for a in as_list(branch.get("Action")) if isinstance(a, str)}
+                problems += [
+                    f"{where}[{index}]: wildcard action {a!r}" for a in sorted(actions) if "*" in a
+                ]
+                for resource in as_list(branch.get("Resource")):
+                    found = _resource_problem(body, service, branch, actions, resource)
+                    if found is not None:
+                        problems.append(f"{where}[{index}]: {found}")
+    return problems
+
+
 def event_source_mapping_problems(body: Body) -> list[str]:
     """Queue and stream consumers report partial batch failures."""
     problems = []
