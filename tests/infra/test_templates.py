@@ -219,7 +219,9 @@ Resources:
     Properties:
       BucketEncryption:
         ServerSideEncryptionConfiguration: [{ServerSideEncryptionByDefault: {SSEAlgorithm: AES256}}]
-      LoggingConfiguration: {DestinationBucketName: logs, LogFilePrefix: svc/bucket/}
+      LoggingConfiguration:
+        DestinationBucketName: {"Fn::ImportValue": !Sub "rocket-${Stage}-AccessLogBucketName"}
+        LogFilePrefix: svc/bucket/
       PublicAccessBlockConfiguration:
         {BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true,
          RestrictPublicBuckets: true}
@@ -255,12 +257,17 @@ def test_bucket_rule_flags_public_unencrypted_and_plain_http() -> None:
 
 
 def test_bucket_rule_lets_the_access_log_target_not_log_itself() -> None:
-    unlogged = GOOD_FUNCTION.replace(
-        "      LoggingConfiguration: {DestinationBucketName: logs, LogFilePrefix: svc/bucket/}\n",
-        "",
-    )
+    logging = GOOD_FUNCTION[GOOD_FUNCTION.index("      LoggingConfiguration:") :]
+    logging = logging[: logging.index("      PublicAccessBlockConfiguration:")]
+    unlogged = GOOD_FUNCTION.replace(logging, "")
     assert bucket_problems(loads(unlogged)) == [
         "Bucket: no server access logging (LoggingConfiguration)"
+    ]
+    elsewhere = GOOD_FUNCTION.replace(
+        logging, "      LoggingConfiguration: {DestinationBucketName: x}\n"
+    )
+    assert bucket_problems(loads(elsewhere)) == [
+        "Bucket: access logs go elsewhere than the platform's access-log bucket"
     ]
     target = unlogged.replace(
         "        Statement:\n",

@@ -211,6 +211,10 @@ def _denies_insecure_transport(statement: Body) -> bool:
     )
 
 
+# The platform's bucket for every bucket's server access logs (rocket-<stage>-<name>).
+ACCESS_LOG_EXPORT = "AccessLogBucketName"
+
+
 def _receives_access_logs(statement: Body) -> bool:
     principal = statement.get("Principal") or {}
     return (
@@ -218,6 +222,17 @@ def _receives_access_logs(statement: Body) -> bool:
         and "logging.s3.amazonaws.com" in as_list(principal.get("Service"))
         and "s3:PutObject" in as_list(statement.get("Action"))
     )
+
+
+def _access_log_problems(lid: str, p: Body, log_targets: set[str]) -> list[str]:
+    if lid in log_targets:
+        return []  # where the access logs go: logging its own writes into itself would loop
+    target = (p.get("LoggingConfiguration") or {}).get("DestinationBucketName")
+    if not target:
+        return [f"{lid}: no server access logging (LoggingConfiguration)"]
+    if _import_of(target) == ACCESS_LOG_EXPORT or referenced_ids(target) & log_targets:
+        return []
+    return [f"{lid}: access logs go elsewhere than the platform's access-log bucket"]
 
 
 def bucket_problems(body: Body) -> list[str]:
@@ -251,9 +266,7 @@ def bucket_problems(body: Body) -> list[str]:
             problems.append(f"{lid}: no default encryption (BucketEncryption)")
         if lid not in tls_only:
             problems.append(f"{lid}: no bucket policy denying aws:SecureTransport false")
-        logging = p.get("LoggingConfiguration") or {}
-        if lid not in log_targets and not logging.get("DestinationBucketName"):
-            problems.append(f"{lid}: no server access logging (LoggingConfiguration)")
+        problems += _access_log_problems(lid, p, log_targets)
     return problems
 
 
