@@ -35,6 +35,7 @@ from rocket_infra.policy.template_rules import (
     queue_problems,
     referenced_ids,
     render,
+    resource_policy_problems,
     resources,
     secret_problems,
     service_stack_problems,
@@ -776,4 +777,48 @@ def test_least_privilege_walker_checks_who_runs_with_which_role() -> None:
         "Fn: runs with a role from outside the stack",
         "Role: managed policies grant what no test can read; write it inline",
         "Role: assumable by {'AWS': 'arn:aws:iam::1:root'}, not only by an AWS service",
+    ]
+
+
+def test_resource_policy_rule_lets_in_only_the_account_and_pinned_services() -> None:
+    body = loads(
+        """
+Resources:
+  QueuePolicy:
+    Type: AWS::SQS::QueuePolicy
+    Properties:
+      PolicyDocument:
+        Statement:
+          - {Effect: Allow, Principal: "*", Action: sqs:SendMessage, Resource: q}
+          - {Effect: Allow, Principal: {Service: sns.amazonaws.com}, Action: sqs:SendMessage,
+             Resource: q}
+          - {Effect: Allow, Principal: {Service: sns.amazonaws.com}, Action: sqs:SendMessage,
+             Resource: q, Condition: {ArnEquals: {aws:SourceArn: t}}}
+          - {Effect: Deny, Principal: "*", Action: "sqs:*", Resource: q}
+  Key:
+    Type: AWS::KMS::Key
+    Properties:
+      KeyPolicy:
+        Statement:
+          - Effect: Allow
+            Principal: {AWS: !Sub "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}
+            Action: "kms:*"
+            Resource: "*"
+          - {Effect: Allow, Principal: {AWS: "arn:aws:iam::210987654321:root"}, Action: kms:Decrypt,
+             Resource: "*"}
+  Open:
+    Type: AWS::Lambda::Permission
+    Properties: {FunctionName: f, Action: lambda:InvokeFunction, Principal: events.amazonaws.com}
+  Pinned:
+    Type: AWS::Lambda::Permission
+    Properties: {FunctionName: f, Action: lambda:InvokeFunction, Principal: s3.amazonaws.com,
+                 SourceAccount: !Ref AWS::AccountId}
+"""
+    )
+    assert resource_policy_problems(body) == [
+        "QueuePolicy[0]: Allow to '*'",
+        "QueuePolicy[1]: Allow to an AWS service without an aws:SourceArn or aws:SourceAccount "
+        "condition",
+        "Key[1]: Allow to ['arn:aws:iam::210987654321:root'] (only this account's root)",
+        "Open: invoke permission without SourceArn or SourceAccount",
     ]

@@ -848,6 +848,54 @@ def least_privilege_problems(body: Body, service: str) -> list[str]:
     return problems
 
 
+# Resource policies and where their document is.
+_RESOURCE_POLICIES = {
+    "AWS::SQS::QueuePolicy": "PolicyDocument",
+    "AWS::SNS::TopicPolicy": "PolicyDocument",
+    "AWS::S3::BucketPolicy": "PolicyDocument",
+    "AWS::KMS::Key": "KeyPolicy",
+}
+# Condition keys that pin a service principal's request to this account or one resource.
+_SOURCE_KEYS = {"aws:SourceArn", "aws:SourceAccount", "aws:SourceOwner"}
+_OWN_ACCOUNT = "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"
+
+
+def _principal_problem(statement: Body) -> str | None:
+    principal = statement.get("Principal")
+    if not isinstance(principal, dict) or set(principal) - {"Service", "AWS"}:
+        return f"Allow to {principal!r}"
+    accounts = [render(a) for a in as_list(principal.get("AWS"))]
+    if any(a != _OWN_ACCOUNT for a in accounts):
+        return f"Allow to {accounts} (only this account's root)"
+    if principal.get("Service") and not _condition_keys(statement) & _SOURCE_KEYS:
+        return "Allow to an AWS service without an aws:SourceArn or aws:SourceAccount condition"
+    return None
+
+
+def resource_policy_problems(body: Body) -> list[str]:
+    """Queue, topic, bucket and key policies let in only this account (its root, so IAM
+    decides) or an AWS service acting for one of its resources (a source condition, against
+    the confused deputy), and so do a function's invoke permissions. Denies are always fine."""
+    problems = []
+    for kind, key in _RESOURCE_POLICIES.items():
+        for lid, policy in resources(body, kind).items():
+            statements = as_list((props(policy).get(key) or {}).get("Statement"))
+            for index, statement in enumerate(statements):
+                if statement.get("Effect") != "Allow":
+                    continue
+                if "NotPrincipal" in statement:
+                    problems.append(f"{lid}[{index}]: Allow with NotPrincipal")
+                    continue
+                found = _principal_problem(statement)
+                if found is not None:
+                    problems.append(f"{lid}[{index}]: {found}")
+    for lid, permission in resources(body, "AWS::Lambda::Permission").items():
+        p = props(permission)
+        if not (p.get("SourceArn") or p.get("SourceAccount")):
+            problems.append(f"{lid}: invoke permission without SourceArn or SourceAccount")
+    return problems
+
+
 def event_source_mapping_problems(body: Body) -> list[str]:
     """Queue and stream consumers report partial batch failures."""
     problems = []
@@ -1094,6 +1142,7 @@ RULES = [
     transform_problems,
     concurrency_problems,
     secret_problems,
+    resource_policy_problems,
 ]
 
 
