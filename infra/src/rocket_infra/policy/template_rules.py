@@ -652,13 +652,13 @@ SHARED_RESOURCES = (
     ),
     SharedResource(
         _ARN_HEAD + r"glue:" + _HERE + r":job/rocket-\$\{Stage\}-etl-layers-reprocess$",
-        frozenset({"glue:StartJobRun", "glue:GetJobRuns"}),
+        frozenset({"glue:StartJobRun", "glue:GetJobRuns", "glue:GetJob"}),
         "the gate exists to start allow-listed jobs, the etl-layers reprocess job among them",
         services=frozenset({"ingest-gate"}),
     ),
     SharedResource(
         r"^arn:aws:glue:\*:\*:job/",
-        frozenset({"glue:StartJobRun", "glue:GetJobRuns"}),
+        frozenset({"glue:StartJobRun", "glue:GetJobRuns", "glue:GetJob"}),
         "jobs the operator adds to the gate's allow-list (AdditionalJobNames), pinned to the "
         "stack's region by aws:RequestedRegion; Glue jobs have no cross-account access",
         services=frozenset({"ingest-gate"}),

@@ -156,9 +156,13 @@ def atomic_conditional_writes(session: boto3.Session) -> None:
     def end_write(**_: Any) -> None:
         writes.release()
 
-    session.events.register("before-call.s3.PutObject", begin_write)
-    for event in ("after-call.s3.PutObject", "after-call-error.s3.PutObject"):
-        session.events.register(event, end_write)
+    # GetObject too: moto closes an object's in-memory file when a PutObject replaces it, and a
+    # read in another thread at that moment fails with "I/O operation on closed file" (seen
+    # about 1 run in 4 on a loaded machine); S3 serves the old or the new version.
+    for operation in ("PutObject", "GetObject"):
+        session.events.register(f"before-call.s3.{operation}", begin_write)
+        for event in (f"after-call.s3.{operation}", f"after-call-error.s3.{operation}"):
+            session.events.register(event, end_write)
 
 
 def drain(sqs: Any, queue_url: str) -> list[ParsedMessage]:
