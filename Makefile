@@ -7,7 +7,8 @@ PKGS := contracts/src infra/src services/*/src
 PYTEST_WORKERS ?= 2
 
 .PHONY: setup test lint fmt typecheck unit e2e packages requirements requirements-upgrade \
-	requirements-check models bench faults demo up clean
+	requirements-check models bench faults demo up clean \
+	checkov checkov-requirements
 
 setup: .venv/.synced
 
@@ -51,6 +52,16 @@ requirements-upgrade: setup
 
 requirements-check: setup
 	$(RUN) python -m rocket_infra.requirements check
+
+# checkov over every CloudFormation template, from its own venv (.tools/checkov, installed on
+# first use from requirements/tools/checkov.txt): its pins conflict with the workspace's.
+# tests/infra/test_checkov.py runs the same on every `make test`.
+checkov: setup
+	$(RUN) python -m rocket_infra.policy.checkov
+
+checkov-requirements:
+	$(UV) pip compile --universal --python-version 3.11 --generate-hashes --no-header --quiet \
+		requirements/tools/checkov.in -o requirements/tools/checkov.txt
 
 e2e: setup
 	$(RUN) pytest -p no:xdist -m e2e
