@@ -126,6 +126,11 @@ def run(platform: LocalPlatform) -> ScenarioReport:
         "glue partitions": len(partitions),
     }
     report.quarantined = {f"lines: {reason}": count for reason, count in reasons.items()}
+    report.sent_on_purpose(
+        f"{len(BROKEN)} truncated JSON lines, {len(UNNAMED)} records without their event_id",
+        f"QUARANTINE {lake}/_quarantine/clicks/dt={day.isoformat()}/: {sum(reasons.values())}"
+        " lines, with reasons",
+    )
 
     report.expect(len(compacted) == 1, f"expected one COMPACTED event, got {dict(statuses)}")
     report.expect(
