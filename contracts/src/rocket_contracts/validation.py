@@ -15,6 +15,8 @@ from typing import Any, cast
 
 from jsonschema import Draft202012Validator, FormatChecker, ValidationError, validators
 
+from rocket_contracts.registry import schema_registry
+
 # RFC 3986 absolute URI: a scheme, then something without spaces or control characters.
 _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s\x00-\x1f\x7f]+$")
 # RFC 3986 URI-reference (what CloudEvents allows in source): absolute or relative, so any
@@ -107,7 +109,11 @@ _Validator = cast(
 
 @cache
 def _validator(schema_text: str) -> Draft202012Validator:
-    return _Validator(json.loads(schema_text), format_checker=FORMAT_CHECKER)
+    # The registry resolves a cross-file $ref of a schema that was not bundled (the registry's
+    # schemas are) against the contract documents; nothing is fetched.
+    return _Validator(
+        json.loads(schema_text), format_checker=FORMAT_CHECKER, registry=schema_registry()
+    )
 
 
 # Registry schemas are loaded once and never mutated, so their identity is a cheap cache key;
@@ -116,7 +122,8 @@ _BY_IDENTITY: dict[int, tuple[dict[str, Any], Draft202012Validator]] = {}
 
 
 def validator(schema: dict[str, Any]) -> Draft202012Validator:
-    """A (cached) Draft 2020-12 validator for ``schema`` that checks formats."""
+    """A (cached) Draft 2020-12 validator for ``schema`` that checks formats and resolves
+    references into the other contract documents."""
     known = _BY_IDENTITY.get(id(schema))
     if known is not None and known[0] is schema:
         return known[1]
@@ -138,7 +145,7 @@ def errors(schema: dict[str, Any], instance: object, *, at: str = "$") -> list[s
 
 
 def _resolve(schema: Any, root: dict[str, Any]) -> Any:
-    # Local references only: the schema tests keep every schema self-contained.
+    # Local references only: registry.schema_for bundles shared definitions into the schema.
     hops = 0
     while isinstance(schema, dict) and isinstance(schema.get("$ref"), str) and hops < 32:
         reference: str = schema["$ref"]
