@@ -57,10 +57,12 @@ RECOVERY_VISIBILITY = {
     "compactor": ("RequestQueueUrl", 30),
     "gap-scraper": ("WorkQueueUrl", 30),
 }
-RECOVERY_ENV = {
-    "ingest-gate": {"CLAIM_TTL_SECONDS": "60"},
-    "etl-layers": {"ETL_LOCK_TTL_SECONDS": "10", "ETL_LOCK_WAIT_SECONDS": "5"},
-    "compactor": {"COMPACTOR_LOCK_TTL_SECONDS": "60"},
+# service -> (the output naming its function, or None: every function of the service that
+# reads the first variable), the variables
+RECOVERY_ENV: dict[str, tuple[str | None, dict[str, str]]] = {
+    "ingest-gate": ("GateFunctionName", {"CLAIM_TTL_SECONDS": "60"}),
+    "etl-layers": ("EtlFunctionName", {"ETL_LOCK_TTL_SECONDS": "10", "ETL_LOCK_WAIT_SECONDS": "5"}),
+    "compactor": (None, {"COMPACTOR_LOCK_TTL_SECONDS": "60"}),
 }
 
 
@@ -281,16 +283,18 @@ def deployed_environment(
 
 
 def _functions_reading(platform: LocalPlatform, names: set[str]) -> list[str]:
-    """Functions of this stage whose deployed environment sets one of `names`."""
+    """Functions of this stage whose deployed environment sets one of `names` (ListFunctions
+    in the emulator leaves environments out: each is read on its own)."""
     lam = platform.client("lambda")
     found = []
     for page in lam.get_paginator("list_functions").paginate():
         for function in page["Functions"]:
-            env = function.get("Environment", {}).get("Variables", {})
-            if function["FunctionName"].startswith(f"rocket-{platform.stage}-") and names & set(
-                env
-            ):
-                found.append(function["FunctionName"])
+            name = function["FunctionName"]
+            if not name.startswith(f"rocket-{platform.stage}-"):
+                continue
+            config = lam.get_function_configuration(FunctionName=name)
+            if names & set(config.get("Environment", {}).get("Variables", {})):
+                found.append(name)
     return sorted(found)
 
 
@@ -317,8 +321,13 @@ def recoverable(
                     max_receive_count=receives or int(count),
                 )
             )
-        for extra in RECOVERY_ENV.values():
-            for function in _functions_reading(platform, set(extra)):
+        for service, (output, extra) in RECOVERY_ENV.items():
+            functions = (
+                [platform.outputs(service)[output]]
+                if output
+                else _functions_reading(platform, set(extra))
+            )
+            for function in functions:
                 stack.enter_context(deployed_environment(platform, function, extra))
         yield
 
