@@ -321,10 +321,10 @@ def recoverable(
                     max_receive_count=receives or int(count),
                 )
             )
-        for service, (output, extra) in RECOVERY_ENV.items():
+        for service, (named, extra) in RECOVERY_ENV.items():
             functions = (
-                [platform.outputs(service)[output]]
-                if output
+                [platform.outputs(service)[named]]
+                if named
                 else _functions_reading(platform, set(extra))
             )
             for function in functions:
@@ -374,7 +374,10 @@ class Killer(threading.Thread):
             workers = worker_processes(self.platform)
             if not workers:
                 continue
-            pid = self.rng.choice(sorted(workers))
+            # a function first, then one of its workers: the busiest function's many workers
+            # do not take every kill
+            function = self.rng.choice(sorted(set(workers.values())))
+            pid = self.rng.choice(sorted(p for p, f in workers.items() if f == function))
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
                 self.killed.append(workers[pid])
