@@ -351,6 +351,22 @@ def worker_processes(platform: LocalPlatform) -> dict[int, str]:
     return found
 
 
+def _cpu_ticks(pid: int) -> int:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return -1
+    return int(fields[11]) + int(fields[12])  # utime + stime
+
+
+def _busy(workers: dict[int, str], window: float = 0.2) -> dict[int, str]:
+    """The workers that used CPU within `window` seconds: most likely inside an invocation
+    (an idle worker sleeps on its stdin, and killing it only costs a cold start)."""
+    before = {pid: _cpu_ticks(pid) for pid in workers}
+    time.sleep(window)
+    return {pid: f for pid, f in workers.items() if _cpu_ticks(pid) > before[pid] >= 0}
+
+
 class Killer(threading.Thread):
     """SIGKILLs one of the runtime's worker processes at seeded random moments (exponential
     gaps, mean `mean_gap` s), `kills` times at most, until stopped. The runtime starts a fresh
@@ -375,9 +391,10 @@ class Killer(threading.Thread):
             if not workers:
                 continue
             # a function first, then one of its workers: the busiest function's many workers
-            # do not take every kill
-            function = self.rng.choice(sorted(set(workers.values())))
-            pid = self.rng.choice(sorted(p for p, f in workers.items() if f == function))
+            # do not take every kill; one running a handler right now when there is one
+            pool = _busy(workers) or workers
+            function = self.rng.choice(sorted(set(pool.values())))
+            pid = self.rng.choice(sorted(p for p, f in pool.items() if f == function))
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
                 self.killed.append(workers[pid])
