@@ -39,7 +39,7 @@ from tests.faults import test_asset_events as assets
 from tests.faults import test_etl_layers as etl
 from tests.faults import test_gap_scraper as gaps
 from tests.faults import test_ingest_gate as gate
-from tests.faults.test_runtime import _children, _memory
+from tests.faults.test_runtime import _children, _rss_kib
 
 SERVICES = ("ingest-gate", "etl-layers", "compactor", "gap-scraper", "asset-events")
 
@@ -413,7 +413,16 @@ def crashed_invocations(platform: LocalPlatform, since: int) -> int:
 
 
 def memory() -> dict[str, int]:
-    return _memory()
+    """RSS in MiB of the runtime (this process), the emulator and the Lambda workers, and how
+    many workers are warm (each function keeps up to two)."""
+    totals = {"runtime": _rss_kib(os.getpid()) // 1024, "emulator": 0, "workers": 0, "warm": 0}
+    for pid, command in _children(os.getpid()):
+        if "rocket_infra.emulator_server" in command:
+            totals["emulator"] += _rss_kib(pid) // 1024
+        elif "rocket_infra.runtime.worker" in command:
+            totals["workers"] += _rss_kib(pid) // 1024
+            totals["warm"] += 1
+    return totals
 
 
 def now() -> str:

@@ -611,6 +611,12 @@ def test_sustained_workload_keeps_queues_bounded_and_memory_flat(
 # --- BENCHMARKS.md ---------------------------------------------------------------------------
 
 
+def printable(reason: str, limit: int = 100) -> str:
+    """A reason as one short ASCII line (a binary file's header would otherwise be quoted)."""
+    text = reason.encode("ascii", "backslashreplace").decode()
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
 def write_section(found: Figures) -> None:
     text = BENCHMARKS.read_text()
     before, _, rest = text.partition(f"\n{SECTION}\n")
@@ -624,8 +630,10 @@ def write_section(found: Figures) -> None:
         f"Written by `tests/faults/test_platform.py` at the end of its run ({wl.now()}; "
         f"ran: {', '.join(found.ran)}). Command: `make faults` (all fault suites), or this suite "
         "alone: `uv run --no-sync pytest -m faults -s -p no:xdist tests/faults/test_platform.py`"
-        " (`ROCKET_RELIABILITY_SEEDS=1,2,3`, `ROCKET_RELIABILITY_KILLS=6`, "
-        "`ROCKET_RELIABILITY_SOAK_SECONDS=600`). `make test` runs a seeded slice "
+        f" (this run: `ROCKET_RELIABILITY_SEEDS={','.join(map(str, SEEDS))}`, "
+        f"`ROCKET_RELIABILITY_KILLS={KILLS_PER_SEED}`, "
+        f"`ROCKET_RELIABILITY_SOAK_SECONDS={SOAK_SECONDS:.0f}`; defaults 1,2,3,4,5 / 6 / 600)."
+        " `make test` runs a seeded slice "
         "(`ROCKET_FAULTS_SLICE=1`: seed 1, 2 kills, 20 s of load) and writes nothing here.",
         "",
         "One mixed workload goes through all five services at once (ingest-gate job requests, "
@@ -668,6 +676,6 @@ def write_section(found: Figures) -> None:
         ]
     if found.poison:
         lines += ["", "Where each poison input ended:", ""]
-        lines += [f"- {kind}: {where}" for kind, where in sorted(found.poison.items())]
+        lines += [f"- {kind}: {printable(where)}" for kind, where in sorted(found.poison.items())]
     tail = f"\n## {after}" if after else ""
     BENCHMARKS.write_text(before + "\n" + "\n".join(lines) + "\n" + tail)
