@@ -63,8 +63,10 @@ checkov-requirements:
 	$(UV) pip compile --universal --python-version 3.11 --generate-hashes --no-header --quiet \
 		requirements/tools/checkov.in -o requirements/tools/checkov.txt
 
+# With the seeded slice of the fault suites (one seed, two kills, 20 s of load) on the same
+# platform session; `make faults` runs them in full.
 e2e: setup
-	$(RUN) pytest -p no:xdist -m e2e
+	ROCKET_FAULTS_SLICE=1 $(RUN) pytest -p no:xdist -m "e2e or faults_slice"
 
 models: setup
 	$(RUN) python -m rocket_contracts.codegen
@@ -72,6 +74,8 @@ models: setup
 bench: setup
 	$(RUN) pytest -m bench tests/benchmarks -s -p no:xdist
 
+# Every fault and soak suite; tests/faults/test_platform.py writes BENCHMARKS.md § Reliability
+# (ROCKET_RELIABILITY_SEEDS, ROCKET_RELIABILITY_KILLS, ROCKET_RELIABILITY_SOAK_SECONDS: 600).
 faults: setup
 	$(RUN) pytest -m faults -s -p no:xdist tests/faults
 
