@@ -3,7 +3,7 @@ events with 10% changed, in-process against moto: the decisor's batched reads an
 against the obvious alternative (one event at a time: GetItem for the state and the seen mark,
 PutItem for the mark), in the same run, on the same seeded table.
 
-Run: ROCKET_BENCH_ASSETS=100000 uv run --no-sync pytest -m bench -s -p no:xdist \
+Run: ROCKET_BENCH_ASSETS=100000 .venv/bin/pytest -m bench -s -p no:xdist \
     tests/benchmarks/test_asset_events.py
 Figures go to BENCHMARKS.md by hand; nothing here asserts on time.
 """

@@ -406,7 +406,7 @@ def send_queue_poison(
             f"{base}-{service}", valid[service](f"{base}-{service}"), type_
         ).items():
             if kind == "oversized_body" and service in CLOUDEVENT_CONSUMERS:
-                continue  # applied today: test_an_oversized_message_is_refused (xfail)
+                continue  # its own test: test_an_oversized_message_is_refused
             token = f"{base}-{service}-{kind}"
             if send_raw(platform, url, body.replace(f"{base}-{service}", token), type_):
                 sent[service][token] = kind
@@ -484,27 +484,33 @@ CLOUDEVENT_CONSUMERS = {
 }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="no consumer refuses a body over the 256 KiB SNS limit (bus.parse_message has no "
-    "size bound; bus.publish has): it is applied instead of dead-lettered",
-)
 def test_an_oversized_message_is_refused(platform: LocalPlatform, gap_window: Any) -> None:
     token = f"big-{uuid.uuid4().hex[:8]}"
-    ledger = wl.DlqLedger(platform)
     bodies = {
         "ingest-gate": ingest_valid(platform, f"{token}-ingest"),
         "gap-scraper": gap_valid(f"{token}-gap"),
         "compactor": compactor_valid(f"{token}-compactor"),
     }
-    for service, body in bodies.items():
-        big = {**body, "data": {**body["data"], "pad": "x" * OVERSIZED}}
-        url = platform.outputs(service)[CLOUDEVENT_CONSUMERS[service]]
-        assert send_raw(platform, url, json.dumps(big), str(body["type"]))
-    assert platform.wait_idle(timeout=300)
-    grown = ledger.growth()
+    dlqs = {
+        service: next(u for u in wl.dead_letter_queues(platform) if f"-{service}-" in u)
+        for service in bodies
+    }
+    with wl.recoverable(platform, POISON_VISIBILITY, receives=3):
+        for service, body in bodies.items():
+            big = {**body, "data": {**body["data"], "pad": "x" * OVERSIZED}}
+            url = platform.outputs(service)[CLOUDEVENT_CONSUMERS[service]]
+            assert send_raw(platform, url, json.dumps(big), str(body["type"]))
+        # refused on every delivery, so each reaches its DLQ after maxReceiveCount
+        ended: dict[str, str] = {}
+        deadline = time.monotonic() + 300
+        while len(ended) < len(bodies) and time.monotonic() < deadline:
+            platform.wait_idle(timeout=5)
+            for service, url in dlqs.items():
+                for reason in poison_in_dlq(platform, url, {token}).values():
+                    ended[service] = reason
+    assert set(ended) == set(bodies), f"applied instead of refused: {set(bodies) - set(ended)}"
     for service in bodies:
-        assert any(f"-{service}-" in name for name in grown), f"{service} applied it"
+        purge(platform, dlqs[service], {token})
 
 
 # --- dependency faults -----------------------------------------------------------------------
@@ -629,7 +635,7 @@ def write_section(found: Figures) -> None:
         "",
         f"Written by `tests/faults/test_platform.py` at the end of its run ({wl.now()}; "
         f"ran: {', '.join(found.ran)}). Command: `make faults` (all fault suites), or this suite "
-        "alone: `uv run --no-sync pytest -m faults -s -p no:xdist tests/faults/test_platform.py`"
+        "alone: `.venv/bin/pytest -m faults -s -p no:xdist tests/faults/test_platform.py`"
         f" (this run: `ROCKET_RELIABILITY_SEEDS={','.join(map(str, SEEDS))}`, "
         f"`ROCKET_RELIABILITY_KILLS={KILLS_PER_SEED}`, "
         f"`ROCKET_RELIABILITY_SOAK_SECONDS={SOAK_SECONDS:.0f}`; defaults 1,2,3,4,5 / 6 / 600)."

@@ -12,7 +12,7 @@ that makes an effect idempotent). Then:
   throughput and memory of the emulator and the workers are printed.
 
 Nothing here asserts on time: the figures go to BENCHMARKS.md (section "Local runtime") by hand.
-Run: `make faults` (or `uv run --no-sync pytest -m faults -s -p no:xdist tests/faults`).
+Run: `make faults` (or `.venv/bin/pytest -m faults -s -p no:xdist tests/faults`).
 """
 
 from __future__ import annotations
