@@ -161,9 +161,10 @@ class _PartitionWriter:
     day is one or a few row groups instead of one per streamed batch.
     """
 
-    def __init__(self, target: Path, stem: str) -> None:
+    def __init__(self, target: Path, stem: str, plain: Sequence[str] = ()) -> None:
         self.target = target
         self.stem = stem
+        self.plain = frozenset(plain)
         self.outputs: list[LocalOutput] = []
         self._writer: pq.ParquetWriter | None = None
         self._current: str | None = None
@@ -201,7 +202,10 @@ class _PartitionWriter:
             raise AssertionError(f"rows of partition {partition} are not contiguous")
         path = self.target / relative
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._writer = pq.ParquetWriter(path, schema, compression="zstd")
+        # Columns named in `plain` hold mostly distinct values: a dictionary would be built
+        # and then dropped for them, so they are written plain from the start.
+        dictionary = [n for n in schema.names if n not in self.plain] if self.plain else True
+        self._writer = pq.ParquetWriter(path, schema, compression="zstd", use_dictionary=dictionary)
         self._current = partition
         self.outputs.append(LocalOutput(relative, path))
 
@@ -544,10 +548,14 @@ class _Run:
                 names.append(name)
             return pa.RecordBatch.from_arrays(arrays, names=names)
 
+        # Keys are unique by declaration and measures continuous.
+        distinct = [*spec.key, spec.measure]
         writers = _BackgroundWriter(
             [
-                _PartitionWriter(self.out / "trusted", self.r.stem),
-                _PartitionWriter(self.out / "delivery" / f"record_type={DETAIL}", self.r.stem),
+                _PartitionWriter(self.out / "trusted", self.r.stem, distinct),
+                _PartitionWriter(
+                    self.out / "delivery" / f"record_type={DETAIL}", self.r.stem, distinct
+                ),
             ]
         )
         # Scanning the sorted table needs little of DuckDB's memory; what it held for the sort
@@ -608,6 +616,11 @@ class _Run:
             else self._typed_null(c.name, GLUE_TYPES[c.type])
             for c in spec.columns
         )
+        # Scores are stored with SCORE_DECIMALS decimals, so their mean is taken on integers:
+        # exact, whatever order the rows are summed in (a floating average put a mean that
+        # ends in 5 on either side of the rounding, depending on that order).
+        scale = 10**rules.SCORE_DECIMALS
+        mean_score = f"round(sum(round(__score * {scale})::BIGINT) / count(__score)) / {scale}.0"
         # The whole day: this file's rows and those already in TRUSTED for its days, so the
         # summary of a day is the same whichever file of the day came last.
         day_rows = f"""
@@ -625,7 +638,7 @@ class _Run:
                    count(*) AS record_count, sum(__measure) AS total_amount,
                    avg(__measure) AS mean_amount, min(__measure) AS min_amount,
                    max(__measure) AS max_amount,
-                   round(avg(__score), {rules.SCORE_DECIMALS}) AS mean_quality_score,
+                   {mean_score} AS mean_quality_score,
                    {tail}, {lit(DAILY_SUMMARY)} AS record_type, year, month, day
             FROM ({day_rows}) GROUP BY year, month, day, __group
         """
