@@ -7,7 +7,8 @@ PKGS := contracts/src infra/src services/*/src
 PYTEST_WORKERS ?= 2
 
 .PHONY: setup test lint fmt typecheck unit e2e packages requirements requirements-upgrade \
-	requirements-check models bench faults demo up clean
+	requirements-check models bench faults demo up clean \
+	checkov checkov-requirements
 
 setup: .venv/.synced
 
@@ -52,8 +53,20 @@ requirements-upgrade: setup
 requirements-check: setup
 	$(RUN) python -m rocket_infra.requirements check
 
+# checkov over every CloudFormation template, from its own venv (.tools/checkov, installed on
+# first use from requirements/tools/checkov.txt): its pins conflict with the workspace's.
+# tests/infra/test_checkov.py runs the same on every `make test`.
+checkov: setup
+	$(RUN) python -m rocket_infra.policy.checkov
+
+checkov-requirements:
+	$(UV) pip compile --universal --python-version 3.11 --generate-hashes --no-header --quiet \
+		requirements/tools/checkov.in -o requirements/tools/checkov.txt
+
+# With the seeded slice of the fault suites (one seed, two kills, 20 s of load) on the same
+# platform session; `make faults` runs them in full.
 e2e: setup
-	$(RUN) pytest -p no:xdist -m e2e
+	ROCKET_FAULTS_SLICE=1 $(RUN) pytest -p no:xdist -m "e2e or faults_slice"
 
 models: setup
 	$(RUN) python -m rocket_contracts.codegen
@@ -61,6 +74,8 @@ models: setup
 bench: setup
 	$(RUN) pytest -m bench tests/benchmarks -s -p no:xdist
 
+# Every fault and soak suite; tests/faults/test_platform.py writes BENCHMARKS.md § Reliability
+# (ROCKET_RELIABILITY_SEEDS, ROCKET_RELIABILITY_KILLS, ROCKET_RELIABILITY_SOAK_SECONDS: 600).
 faults: setup
 	$(RUN) pytest -m faults -s -p no:xdist tests/faults
 

@@ -13,8 +13,20 @@ def _help(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
     with pytest.raises(SystemExit) as exited:
         cli.build_parser(SERVICES).parse_args([*argv, "--help"])
     assert exited.value.code == 0
-    # argparse wraps at hyphens: rejoin "ingest-" + "gate" as the reader does
-    return " ".join(capsys.readouterr().out.split()).replace("- ", "-")
+    return " ".join(capsys.readouterr().out.split())
+
+
+def test_help_never_splits_a_hyphenated_name_across_lines(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "44")  # narrow, so every help text wraps
+    for argv in (["up"], ["deploy"], ["redrive"], ["query"]):
+        with pytest.raises(SystemExit):
+            cli.build_parser(SERVICES).parse_args([*argv, "--help"])
+        lines = capsys.readouterr().out.splitlines()
+
+        broken = [line for line in lines if line.rstrip().endswith(("ingest-", "asset-"))]
+        assert broken == [], argv
 
 
 def test_help_describes_the_command_and_shows_defaults(capsys: pytest.CaptureFixture[str]) -> None:

@@ -119,6 +119,15 @@ def test_bucket_properties_moto_ignores_are_applied(
     assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
     block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
     assert all(block.values())
+    # server access logs into the platform's bucket, which moto accepts only because that
+    # bucket's policy lets the logging service write
+    target = deploy.exports(_client(emulator_server, "cloudformation"))[
+        "rocket-local-AccessLogBucketName"
+    ]
+    assert s3.get_bucket_logging(Bucket=bucket)["LoggingEnabled"] == {
+        "TargetBucket": target,
+        "TargetPrefix": "probe/raw/",
+    }
 
 
 def test_glue_catalog_and_job_exist_as_the_template_says(

@@ -99,6 +99,36 @@ def test_an_alias_answers_to_another_name(catalog: tuple[Any, Any]) -> None:
         pass
 
 
+def test_a_table_answers_to_the_names_the_catalog_declares(catalog: tuple[Any, Any]) -> None:
+    glue, s3 = catalog
+    table = _table("orders", *_orders_shape(glue))
+    table["Parameters"][query.ALSO_KNOWN_AS] = "legacy.orders, athena.sales"
+    glue.update_table(DatabaseName="shop", TableInput=table)
+
+    with query.lake(glue, s3) as con:
+        legacy = query.run(con, "SELECT COUNT(*) AS n FROM legacy.orders")
+        athena = query.run(con, "SELECT SUM(id) AS n FROM athena.sales")
+
+    assert (legacy.rows, athena.rows) == (((3,),), ((6,),))
+
+
+def test_a_declared_name_that_is_not_database_dot_table_is_refused(
+    catalog: tuple[Any, Any],
+) -> None:
+    glue, _s3 = catalog
+    table = _table("orders", *_orders_shape(glue))
+    table["Parameters"][query.ALSO_KNOWN_AS] = "orders_v0"
+    glue.update_table(DatabaseName="shop", TableInput=table)
+
+    with pytest.raises(query.QueryError, match=r"orders: rocket\.also_known_as 'orders_v0'"):
+        query.catalog_tables(glue)
+
+
+def _orders_shape(glue: Any) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    table = glue.get_table(DatabaseName="shop", Name="orders")["Table"]
+    return table["StorageDescriptor"]["Columns"], table["PartitionKeys"]
+
+
 @pytest.mark.parametrize("value", ["orders=shop.orders", "a.b", "a.b=shop"])
 def test_a_malformed_alias(value: str) -> None:
     with pytest.raises(query.QueryError, match=r"expected DATABASE\.TABLE=DATABASE\.TABLE"):

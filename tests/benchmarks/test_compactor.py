@@ -89,17 +89,17 @@ def floor(root: Path, _out: Path) -> dict[str, Any]:
 
 
 def compactor_local(root: Path, out: Path) -> dict[str, Any]:
-    from compactor.compaction import EngineLimits, compact
+    from compactor.compaction import EngineLimits, RangeLines, compact
     from compactor.domains import DomainCatalog, default_domains_dir
     from compactor.screening import Screened, screen
 
     spec = DomainCatalog.load(default_domains_dir()).get("orders")
     screened = Screened()
-    lines = out.parent / "lines.ndjson"
-    with lines.open("wb") as sink:
+    limits = EngineLimits("1GB", 2)
+    with RangeLines(out.parent, limits) as lines:
         for path in _files(root):
-            screen(str(path), path.read_bytes(), spec.fields, sink, screened)
-    written = compact(lines, out, spec.fields, work_dir=out.parent, limits=EngineLimits("1GB", 2))
+            screen(str(path), path.read_bytes(), spec.fields, lines, screened)
+        written = compact(lines, out, spec.fields, work_dir=out.parent, limits=limits)
     return {"rows": written.rows, "columns": sorted(written.names), "rejected": screened.rejected}
 
 

@@ -582,3 +582,70 @@ def test_command_notes_widenings_without_failing(
     assert status == 0, output
     assert "deploy consumers before producers" in output
     assert "order-placed.v1.json: $.status: enum-value-added" in output
+
+
+# -- definitions shared between files (rocket_contracts.refs) --------------------------------
+
+_SHARED_LINE = "common.v1.json#/$defs/line"
+
+
+def _common(line: Schema) -> Schema:
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://schemas.rocket.dev/demo/common.v1.json",
+        "title": "DemoCommonV1",
+        "description": "Shared.",
+        "$defs": {"line": line},
+    }
+
+
+def _referencing_shared_line() -> Schema:
+    schema = copy.deepcopy(BASE)
+    del schema["$defs"]
+    schema["properties"]["lines"]["items"] = {"$ref": _SHARED_LINE}
+    return schema
+
+
+@pytest.fixture
+def shared(history: Path) -> Path:
+    """The history's order-placed.v1 with its line definition moved, unchanged, into a
+    shared file (not committed: the working tree against main)."""
+    schemas = history / "contracts" / "schemas" / "demo"
+    (schemas / "common.v1.json").write_text(json.dumps(_common(BASE["$defs"]["line"])))
+    (schemas / "order-placed.v1.json").write_text(json.dumps(_referencing_shared_line()))
+    return schemas
+
+
+def test_moving_a_definition_into_a_shared_file_is_compatible(
+    shared: Path, history: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, output = _run(history, capsys)
+
+    assert status == 0, output
+
+
+def test_a_breaking_change_in_a_shared_file_fails_every_schema_using_it(
+    shared: Path, history: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    line = copy.deepcopy(BASE["$defs"]["line"])
+    line["properties"]["sku"]["maxLength"] = 8
+    (shared / "common.v1.json").write_text(json.dumps(_common(line)))
+
+    status, output = _run(history, capsys)
+
+    assert status == 1
+    assert (
+        "contracts/schemas/demo/order-placed.v1.json: $.lines[].sku: constraint-tightened:"
+        " maxLength 32 -> 8" in output
+    )
+
+
+def test_a_reference_to_a_missing_shared_file_fails_the_gate(
+    shared: Path, history: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (shared / "common.v1.json").unlink()
+
+    status, output = _run(history, capsys)
+
+    assert status == 1
+    assert "order-placed.v1.json: $: reference-unresolved" in output

@@ -99,6 +99,9 @@ class MemoryGlue:
                 return f"jr_{n:064d}"
         return None
 
+    def defined_arguments(self, job_name: str) -> frozenset[str]:
+        return frozenset()
+
 
 class Clock:
     def __init__(self) -> None:

@@ -1,5 +1,6 @@
-"""Every schema file is a valid, documented, self-contained contract with working examples,
-and the registry and generated models agree with it."""
+"""Every schema file is a valid, documented contract with working examples whose references
+resolve only into the contracts' shared definitions, and the registry and generated models agree
+with it."""
 
 from __future__ import annotations
 
@@ -13,13 +14,18 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 from pydantic import ValidationError
-from rocket_contracts import bus, invariants, registry
+from rocket_contracts import bus, invariants, refs, registry, validation
 from rocket_contracts.envelope import CloudEvent, ReceivedCloudEvent
+from rocket_contracts.models.assets import common_v1
 from rocket_contracts.validation import CHECKED_FORMATS, FORMAT_CHECKER
 
 ROOT = registry.schemas_root()
 SCHEMA_FILES = sorted(ROOT.glob("*/*.json"))
 IDS = [path.relative_to(ROOT).as_posix() for path in SCHEMA_FILES]
+# Schemas of messages (event types and the envelope), without the shared-definitions files.
+MESSAGE_FILES = [path for path in SCHEMA_FILES if not refs.is_definitions_file(path)]
+MESSAGE_IDS = [path.relative_to(ROOT).as_posix() for path in MESSAGE_FILES]
+DEFINITIONS_FILES = [path for path in SCHEMA_FILES if refs.is_definitions_file(path)]
 METASCHEMA = "https://json-schema.org/draft/2020-12/schema"
 
 # The message types DESIGN.md's table promises; each needs a schema.
@@ -73,6 +79,12 @@ def schema_path(request: pytest.FixtureRequest) -> Path:
     return path
 
 
+@pytest.fixture(params=MESSAGE_FILES, ids=MESSAGE_IDS)
+def message_schema_path(request: pytest.FixtureRequest) -> Path:
+    path: Path = request.param
+    return path
+
+
 def test_every_designed_message_type_has_a_schema() -> None:
     assert set(registry.event_types()) >= DESIGNED_TYPES
 
@@ -87,7 +99,10 @@ def test_schema_is_named_after_its_file(schema_path: Path) -> None:
     schema = _load(schema_path)
     relative = schema_path.relative_to(ROOT).as_posix()
     assert schema["$id"] == f"https://schemas.rocket.dev/{relative}"
-    if schema_path.parent.name != registry.ENVELOPE_DOMAIN:
+    if refs.is_definitions_file(schema_path):
+        stem = schema_path.name.removesuffix(".json")
+        assert schema["title"] == _pascal(f"{schema_path.parent.name}.{stem}")
+    elif schema_path.parent.name != registry.ENVELOPE_DOMAIN:
         (found,) = [f for f in registry.discover(ROOT) if f.path == schema_path]
         assert schema["title"] == _pascal(found.event_type)
 
@@ -104,28 +119,75 @@ def test_schema_describes_itself_and_every_property(schema_path: Path) -> None:
     assert undocumented == []
 
 
-def test_producer_owned_objects_are_closed(schema_path: Path) -> None:
-    schema = _load(schema_path)
+def test_producer_owned_objects_are_closed(message_schema_path: Path) -> None:
+    schema = _load(message_schema_path)
     assert schema["type"] == "object"
     assert schema["additionalProperties"] is False
 
 
-def test_schema_is_self_contained_and_uses_only_checked_formats(schema_path: Path) -> None:
-    nodes = list(_walk(_load(schema_path)))
-    external = [where for where, node in nodes if not str(node.get("$ref", "#")).startswith("#")]
-    unchecked = {node["format"] for _, node in nodes if "format" in node} - CHECKED_FORMATS
-    assert external == [], "a $ref outside the file would be fetched at run time"
-    assert unchecked == set(), "these formats would pass unchecked"
-
-
-def test_schema_has_at_least_two_valid_examples(schema_path: Path) -> None:
+def test_schema_refers_only_to_shared_definitions_and_uses_only_checked_formats(
+    schema_path: Path,
+) -> None:
     schema = _load(schema_path)
-    validator = Draft202012Validator(schema, format_checker=FORMAT_CHECKER)
+    nodes = list(_walk(schema))
+    elsewhere = {
+        f"{where}: {target}"
+        for target in refs.external_refs(schema)
+        for where in [schema_path.relative_to(ROOT).as_posix()]
+        # A definition in a shared file of the same domain, named by #/$defs/<name>.
+        if not re.fullmatch(r"common\.v[1-9][0-9]*\.json#/\$defs/[a-z_]+", target)
+    }
+    unchecked = {node["format"] for _, node in nodes if "format" in node} - CHECKED_FORMATS
+    assert elsewhere == set(), "a $ref outside the domain's shared definitions"
+    assert unchecked == set(), "these formats would pass unchecked"
+    # Every reference resolves among the contract documents (nothing would be fetched), and
+    # the bundled schema validators, the tolerant reader and the gate read is self-contained.
+    bundled = refs.bundle(schema, registry.schema_registry())
+    assert refs.external_refs(bundled) == []
+    Draft202012Validator.check_schema(bundled)
+
+
+def test_every_shared_definition_is_used(repo_root: Path) -> None:
+    used = {
+        f"{path.parent.name}/{target}"
+        for path in MESSAGE_FILES
+        for target in refs.external_refs(_load(path))
+    }
+    for path in DEFINITIONS_FILES:
+        for name in _load(path)["$defs"]:
+            assert f"{path.parent.name}/{path.name}#/$defs/{name}" in used, (path.name, name)
+
+
+def test_schema_has_at_least_two_valid_examples(message_schema_path: Path) -> None:
+    schema = _load(message_schema_path)
+    # The validator bus.publish uses: it resolves a $ref into the shared definitions.
+    check = validation.validator(schema)
     examples = schema.get("examples", [])
     assert len(examples) >= 2
     for index, example in enumerate(examples):
-        problems = [f"{e.json_path}: {e.message}" for e in validator.iter_errors(example)]
+        problems = [f"{e.json_path}: {e.message}" for e in check.iter_errors(example)]
         assert problems == [], f"examples[{index}]"
+
+
+ASSET_MESSAGES = [
+    "assets.upsert.requested.v1",
+    "assets.drop.requested.v1",
+    "assets.asset.upserted.v1",
+    "assets.asset.dropped.v1",
+]
+
+
+@pytest.mark.parametrize("event_type", ASSET_MESSAGES)
+def test_every_asset_message_carries_the_one_shared_asset_type(event_type: str) -> None:
+    model = registry.model_for(event_type)
+    example = registry.schema_for(event_type)["examples"][0]
+
+    assert model.model_fields["asset"].annotation is common_v1.Asset
+    assert type(model.model_validate(example).asset) is common_v1.Asset  # type: ignore[attr-defined]
+    assert (
+        registry.schema_for(event_type)["$defs"]["asset"]
+        == (_load(ROOT / "assets" / "common.v1.json")["$defs"]["asset"])
+    )
 
 
 @pytest.mark.parametrize("event_type", registry.event_types())

@@ -8,13 +8,15 @@ input stream, the decisor decides, the producers apply and announce.
 - The same records delivered twice change nothing more; a record that breaks the contract is
   quarantined with its reason while the rest of its batch is decided.
 - The lake's own tables arrive from etl.delivery.published.v1 on the bus.
-- A poison request reaches its DLQ, redrive sends it back counting attempts, and past the limit
-  it is parked in the content bucket.
+- A poison request reaches its DLQ, `rocket redrive asset-events upsert` (the service's own
+  redrive, run through the running platform) sends it back counting attempts, and past the
+  limit it is parked in the content bucket.
 """
 
 from __future__ import annotations
 
 import json
+import threading
 import uuid
 from collections import Counter
 from collections.abc import Collection, Iterator, Sequence
@@ -25,6 +27,7 @@ import pytest
 from asset_events import agent_client
 from rocket_contracts import registry
 from rocket_contracts.models.etl.delivery_published_v1 import EtlDeliveryPublishedV1
+from rocket_infra import cli, control
 from rocket_infra.local import LocalPlatform
 
 pytestmark = pytest.mark.e2e
@@ -231,8 +234,42 @@ def fast_upsert_queue(platform: LocalPlatform) -> Iterator[str]:
         yield url
 
 
+@pytest.fixture
+def control_queue(platform: LocalPlatform) -> Iterator[None]:
+    """The control queue a `rocket up` serves, served here by the test's platform, so `rocket`
+    commands that run something on the platform (redrive's invocation) reach its runtime."""
+    sqs = platform.client("sqs")
+    url = sqs.create_queue(QueueName=control.control_queue_name(platform.stage))["QueueUrl"]
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            control.serve_once(sqs, url, lambda c: cli.platform_command(platform.runtime, c))
+
+    server = threading.Thread(target=serve, name="control-queue", daemon=True)
+    server.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        server.join(10)
+        sqs.delete_queue(QueueUrl=url)
+
+
+def rocket_redrive(
+    platform: LocalPlatform, queue: str, capsys: pytest.CaptureFixture[str]
+) -> tuple[int, str]:
+    argv = ["redrive", SERVICE, queue, "--stage", platform.stage]
+    status = cli.main([*argv, "--endpoint-url", platform.endpoint_url])
+    captured = capsys.readouterr()
+    return status, captured.out + captured.err
+
+
 def test_a_poison_request_is_redriven_then_parked(
-    platform: LocalPlatform, fast_upsert_queue: str
+    platform: LocalPlatform,
+    fast_upsert_queue: str,
+    control_queue: None,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     outputs = platform.outputs(SERVICE)
     sqs = platform.client("sqs")
@@ -242,6 +279,7 @@ def test_a_poison_request_is_redriven_then_parked(
         QueueUrl=fast_upsert_queue, MessageBody=f"poison {token}", MessageAttributes=attributes
     )
     dlq = outputs["UpsertDeadLetterQueueUrl"]
+    function = f"rocket-{platform.stage}-asset-events-redrive"
 
     def dead() -> list[dict[str, Any]]:
         got = sqs.receive_message(
@@ -255,15 +293,25 @@ def test_a_poison_request_is_redriven_then_parked(
 
     for attempt in range(4):
         deadline = datetime.now(UTC) + timedelta(seconds=90)
-        while not dead():
+        while not (found := dead()):
             assert datetime.now(UTC) < deadline, "the poison request never reached the DLQ"
+        # Attempts travel with the message: the generic move would not count them.
+        attempts = found[0].get("MessageAttributes", {}).get("redrive_attempts", {})
+        assert attempts.get("StringValue", "0") == str(attempt)
         if attempt == 3:
             break
-        platform.runtime.trigger(f"rocket-{platform.stage}-asset-events-redrive-upsert")
+        # The upsert DLQ by any of its names: the short one, the DLQ's logical id.
+        status, output = rocket_redrive(
+            platform, "upsert" if attempt != 1 else "UpsertDeadLetterQueue", capsys
+        )
+        assert status == 0, output
+        assert f'{function} {{"queue": "upsert"}}: moved 1, parked 0' in output
         assert platform.wait_idle(timeout=60)
     # The fourth time in the DLQ: redrive parks it (RedriveMaxAttempts 3) instead.
-    platform.runtime.trigger(f"rocket-{platform.stage}-asset-events-redrive-upsert")
-    assert platform.wait_idle(timeout=60)
+    status, output = rocket_redrive(platform, "upsert", capsys)
+    assert status == 0, output
+    assert "moved 0, parked 1" in output
+    assert "parked s3://" in output
     assert dead() == []
     s3 = platform.client("s3")
     parked = [
@@ -275,3 +323,6 @@ def test_a_poison_request_is_redriven_then_parked(
     [mine] = [p for p in parked if token in p["body"]]
     assert mine["attempts"] == 3
     assert len(mine["redriven_at"]) == 3
+    # Each `rocket redrive` ran the function once through the platform's runtime.
+    runs = [i for i in platform.runtime.invocations() if i.function == function]
+    assert [i.error for i in runs if i.source == "invoke"][-4:] == [None] * 4

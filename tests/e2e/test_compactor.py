@@ -141,6 +141,16 @@ def test_a_requested_day_is_compacted_once(platform: LocalPlatform) -> None:
     assert all(line["reason"] == "invalid_json" and line["line"] >= 1 for line in lines)
     assert s3.list_objects_v2(Bucket=lake, Prefix="_locks/clicks/").get("KeyCount", 0) == 0
 
+    # The landing objects are kept and tagged with the day and the plan their output names.
+    plan_id = event.output.files[0].uri.rsplit("-", 1)[1].removesuffix(".parquet")
+    landing = platform.outputs("compactor")["LandingBucketName"]
+    prefix = f"topics/clicks/year={day:%Y}/month={day:%m}/day={day:%d}/"
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=landing, Prefix=prefix)["Contents"]]
+    assert len(keys) == 60
+    for key in keys:
+        tags = s3.get_object_tagging(Bucket=landing, Key=key)["TagSet"]
+        assert {"Key": "rocket:compacted", "Value": f"{day.isoformat()}/{plan_id}"} in tags
+
 
 def test_the_daily_schedule_compacts_yesterday(platform: LocalPlatform) -> None:
     yesterday = datetime.now(UTC).date() - timedelta(days=1)

@@ -16,13 +16,17 @@ from cfnlint.api import lint, lint_file
 from rocket_infra.policy.template_rules import (
     RULES,
     Template,
+    bucket_name_problems,
     bucket_problems,
+    concurrency_problems,
     discover_templates,
+    encryption_problems,
     event_source_mapping_problems,
     event_source_wiring_problems,
     function_role_problems,
     iam_problems,
     lambda_problems,
+    least_privilege_problems,
     load,
     loads,
     name_prefix,
@@ -31,9 +35,12 @@ from rocket_infra.policy.template_rules import (
     queue_problems,
     referenced_ids,
     render,
+    resource_policy_problems,
     resources,
+    secret_problems,
     service_stack_problems,
     silenced_checks_without_reason,
+    stack_service,
     subscription_problems,
     topic_key_problems,
     transform_problems,
@@ -82,6 +89,18 @@ def test_template_keeps_the_rule(template: Template, rule: Any) -> None:
 @each_template()
 def test_resource_names_carry_stage_and_service(template: Template) -> None:
     assert naming_problems(template.body, name_prefix(template.path, REPO_ROOT)) == []
+
+
+@each_template()
+def test_bucket_names_follow_one_pattern(template: Template) -> None:
+    service = stack_service(template.path, REPO_ROOT)
+    assert bucket_name_problems(template.body, service) == []
+
+
+@each_template()
+def test_every_policy_statement_is_least_privilege(template: Template) -> None:
+    service = stack_service(template.path, REPO_ROOT)
+    assert least_privilege_problems(template.body, service) == []
 
 
 @pytest.mark.parametrize("service_dir", SERVICE_DIRS, ids=[d.name for d in SERVICE_DIRS])
@@ -201,6 +220,9 @@ Resources:
     Properties:
       BucketEncryption:
         ServerSideEncryptionConfiguration: [{ServerSideEncryptionByDefault: {SSEAlgorithm: AES256}}]
+      LoggingConfiguration:
+        DestinationBucketName: {"Fn::ImportValue": !Sub "rocket-${Stage}-AccessLogBucketName"}
+        LogFilePrefix: svc/bucket/
       PublicAccessBlockConfiguration:
         {BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true,
          RestrictPublicBuckets: true}
@@ -230,8 +252,143 @@ def test_bucket_rule_flags_public_unencrypted_and_plain_http() -> None:
         "OpenBucket: PublicAccessBlockConfiguration must set all four flags true",
         "OpenBucket: no default encryption (BucketEncryption)",
         "OpenBucket: no bucket policy denying aws:SecureTransport false",
+        "OpenBucket: no server access logging (LoggingConfiguration)",
     ]
     assert bucket_problems(loads(GOOD_FUNCTION)) == []
+
+
+def test_bucket_rule_lets_the_access_log_target_not_log_itself() -> None:
+    logging = GOOD_FUNCTION[GOOD_FUNCTION.index("      LoggingConfiguration:") :]
+    logging = logging[: logging.index("      PublicAccessBlockConfiguration:")]
+    unlogged = GOOD_FUNCTION.replace(logging, "")
+    assert bucket_problems(loads(unlogged)) == [
+        "Bucket: no server access logging (LoggingConfiguration)"
+    ]
+    elsewhere = GOOD_FUNCTION.replace(
+        logging, "      LoggingConfiguration: {DestinationBucketName: x}\n"
+    )
+    assert bucket_problems(loads(elsewhere)) == [
+        "Bucket: access logs go elsewhere than the platform's access-log bucket"
+    ]
+    target = unlogged.replace(
+        "        Statement:\n",
+        "        Statement:\n"
+        "          - {Effect: Allow, Principal: {Service: logging.s3.amazonaws.com},\n"
+        "             Action: s3:PutObject, Resource: !Sub '${Bucket.Arn}/*'}\n",
+    )
+    assert bucket_problems(loads(target)) == []
+
+
+def test_bucket_name_rule_wants_one_pattern_within_the_s3_limit() -> None:
+    body = loads(
+        """
+Resources:
+  Good:
+    Type: AWS::S3::Bucket
+    Properties: {BucketName: !Sub "rocket-${Stage}-svc-raw-data-${AWS::AccountId}-${AWS::Region}"}
+  NoRegion:
+    Type: AWS::S3::Bucket
+    Properties: {BucketName: !Sub "rocket-${Stage}-svc-raw-${AWS::AccountId}"}
+  OtherService:
+    Type: AWS::S3::Bucket
+    Properties: {BucketName: !Sub "rocket-${Stage}-other-raw-${AWS::AccountId}-${AWS::Region}"}
+  Unnamed:
+    Type: AWS::S3::Bucket
+  TooLong:
+    Type: AWS::S3::Bucket
+    Properties:
+      BucketName: !Sub "rocket-${Stage}-svc-a-very-long-role-name-${AWS::AccountId}-${AWS::Region}"
+"""
+    )
+    expected = "rocket-${Stage}-svc-<role>-${AWS::AccountId}-${AWS::Region}"
+    assert bucket_name_problems(body, "svc") == [
+        f"NoRegion: BucketName 'rocket-${{Stage}}-svc-raw-${{AWS::AccountId}}' is not {expected}",
+        "OtherService: BucketName 'rocket-${Stage}-other-raw-${AWS::AccountId}-${AWS::Region}' "
+        f"is not {expected}",
+        f"Unnamed: BucketName None is not {expected}",
+        "TooLong: BucketName reaches 65 characters "
+        "(rocket-prod-svc-a-very-long-role-name-000000000000-ap-southeast-2)",
+    ]
+
+
+def test_concurrency_rule_wants_a_cap_on_every_queue_consumer() -> None:
+    body = loads(
+        """
+Resources:
+  Queue: {Type: AWS::SQS::Queue}
+  Fn: {Type: AWS::Lambda::Function}
+  Reserved:
+    Type: AWS::Lambda::Function
+    Properties: {ReservedConcurrentExecutions: 2}
+  Uncapped:
+    Type: AWS::Lambda::EventSourceMapping
+    Properties: {EventSourceArn: !GetAtt Queue.Arn, FunctionName: !Ref Fn}
+  Capped:
+    Type: AWS::Lambda::EventSourceMapping
+    Properties:
+      EventSourceArn: !GetAtt Queue.Arn
+      FunctionName: !Ref Fn
+      ScalingConfig: {MaximumConcurrency: 2}
+  OnReserved:
+    Type: AWS::Lambda::EventSourceMapping
+    Properties: {EventSourceArn: !GetAtt Queue.Arn, FunctionName: !Ref Reserved}
+"""
+    )
+    assert concurrency_problems(body) == [
+        "Uncapped: no ScalingConfig.MaximumConcurrency (nor reserved concurrency on its function)"
+    ]
+
+
+def test_secret_rule_finds_secrets_in_configuration() -> None:
+    body = loads(
+        """
+Parameters:
+  ApiToken: {Type: String}
+  DbPassword: {Type: String, NoEcho: true}
+Resources:
+  Fn:
+    Type: AWS::Lambda::Function
+    Properties:
+      Environment:
+        Variables:
+          SGS_API_KEY: abc
+          SGS_TOKEN_SECRET_ARN: arn:aws:secretsmanager:us-east-1:1:secret:sgs
+          DB_PASSWORD_PARAMETER_NAME: /rocket/db
+          PLAIN: !Ref DbPassword
+          RESOLVED: "{{resolve:secretsmanager:sgs:SecretString:token}}"
+          KEY_ID: AKIAABCDEFGHIJKLMNOP
+  Job:
+    Type: AWS::Glue::Job
+    Properties:
+      DefaultArguments: {--db-password: hunter2, --raw_bucket: b}
+"""
+    )
+    assert secret_problems(body) == [
+        "the template holds an AWS access key id",
+        "parameter ApiToken: looks like a secret but is not NoEcho",
+        "Fn: SGS_API_KEY looks like a secret; pass its Secrets Manager or SSM reference "
+        "(…_ARN, …_PARAMETER_NAME) and read it at run time",
+        "Fn: PLAIN puts a NoEcho parameter into plain-text configuration",
+        "Fn: RESOLVED resolves a secret into plain-text configuration",
+        "Job: DB_PASSWORD looks like a secret; pass its Secrets Manager or SSM reference "
+        "(…_ARN, …_PARAMETER_NAME) and read it at run time",
+    ]
+
+
+def test_encryption_rule_wants_kms_on_topics_and_tables() -> None:
+    body = loads(
+        """
+Resources:
+  Plain: {Type: AWS::SNS::Topic}
+  Managed: {Type: AWS::SNS::Topic, Properties: {KmsMasterKeyId: alias/aws/sns}}
+  Table: {Type: AWS::DynamoDB::Table, Properties: {SSESpecification: {SSEEnabled: false}}}
+  Sealed: {Type: AWS::DynamoDB::Table, Properties: {SSESpecification: {SSEEnabled: true}}}
+"""
+    )
+    assert encryption_problems(body) == [
+        "Plain: no KmsMasterKeyId (alias/aws/sns at least)",
+        "Table: no SSESpecification with SSEEnabled true (KMS at rest)",
+    ]
 
 
 def test_lambda_rule_flags_missing_retention_and_alarm() -> None:
@@ -475,4 +632,193 @@ Resources:
     )
     assert topic_key_problems(body) == [
         "Publisher: publishes to the event topic but cannot ['kms:Decrypt'] its key"
+    ]
+
+
+PRIVILEGES = """
+Resources:
+  Queue: {Type: AWS::SQS::Queue}
+  Bucket: {Type: AWS::S3::Bucket}
+  Fn:
+    Type: AWS::Lambda::Function
+    Properties: {Role: !GetAtt Role.Arn}
+  Role:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Statement:
+          - {Effect: Allow, Principal: {Service: lambda.amazonaws.com}, Action: sts:AssumeRole}
+      Policies:
+        - PolicyName: p
+          PolicyDocument:
+            Statement:
+              - {Effect: Allow, Action: sqs:ReceiveMessage, Resource: !GetAtt Queue.Arn}
+              - {Effect: Allow, Action: s3:GetObject, Resource: !Sub "${Bucket.Arn}/in/*"}
+              - Effect: Allow
+                Action: glue:StartJobRun
+                Resource: !Sub "arn:${AWS::Partition}:glue:${AWS::Region}:${AWS::AccountId}:\
+                  job/rocket-${Stage}-svc-job"
+              - Effect: Allow
+                Action: sns:Publish
+                Resource: {"Fn::ImportValue": !Sub "rocket-${Stage}-EventTopicArn"}
+              - Effect: Allow
+                Action: [kms:GenerateDataKey, kms:Decrypt]
+                Resource: {"Fn::ImportValue": !Sub "rocket-${Stage}-EventTopicKeyArn"}
+                Condition: {StringEquals: {kms:ViaService: sns.us-east-1.amazonaws.com}}
+              - Effect: Allow
+                Action: s3:GetObject
+                Resource: !Sub
+                  - arn:${AWS::Partition}:s3:::${Bucket}/svc/glue/*
+                  - Bucket: {"Fn::ImportValue": !Sub "rocket-${Stage}-ArtifactBucketName"}
+              - {Effect: Allow, Action: xray:PutTraceSegments, Resource: "*"}
+              - {Effect: Deny, Action: "*", Resource: "*"}
+"""
+
+
+def _with_statement(statement: str) -> Any:
+    return loads(PRIVILEGES + "              - " + statement + "\n")
+
+
+def test_least_privilege_walker_passes_a_stack_that_keeps_to_itself() -> None:
+    assert least_privilege_problems(loads(PRIVILEGES), "svc") == []
+
+
+@pytest.mark.parametrize(
+    ("statement", "problem"),
+    [
+        (
+            '{Effect: Allow, Action: "s3:Get*", Resource: !Sub "${Bucket.Arn}/*"}',
+            "Role/p[8]: wildcard action 's3:Get*'",
+        ),
+        (
+            '{Effect: Allow, Action: sqs:SendMessage, Resource: "*"}',
+            "Role/p[8]: Resource '*' for actions that support resources: ['sqs:SendMessage']",
+        ),
+        (
+            "{Effect: Allow, Action: s3:GetObject,"
+            ' Resource: "arn:aws:s3:::rocket-dev-etl-layers-raw-1-us-east-1/*"}',
+            "Role/p[8]: arn:aws:s3:::rocket-dev-etl-layers-raw-1-us-east-1/* is not this "
+            "stack's, the shared topic's or its artifacts",
+        ),
+        (
+            "{Effect: Allow, Action: s3:GetObject,"
+            ' Resource: !Sub "arn:aws:s3:::rocket-${Stage}-other-raw/${Bucket}"}',
+            "Role/p[8]: arn:aws:s3:::rocket-${Stage}-other-raw/${Bucket} is not this "
+            "stack's, the shared topic's or its artifacts",
+        ),
+        (
+            "{Effect: Allow, Action: glue:StartJobRun,"
+            ' Resource: !Sub "arn:aws:glue:*:*:job/rocket-${Stage}-svc-job"}',
+            "Role/p[8]: arn:aws:glue:*:*:job/rocket-${Stage}-svc-job is not this stack's, "
+            "the shared topic's or its artifacts",
+        ),
+        (
+            "{Effect: Allow, Action: sns:Subscribe,"
+            ' Resource: {"Fn::ImportValue": !Sub "rocket-${Stage}-EventTopicArn"}}',
+            "Role/p[8]: ['sns:Subscribe'] on EventTopicArn (only ['sns:Publish'])",
+        ),
+        (
+            "{Effect: Allow, Action: sns:Publish,"
+            ' Resource: {"Fn::ImportValue": !Sub "rocket-${Stage}-AlarmTopicArn"}}',
+            "Role/p[8]: names the platform export AlarmTopicArn, which no function may use",
+        ),
+        (
+            "{Effect: Allow, Action: kms:Decrypt,"
+            ' Resource: {"Fn::ImportValue": !Sub "rocket-${Stage}-EventTopicKeyArn"}}',
+            "Role/p[8]: uses the topic key without a kms:ViaService condition",
+        ),
+        (
+            "{Effect: Allow, Action: s3:PutObject, Resource: !Sub"
+            ' ["arn:aws:s3:::${B}/svc/*", {B: {"Fn::ImportValue": !Sub'
+            ' "rocket-${Stage}-ArtifactBucketName"}}]}',
+            "Role/p[8]: ['s3:PutObject'] on the artifact bucket (only reads)",
+        ),
+        (
+            "{Effect: Allow, Action: s3:GetObject, Resource: !Sub"
+            ' ["arn:${AWS::Partition}:s3:::${B}/other/*", {B: {"Fn::ImportValue": !Sub'
+            ' "rocket-${Stage}-ArtifactBucketName"}}]}',
+            "Role/p[8]: reads the artifact bucket outside svc/ "
+            "(arn:${AWS::Partition}:s3:::${ArtifactBucket}/other/*)",
+        ),
+        (
+            "{Effect: Allow, Action: kms:Decrypt,"
+            ' Resource: !Sub "arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/*"}',
+            "Role/p[8]: names arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/* "
+            "without a kms:ViaService condition",
+        ),
+        (
+            "{Effect: Allow, Action: glue:StartJobRun, Resource: !Sub"
+            ' "arn:${AWS::Partition}:glue:${AWS::Region}:${AWS::AccountId}:job/'
+            'rocket-${Stage}-etl-layers-reprocess"}',
+            "Role/p[8]: arn:${AWS::Partition}:glue:${AWS::Region}:${AWS::AccountId}:job/"
+            "rocket-${Stage}-etl-layers-reprocess is not this stack's, the shared topic's or "
+            "its artifacts",
+        ),
+        (
+            "{Effect: Allow, NotAction: s3:DeleteObject, Resource: !GetAtt Bucket.Arn}",
+            "Role/p[8]: Allow with NotAction/NotResource",
+        ),
+    ],
+)
+def test_least_privilege_walker_catches_each_violation(statement: str, problem: str) -> None:
+    assert least_privilege_problems(_with_statement(statement), "svc") == [problem]
+
+
+def test_least_privilege_walker_checks_who_runs_with_which_role() -> None:
+    body = loads(
+        PRIVILEGES.replace("Properties: {Role: !GetAtt Role.Arn}", "Properties: {Role: arn:x}")
+        .replace("{Service: lambda.amazonaws.com}", "{AWS: arn:aws:iam::1:root}")
+        .replace(
+            "      Policies:",
+            "      ManagedPolicyArns: [arn:aws:iam::aws:policy/Admin]\n      Policies:",
+        )
+    )
+    assert least_privilege_problems(body, "svc") == [
+        "Fn: runs with a role from outside the stack",
+        "Role: managed policies grant what no test can read; write it inline",
+        "Role: assumable by {'AWS': 'arn:aws:iam::1:root'}, not only by an AWS service",
+    ]
+
+
+def test_resource_policy_rule_lets_in_only_the_account_and_pinned_services() -> None:
+    body = loads(
+        """
+Resources:
+  QueuePolicy:
+    Type: AWS::SQS::QueuePolicy
+    Properties:
+      PolicyDocument:
+        Statement:
+          - {Effect: Allow, Principal: "*", Action: sqs:SendMessage, Resource: q}
+          - {Effect: Allow, Principal: {Service: sns.amazonaws.com}, Action: sqs:SendMessage,
+             Resource: q}
+          - {Effect: Allow, Principal: {Service: sns.amazonaws.com}, Action: sqs:SendMessage,
+             Resource: q, Condition: {ArnEquals: {aws:SourceArn: t}}}
+          - {Effect: Deny, Principal: "*", Action: "sqs:*", Resource: q}
+  Key:
+    Type: AWS::KMS::Key
+    Properties:
+      KeyPolicy:
+        Statement:
+          - Effect: Allow
+            Principal: {AWS: !Sub "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}
+            Action: "kms:*"
+            Resource: "*"
+          - {Effect: Allow, Principal: {AWS: "arn:aws:iam::210987654321:root"}, Action: kms:Decrypt,
+             Resource: "*"}
+  Open:
+    Type: AWS::Lambda::Permission
+    Properties: {FunctionName: f, Action: lambda:InvokeFunction, Principal: events.amazonaws.com}
+  Pinned:
+    Type: AWS::Lambda::Permission
+    Properties: {FunctionName: f, Action: lambda:InvokeFunction, Principal: s3.amazonaws.com,
+                 SourceAccount: !Ref AWS::AccountId}
+"""
+    )
+    assert resource_policy_problems(body) == [
+        "QueuePolicy[0]: Allow to '*'",
+        "QueuePolicy[1]: Allow to an AWS service without an aws:SourceArn or aws:SourceAccount "
+        "condition",
+        "Key[1]: Allow to ['arn:aws:iam::210987654321:root'] (only this account's root)",
+        "Open: invoke permission without SourceArn or SourceAccount",
     ]

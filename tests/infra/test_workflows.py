@@ -412,13 +412,6 @@ def test_deploy_job_installs_from_hashes_assumes_a_role_builds_and_deploys() -> 
     assert job["env"] == {"SERVICE": "${{ inputs.service }}", "STAGE": "${{ inputs.stage }}"}
 
 
-@pytest.mark.parametrize("workflow_path", WORKFLOW_PATHS, ids=[p.name for p in WORKFLOW_PATHS])
-def test_no_stored_aws_keys(workflow_path: Path) -> None:
-    text = workflow_path.read_text("utf-8")
-    assert "aws-access-key-id" not in text
-    assert "AWS_SECRET_ACCESS_KEY" not in text
-
-
 def test_ci_runs_every_gate_on_push_and_pull_request() -> None:
     workflow = load_workflow(WORKFLOWS / "ci.yml")
     assert {"push", "pull_request"} <= set(workflow["on"])

@@ -30,7 +30,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.parser.models import SnsNotificationModel, SqsRecordModel
 from pydantic import BaseModel, RootModel, ValidationError
 
-from rocket_contracts import invariants, registry
+from rocket_contracts import edge, invariants, registry
 from rocket_contracts.envelope import (
     CONTEXT_ATTRIBUTES,
     DATA_CONTENT_TYPE,
@@ -46,7 +46,11 @@ TYPE_ATTRIBUTE = "type"
 """SNS/SQS message attribute holding the event type; subscription filter policies match it."""
 
 MAX_MESSAGE_BYTES = 256 * 1024
-"""SNS and SQS refuse messages larger than this."""
+"""SNS refuses messages larger than this: no contract message is bigger, on publish or parse."""
+
+MAX_BODY_BYTES = 1024 * 1024
+"""Largest SQS body read at all: SQS's own limit, room for an SNS Notification (its escaping
+and signature) around a CloudEvent of MAX_MESSAGE_BYTES."""
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -245,9 +249,23 @@ def _record_model(sqs_record: Mapping[str, Any] | SQSRecord | SqsRecordModel) ->
         raise ContractViolation("not an SQS record", _pydantic_errors(exc, "record")) from exc
 
 
-def _json_object(text: str, what: str) -> dict[str, Any]:
+def _utf8_size(text: str) -> int:
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
+def _too_large(what: str, size: int, limit: int) -> ContractViolation:
+    return ContractViolation(f"{what} is too large", [f"$: {size} bytes; at most {limit}"])
+
+
+def _json_object(text: str, what: str, max_bytes: int) -> dict[str, Any]:
+    # Measured before decoding, so an oversized body costs no parse.
+    size = _utf8_size(text)
+    if size > max_bytes:
+        raise _too_large(what, size, max_bytes)
     try:
-        loaded = json.loads(text)
+        loaded = edge.loads(text)
+    except edge.UnsafeInputError as exc:
+        raise ContractViolation(f"{what} is not acceptable JSON", [f"$: {exc.reason}"]) from exc
     except ValueError as exc:
         raise ContractViolation(f"{what} is not JSON", [f"$: {exc}"]) from exc
     if not isinstance(loaded, dict):
@@ -269,14 +287,22 @@ def _unwrap_sns(payload: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
         raise ContractViolation("malformed SNS notification", ["$.Message: not a string"])
     attributes = notification.MessageAttributes or {}
     type_attribute = attributes[TYPE_ATTRIBUTE].Value if TYPE_ATTRIBUTE in attributes else None
-    return _json_object(notification.Message, "SNS Message"), type_attribute
+    message = _json_object(notification.Message, "SNS Message", MAX_MESSAGE_BYTES)
+    return message, type_attribute
 
 
 def parse_message(body: str, *, type_attribute: str | None = None) -> ParsedMessage:
-    """Parse a message body (raw CloudEvent or SNS Notification around one)."""
-    payload = _json_object(body, "message body")
+    """Parse a message body (raw CloudEvent or SNS Notification around one).
+
+    The CloudEvent may be at most MAX_MESSAGE_BYTES (what ``publish`` and SNS allow), the body
+    around it MAX_BODY_BYTES; JSON with duplicate keys or nested deeper than
+    ``edge.MAX_JSON_DEPTH`` is refused (``edge.loads``).
+    """
+    payload = _json_object(body, "message body", MAX_BODY_BYTES)
     if _is_sns_notification(payload):
         payload, type_attribute = _unwrap_sns(payload)
+    elif (size := _utf8_size(body)) > MAX_MESSAGE_BYTES:
+        raise _too_large("message body", size, MAX_MESSAGE_BYTES)
     return parse_envelope(payload, type_attribute=type_attribute)
 
 

@@ -4,9 +4,10 @@
     python -m rocket_contracts.codegen --check    # exit 1 and list what would change
 
 Every schema ``<domain>/<name>.v<N>.json`` becomes ``models/<domain>/<name>_v<N>.py``
-(hyphens and dots become underscores) through datamodel-code-generator, with the settings in
-the root ``pyproject.toml`` ``[tool.datamodel-codegen]`` table, so the output is the same bytes
-on every run. Model files whose schema is gone are deleted.
+(hyphens and dots become underscores) through datamodel-code-generator, one domain directory
+at a time (a ``$ref`` into ``<domain>/common.v<N>.json`` imports its one generated class),
+with the settings in the root ``pyproject.toml`` ``[tool.datamodel-codegen]`` table, so the
+output is the same bytes on every run. Model files whose schema is gone are deleted.
 """
 
 from __future__ import annotations
@@ -78,8 +79,14 @@ def _working_directory(path: Path) -> Iterator[None]:
         os.chdir(previous)
 
 
-def generate_module(schema: Path, root: Path) -> str:
-    """The generated Python source of one schema file."""
+def generate_domain(domain: Path, root: Path) -> dict[str, str]:
+    """The generated Python source of every schema file in one domain directory, by module
+    file name (``job-requested.v1.json`` -> ``job_requested_v1.py``).
+
+    The whole directory is generated at once, so a ``$ref`` into the domain's shared
+    definitions (``common.v1.json#/$defs/asset``) becomes an import of the one class generated
+    for it (``common_v1.Asset``) instead of a copy in every module.
+    """
     from datamodel_code_generator.__main__ import Exit, main  # only needed to generate
 
     with (
@@ -89,26 +96,31 @@ def generate_module(schema: Path, root: Path) -> str:
     ):
         # Its notices about future default formatters are for its CLI users, not ours.
         warnings.simplefilter("ignore", FutureWarning)
-        output = Path(scratch) / "model.py"
-        status = main(["--input", str(schema), "--output", str(output)])
-        if status != Exit.OK or not output.is_file():
-            msg = f"datamodel-code-generator failed on {schema} (exit {status})"
+        output = Path(scratch) / domain.name
+        status = main(["--input", str(domain), "--output", str(output)])
+        if status != Exit.OK or not output.is_dir():
+            msg = f"datamodel-code-generator failed on {domain} (exit {status})"
             raise CodegenError(msg)
-        return output.read_text(encoding="utf-8")
+        generated: dict[str, str] = {}
+        for schema in sorted(domain.glob("*.json")):
+            module = output / f"{module_stem(schema.name)}.py"
+            if not module.is_file():
+                msg = f"datamodel-code-generator wrote no {module.name} for {schema}"
+                raise CodegenError(msg)
+            generated[module.name] = module.read_text(encoding="utf-8")
+        return generated
 
 
 def render(layout: Layout) -> dict[str, str]:
     """Every file the models package should contain, by path relative to it."""
     files: dict[str, str] = {"__init__.py": HEADER + _PACKAGE_DOCSTRING.format(where="")}
     for domain in sorted(path for path in layout.schemas.iterdir() if path.is_dir()):
-        schemas = sorted(domain.glob("*.json"))
-        if not schemas:
+        if not any(domain.glob("*.json")):
             continue
         where = f"{domain.name}/"
         files[f"{domain.name}/__init__.py"] = HEADER + _PACKAGE_DOCSTRING.format(where=where)
-        for schema in schemas:
-            module = f"{domain.name}/{module_stem(schema.name)}.py"
-            files[module] = generate_module(schema.resolve(), layout.root)
+        for name, source in generate_domain(domain.resolve(), layout.root).items():
+            files[f"{domain.name}/{name}"] = source
     return files
 
 

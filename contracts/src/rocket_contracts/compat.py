@@ -36,6 +36,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from referencing import Registry
+
+from rocket_contracts import refs
+
 Schema = dict[str, Any]
 
 SCHEMAS_DIR = "contracts/schemas"
@@ -362,16 +366,46 @@ def compare_with_ref(root: Path, ref: str) -> dict[str, list[Breach]]:
     return report_against_ref(root, ref).breaking
 
 
+def _bundled(
+    relative: str, document: Schema, registry: Registry[Any], report: dict[str, list[Breach]]
+) -> Schema | None:
+    try:
+        return refs.bundle(document, registry)
+    except refs.ReferenceError as exc:
+        report.setdefault(relative, []).append(Breach("$", "reference-unresolved", str(exc)))
+        return None
+
+
 def report_against_ref(root: Path, ref: str) -> Report:
-    """Breaking changes and widenings per schema file between ``ref`` and the working tree."""
+    """Breaking changes and widenings per schema file between ``ref`` and the working tree.
+
+    Each side is compared bundled (see :func:`rocket_contracts.refs.bundle`): a definition
+    referenced in a shared file counts as part of every schema that references it, as it was
+    at ``ref`` on the old side and as it is now on the new one. So moving a definition into a
+    shared file unchanged is compatible, and changing it there is checked in every schema
+    that uses it. Shared-definitions files are not compared on their own.
+    """
     report = Report(breaking={}, widened={})
-    for relative in schema_files_at(root, ref):
-        current = root / relative
-        if not current.is_file():
+    old_documents = {
+        relative: json.loads(_git(root, "show", f"{ref}:{relative}"))
+        for relative in schema_files_at(root, ref)
+    }
+    new_documents = {
+        path.relative_to(root).as_posix(): json.loads(path.read_text(encoding="utf-8"))
+        for path in sorted((root / SCHEMAS_DIR).glob("*/*.json"))
+    }
+    old_registry = refs.registry_of(old_documents.values())
+    new_registry = refs.registry_of(new_documents.values())
+    for relative, old_document in old_documents.items():
+        if relative not in new_documents:
             report.breaking[relative] = [Breach("$", "schema-deleted", f"existed at {ref}")]
             continue
-        old = json.loads(_git(root, "show", f"{ref}:{relative}"))
-        new = json.loads(current.read_text(encoding="utf-8"))
+        if refs.is_definitions_file(Path(relative)):
+            continue
+        old = _bundled(relative, old_document, old_registry, report.breaking)
+        new = _bundled(relative, new_documents[relative], new_registry, report.breaking)
+        if old is None or new is None:
+            continue
         breaches = check(old, new)
         if breaches:
             report.breaking[relative] = breaches

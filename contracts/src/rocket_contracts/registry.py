@@ -5,6 +5,11 @@ Every ``<domain>/<entity>-<verb>.v<N>.json`` under the schema root is one event 
 ``rocket_contracts.models.<domain>.<entity>_<verb>_v<N>.<title>``. There is no second,
 hand-kept list: adding a schema file (and running ``make models``) adds the type.
 
+A ``<domain>/common.v<N>.json`` file holds definitions the domain's schemas share through a
+cross-file ``$ref`` (see :mod:`rocket_contracts.refs`); it is not an event type.
+:func:`schema_for` gives every schema bundled (self-contained), so whatever reads it sees one
+document.
+
 The schema root is ``rocket_contracts/schemas`` inside an installed wheel (a Lambda package),
 and ``contracts/schemas`` in the repository otherwise.
 """
@@ -20,6 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
+from referencing import Registry
+
+from rocket_contracts import refs
 
 ENVELOPE_DOMAIN = "cloudevents"
 """Schema directory of the bus envelope itself; its files are not event types."""
@@ -75,7 +83,7 @@ def discover(root: Path) -> list[SchemaFile]:
     found: list[SchemaFile] = []
     for path in sorted(root.glob("*/*.json")):
         domain = path.parent.name
-        if domain == ENVELOPE_DOMAIN:
+        if domain == ENVELOPE_DOMAIN or refs.is_definitions_file(path):
             continue
         match = _FILE_NAME.match(path.name)
         if match is None or _DOMAIN.match(domain) is None:
@@ -121,9 +129,17 @@ def _load(path: Path) -> dict[str, Any]:
     return loaded
 
 
+@cache
+def schema_registry() -> Registry[Any]:
+    """Every contract document by ``$id``: what a cross-file ``$ref`` resolves against."""
+    return refs.registry_from_files(schemas_root())
+
+
+@cache
 def schema_for(event_type: str) -> dict[str, Any]:
-    """The JSON Schema of ``event_type``'s ``data`` payload (shared; do not mutate)."""
-    return _load(_lookup(event_type).path)
+    """The JSON Schema of ``event_type``'s ``data`` payload, with the shared definitions it
+    references copied in (self-contained; shared, do not mutate)."""
+    return refs.bundle(_load(_lookup(event_type).path), schema_registry())
 
 
 def envelope_schema() -> dict[str, Any]:

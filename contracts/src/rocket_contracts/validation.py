@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
-from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema import Draft202012Validator, FormatChecker, ValidationError, validators
+
+from rocket_contracts.registry import schema_registry
 
 # RFC 3986 absolute URI: a scheme, then something without spaces or control characters.
 _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s\x00-\x1f\x7f]+$")
@@ -25,12 +28,12 @@ FORMAT_CHECKER = FormatChecker()
 
 @FORMAT_CHECKER.checks("uri")
 def _is_uri(value: object) -> bool:
-    return not isinstance(value, str) or _URI.match(value) is not None
+    return not isinstance(value, str) or _URI.fullmatch(value) is not None
 
 
 @FORMAT_CHECKER.checks("uri-reference")
 def _is_uri_reference(value: object) -> bool:
-    return not isinstance(value, str) or _URI_REFERENCE.match(value) is not None
+    return not isinstance(value, str) or _URI_REFERENCE.fullmatch(value) is not None
 
 
 for _name, _check in Draft202012Validator.FORMAT_CHECKER.checkers.items():
@@ -42,8 +45,75 @@ CHECKED_FORMATS = frozenset(FORMAT_CHECKER.checkers)
 
 
 @cache
+def _ecma(pattern: str) -> str:
+    # JSON Schema patterns are ECMA-262, where `$` matches only at the end of the text; Python's
+    # `$` also matches before a final newline, so "tx-1\n" passed `^[A-Za-z0-9._:-]+$` and could
+    # reach a key. `\Z` is ECMA's `$`. Escapes and character classes are copied as they are.
+    out: list[str] = []
+    index, in_class = 0, False
+    while index < len(pattern):
+        char = pattern[index]
+        if char == "\\":
+            out.append(pattern[index : index + 2])
+            index += 2
+            continue
+        if in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+        elif char == "$":
+            char = r"\Z"
+        out.append(char)
+        index += 1
+    return "".join(out)
+
+
+def _pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Iterator[ValidationError]:
+    if validator.is_type(instance, "string") and not re.search(_ecma(pattern), instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+_DRAFT = Draft202012Validator.VALIDATORS
+
+
+def _pattern_properties(
+    validator: Any, patterns: dict[str, Any], instance: Any, schema: Any
+) -> Iterator[ValidationError]:
+    ecma = {_ecma(pattern): subschema for pattern, subschema in patterns.items()}
+    yield from _DRAFT["patternProperties"](validator, ecma, instance, schema)
+
+
+def _additional_properties(
+    validator: Any, additional: Any, instance: Any, schema: Any
+) -> Iterator[ValidationError]:
+    # Which properties count as additional depends on patternProperties: the same `$`.
+    patterns = schema.get("patternProperties") if isinstance(schema, dict) else None
+    if patterns:
+        schema = {**schema, "patternProperties": {_ecma(p): s for p, s in patterns.items()}}
+    yield from _DRAFT["additionalProperties"](validator, additional, instance, schema)
+
+
+# extend() builds a Draft 2020-12 validator class with these keywords replaced.
+_Validator = cast(
+    "type[Draft202012Validator]",
+    validators.extend(  # type: ignore[no-untyped-call]
+        Draft202012Validator,
+        {
+            "pattern": _pattern,
+            "patternProperties": _pattern_properties,
+            "additionalProperties": _additional_properties,
+        },
+    ),
+)
+
+
+@cache
 def _validator(schema_text: str) -> Draft202012Validator:
-    return Draft202012Validator(json.loads(schema_text), format_checker=FORMAT_CHECKER)
+    # The registry resolves a cross-file $ref of a schema that was not bundled (the registry's
+    # schemas are) against the contract documents; nothing is fetched.
+    return _Validator(
+        json.loads(schema_text), format_checker=FORMAT_CHECKER, registry=schema_registry()
+    )
 
 
 # Registry schemas are loaded once and never mutated, so their identity is a cheap cache key;
@@ -52,7 +122,8 @@ _BY_IDENTITY: dict[int, tuple[dict[str, Any], Draft202012Validator]] = {}
 
 
 def validator(schema: dict[str, Any]) -> Draft202012Validator:
-    """A (cached) Draft 2020-12 validator for ``schema`` that checks formats."""
+    """A (cached) Draft 2020-12 validator for ``schema`` that checks formats and resolves
+    references into the other contract documents."""
     known = _BY_IDENTITY.get(id(schema))
     if known is not None and known[0] is schema:
         return known[1]
@@ -74,7 +145,7 @@ def errors(schema: dict[str, Any], instance: object, *, at: str = "$") -> list[s
 
 
 def _resolve(schema: Any, root: dict[str, Any]) -> Any:
-    # Local references only: the schema tests keep every schema self-contained.
+    # Local references only: registry.schema_for bundles shared definitions into the schema.
     hops = 0
     while isinstance(schema, dict) and isinstance(schema.get("$ref"), str) and hops < 32:
         reference: str = schema["$ref"]

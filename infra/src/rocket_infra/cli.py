@@ -8,6 +8,7 @@ import logging
 import os
 import signal
 import sys
+import textwrap
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -47,6 +48,23 @@ class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
         if "default" in text or action.default in (None, False, [], argparse.SUPPRESS):
             return text
         return super()._get_help_string(action)
+
+    # argparse wraps with textwrap's defaults, which break lines inside hyphenated words:
+    # service names (`ingest-gate`) and options would be split across lines.
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        return textwrap.wrap(
+            " ".join(text.split()), width, break_on_hyphens=False, break_long_words=False
+        )
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        return textwrap.fill(
+            " ".join(text.split()),
+            width,
+            initial_indent=indent,
+            subsequent_indent=indent,
+            break_on_hyphens=False,
+            break_long_words=False,
+        )
 
 
 def _describe_commands(parser: argparse.ArgumentParser) -> None:
@@ -178,9 +196,23 @@ def build_parser(services: Sequence[str] | None = None) -> argparse.ArgumentPars
     trg.add_argument("schedule", help="rule/schedule name or the template's logical id")
     _add_stage(trg)
 
-    rdr = commands.add_parser("redrive", help="move a DLQ's messages back to its source queue")
+    rdr = commands.add_parser(
+        "redrive",
+        help="move a DLQ's messages back to its source queue",
+        description="Move a DLQ's messages back to its source queue. A service with its own"
+        " redrive for the queue (a rule rocket-<stage>-<service>-redrive-<queue> targeting a"
+        " function, e.g. asset-events' upsert and drop: attempts counted in a message"
+        " attribute, a message past RedriveMaxAttempts parked in the content bucket with its"
+        " history and the MessagesParked alarm metric) runs that function once, now, and prints"
+        " what it moved and parked. Any other queue is moved as it is (StartMessageMoveTask on"
+        " AWS; receive, send, delete on the local platform), without counting attempts.",
+    )
     rdr.add_argument("service", help=f"one of: {listed}")
-    rdr.add_argument("queue", help="source queue or DLQ: logical id, name or name suffix")
+    rdr.add_argument(
+        "queue",
+        help="source queue or DLQ: logical id, name or name suffix"
+        " (e.g. `rocket redrive asset-events upsert`)",
+    )
     _add_stage(rdr)
     rdr.add_argument("--endpoint-url", help="the emulator (default: a running `rocket up`)")
 
@@ -202,6 +234,24 @@ def build_parser(services: Sequence[str] | None = None) -> argparse.ArgumentPars
         action.add_argument("--endpoint-url", help="the emulator (default: a running `rocket up`)")
     _describe_commands(parser)
     return parser
+
+
+def platform_command(runtime: Any, command: dict[str, Any]) -> dict[str, Any] | None:
+    """Run one control-queue command on a running platform's runtime; what goes back in the
+    reply (a raised error becomes the reply's `error`)."""
+    if command.get("command") == "trigger":
+        runtime.trigger(str(command["schedule"]))
+    elif command.get("command") == "refresh":  # a stack was (re)deployed
+        runtime.refresh()
+    elif command.get("command") == "invoke":  # one synchronous invocation, e.g. a redrive
+        result = runtime.invoke(str(command["function"]), command.get("event", {}))
+        if result.error is not None:
+            error = result.error
+            raise RuntimeError(f"{error.get('errorType')}: {error.get('errorMessage')}")
+        return {"payload": result.payload}
+    else:
+        raise ValueError(f"unknown command {command.get('command')!r}")
+    return None
 
 
 def _local_endpoint(root: Path, stage: str, given: str | None) -> str | None:
@@ -254,13 +304,8 @@ def cmd_up(args: argparse.Namespace, root: Path) -> int:
                 )
             print("\nCtrl-C to stop.", flush=True)
 
-            def run_command(command: dict[str, Any]) -> None:
-                if command.get("command") == "trigger":
-                    platform.runtime.trigger(str(command["schedule"]))
-                elif command.get("command") == "refresh":  # a stack was (re)deployed
-                    platform.runtime.refresh()
-                else:
-                    raise ValueError(f"unknown command {command.get('command')!r}")
+            def run_command(command: dict[str, Any]) -> dict[str, Any] | None:
+                return platform_command(platform.runtime, command)
 
             while True:
                 try:
@@ -471,6 +516,52 @@ def cmd_trigger(args: argparse.Namespace, root: Path) -> int:
     return 0
 
 
+def service_redrive(events_client: Any, stage: str, service: str, source_url: str) -> Any:
+    """(function ARN, input) of a service's own redrive of a queue, or None: the Lambda target
+    of its rule `rocket-<stage>-<service>-redrive-<q>` for the queue `rocket-<stage>-<service>-<q>`
+    (what the schedule runs; the command runs it now)."""
+    prefix = naming.stack_name(stage, service) + "-"
+    queue_name = source_url.rsplit("/", 1)[-1]
+    if not queue_name.startswith(prefix):
+        return None
+    rule = f"{prefix}redrive-{queue_name.removeprefix(prefix)}"
+    try:
+        targets = events_client.list_targets_by_rule(Rule=rule)["Targets"]
+    except events_client.exceptions.ResourceNotFoundException:
+        return None
+    for target in targets:
+        if target["Arn"].split(":")[2] == "lambda":
+            return target["Arn"], target.get("Input") or "{}"
+    return None
+
+
+def _run_service_redrive(
+    args: argparse.Namespace, endpoint: str | None, function_arn: str, payload: str
+) -> int:
+    function = function_arn.rsplit(":", 1)[-1]
+    if endpoint is None:
+        lam = aws.client("lambda", region=args.region)
+        answer = lam.invoke(FunctionName=function_arn, Payload=payload.encode())
+        body = json.loads(answer["Payload"].read() or b"null")
+        if answer.get("FunctionError"):
+            print(f"{function} failed: {body.get('errorType')}: {body.get('errorMessage')}")
+            return 1
+    else:
+        sqs = aws.client("sqs", endpoint_url=endpoint, region=args.region)
+        command = {"command": "invoke", "function": function_arn, "event": json.loads(payload)}
+        reply = control.send(sqs, args.stage, command, timeout=180.0)
+        if not reply.get("ok"):
+            print(f"{function} failed: {reply.get('error')}")
+            return 1
+        body = reply.get("payload")
+    report = body if isinstance(body, dict) else {}
+    parked = list(report.get("parked", []))
+    print(f"{function} {payload}: moved {report.get('moved', 0)}, parked {len(parked)}")
+    for where in parked:
+        print(f"  parked {where}")
+    return 0
+
+
 def cmd_redrive(args: argparse.Namespace, root: Path) -> int:
     endpoint = _local_endpoint(root, args.stage, args.endpoint_url)
     cfn = aws.client("cloudformation", endpoint_url=endpoint, region=args.region)
@@ -478,6 +569,10 @@ def cmd_redrive(args: argparse.Namespace, root: Path) -> int:
     stack = project.stack_name(args.stage, args.service)
     queues = deploy.resources_of_type(cfn, stack, "AWS::SQS::Queue")
     pair = redrive.find_pair(sqs, queues, args.queue)
+    events_client = aws.client("events", endpoint_url=endpoint, region=args.region)
+    own = service_redrive(events_client, args.stage, args.service, pair.source_url)
+    if own is not None:
+        return _run_service_redrive(args, endpoint, *own)
     if endpoint is None:
         handle = redrive.start_move_task(sqs, pair)
         print(f"started moving {pair.dlq_arn} -> {pair.source_arn} (task {handle})")

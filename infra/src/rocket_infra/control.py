@@ -73,8 +73,11 @@ def read_state(root: Path, stage: str) -> State | None:
     return state if _alive(state.pid) else None
 
 
-def serve_once(sqs: Any, queue_url: str, handle: Callable[[dict[str, Any]], None]) -> int:
-    """Run the commands waiting on the control queue (one short long-poll); how many ran."""
+def serve_once(
+    sqs: Any, queue_url: str, handle: Callable[[dict[str, Any]], dict[str, Any] | None]
+) -> int:
+    """Run the commands waiting on the control queue (one short long-poll); how many ran.
+    What ``handle`` returns goes back in the reply (``{"id", "ok": true, **returned}``)."""
     messages = sqs.receive_message(
         QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1
     ).get("Messages", [])
@@ -83,7 +86,7 @@ def serve_once(sqs: Any, queue_url: str, handle: Callable[[dict[str, Any]], None
         command = json.loads(message["Body"])
         reply: dict[str, Any] = {"id": command.get("id"), "ok": True}
         try:
-            handle(command)
+            reply.update(handle(command) or {})
         except Exception as exc:  # any failure goes back to the caller as the reply
             reply = {"id": command.get("id"), "ok": False, "error": f"{type(exc).__name__}: {exc}"}
             logger.warning("control command failed", extra={"command": command, "error": str(exc)})

@@ -7,6 +7,11 @@ extension would have to be downloaded at run time (no installable package matche
 in use), so the objects are read with boto3 from the emulator into a scratch directory that
 lives as long as the connection, and DuckDB's built-in Parquet/JSON/CSV readers read them there.
 Tables that a service registers later work the same way, with no code of theirs.
+
+A table may also answer to other names: the catalog parameter ``rocket.also_known_as`` lists
+them (``database.table``, comma-separated). etl-layers uses it so the source document's Athena
+queries, written against ``etl_pipeline.trusted_data``, run unchanged; ``--alias`` adds more
+for one run.
 """
 
 from __future__ import annotations
@@ -45,6 +50,7 @@ _HIVE_TO_DUCKDB = {
     "binary": "BLOB",
 }
 _DECIMAL = re.compile(r"^decimal\(\s*(\d+)\s*,\s*(\d+)\s*\)$")
+ALSO_KNOWN_AS = "rocket.also_known_as"
 
 
 class QueryError(ValueError):
@@ -78,6 +84,7 @@ class CatalogTable:
     columns: tuple[tuple[str, str], ...]
     partition_keys: tuple[tuple[str, str], ...]
     file_format: str  # parquet, json or csv
+    also_known_as: tuple[str, ...] = ()
 
     @property
     def bucket_and_prefix(self) -> tuple[str, str]:
@@ -103,6 +110,15 @@ def _file_format(table: Mapping[str, Any]) -> str:
     return "csv"
 
 
+def _other_names(table: Mapping[str, Any]) -> tuple[str, ...]:
+    declared = str(table.get("Parameters", {}).get(ALSO_KNOWN_AS, ""))
+    names = tuple(name.strip() for name in declared.split(",") if name.strip())
+    for name in names:
+        if name.count(".") != 1:
+            raise QueryError(f"{table['Name']}: {ALSO_KNOWN_AS} {name!r} is not DATABASE.TABLE")
+    return names
+
+
 def catalog_tables(glue: Any) -> list[CatalogTable]:
     """Every table of every database in the Glue catalog that has an S3 location."""
     found: list[CatalogTable] = []
@@ -124,6 +140,7 @@ def catalog_tables(glue: Any) -> list[CatalogTable]:
                                 (k["Name"], k["Type"]) for k in table.get("PartitionKeys", [])
                             ),
                             file_format=_file_format(table),
+                            also_known_as=_other_names(table),
                         )
                     )
     return sorted(found, key=lambda t: (t.database, t.name))
@@ -203,9 +220,12 @@ def parse_aliases(values: Sequence[str]) -> dict[str, str]:
 def lake(
     glue: Any, s3: Any, aliases: Mapping[str, str] | None = None
 ) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A DuckDB connection with one view per catalog table (and per alias)."""
+    """A DuckDB connection with one view per catalog table, per name a table is also known by,
+    and per alias."""
     tables = {f"{t.database}.{t.name}": t for t in catalog_tables(glue)}
-    missing = sorted(set((aliases or {}).values()) - set(tables))
+    declared = {other: name for name, t in tables.items() for other in t.also_known_as}
+    aliases = {**declared, **(aliases or {})}
+    missing = sorted(set(aliases.values()) - set(tables))
     if missing:
         raise QueryError(f"--alias names tables the catalog does not have: {', '.join(missing)}")
     # Nothing is downloaded at run time: DuckDB may not fetch an extension behind our back.
@@ -219,7 +239,7 @@ def lake(
                 root = Path(scratch) / table.database / table.name
                 roots[name] = root if mirror(s3, table, root) else None
                 create_view(con, name, table, roots[name])
-            for alias, target in (aliases or {}).items():
+            for alias, target in aliases.items():
                 create_view(con, alias, tables[target], roots[target])
             yield con
         finally:

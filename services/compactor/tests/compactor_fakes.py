@@ -33,6 +33,8 @@ class FakeStore:
     def __init__(self) -> None:
         self.objects: dict[tuple[str, str], tuple[bytes, datetime]] = {}
         self.gets: list[tuple[str, str]] = []
+        self.tags: dict[tuple[str, str], dict[str, str]] = {}
+        self.tag_writes = 0
         # Conditional writes are atomic in S3; the mutex makes them so here, across threads.
         self._mutex = threading.Lock()
 
@@ -75,6 +77,17 @@ class FakeStore:
     def delete(self, bucket: str, key: str) -> None:
         with self._mutex:
             self.objects.pop((bucket, key), None)
+
+    def tag(self, bucket: str, key: str, tags: dict[str, str]) -> bool:
+        with self._mutex:
+            if (bucket, key) not in self.objects:
+                return False
+            current = self.tags.setdefault((bucket, key), {})
+            if all(current.get(k) == v for k, v in tags.items()):
+                return False
+            current.update(tags)
+            self.tag_writes += 1
+            return True
 
     def read_json(self, bucket: str, key: str) -> tuple[dict[str, Any], str] | None:
         with self._mutex:

@@ -89,6 +89,8 @@ class FakeGlue:
     fail_with: list[BaseException] = field(default_factory=list)
     crash_after_start: bool = False
     lookups: int = 0
+    # Per job, the argument names its definition sets (DefaultArguments).
+    definitions: dict[str, frozenset[str]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def start(self, job_name: str, arguments: dict[str, str]) -> str:
@@ -108,6 +110,9 @@ class FakeGlue:
             if name == job_name and arguments.get(TRANSACTION_ARGUMENT) == transaction_id:
                 return run_id
         return None
+
+    def defined_arguments(self, job_name: str) -> frozenset[str]:
+        return self.definitions.get(job_name, frozenset())
 
     def runs_for(self, transaction_id: str) -> list[str]:
         return [r for _, a, r in self.runs if a.get(TRANSACTION_ARGUMENT) == transaction_id]

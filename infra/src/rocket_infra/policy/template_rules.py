@@ -211,14 +211,42 @@ def _denies_insecure_transport(statement: Body) -> bool:
     )
 
 
+# The platform's bucket for every bucket's server access logs (rocket-<stage>-<name>).
+ACCESS_LOG_EXPORT = "AccessLogBucketName"
+
+
+def _receives_access_logs(statement: Body) -> bool:
+    principal = statement.get("Principal") or {}
+    return (
+        statement.get("Effect") == "Allow"
+        and "logging.s3.amazonaws.com" in as_list(principal.get("Service"))
+        and "s3:PutObject" in as_list(statement.get("Action"))
+    )
+
+
+def _access_log_problems(lid: str, p: Body, log_targets: set[str]) -> list[str]:
+    if lid in log_targets:
+        return []  # where the access logs go: logging its own writes into itself would loop
+    target = (p.get("LoggingConfiguration") or {}).get("DestinationBucketName")
+    if not target:
+        return [f"{lid}: no server access logging (LoggingConfiguration)"]
+    if _import_of(target) == ACCESS_LOG_EXPORT or referenced_ids(target) & log_targets:
+        return []
+    return [f"{lid}: access logs go elsewhere than the platform's access-log bucket"]
+
+
 def bucket_problems(body: Body) -> list[str]:
-    """Every bucket blocks public access, is encrypted, and has a policy denying non-TLS."""
+    """Every bucket blocks public access, is encrypted, has a policy denying non-TLS, and logs
+    its accesses (server access logging) unless it is itself where the access logs go."""
     tls_only: set[str] = set()
+    log_targets: set[str] = set()
     for policy in resources(body, "AWS::S3::BucketPolicy").values():
         p = props(policy)
         statements = as_list((p.get("PolicyDocument") or {}).get("Statement"))
         if any(_denies_insecure_transport(s) for s in statements):
             tls_only |= referenced_ids(p.get("Bucket"))
+        if any(_receives_access_logs(s) for s in statements):
+            log_targets |= referenced_ids(p.get("Bucket"))
     problems = []
     for lid, bucket in resources(body, "AWS::S3::Bucket").items():
         p = props(bucket)
@@ -238,6 +266,146 @@ def bucket_problems(body: Body) -> list[str]:
             problems.append(f"{lid}: no default encryption (BucketEncryption)")
         if lid not in tls_only:
             problems.append(f"{lid}: no bucket policy denying aws:SecureTransport false")
+        problems += _access_log_problems(lid, p, log_targets)
+    return problems
+
+
+# `rocket-${Stage}-<service>-<role>-${AWS::AccountId}-${AWS::Region}`: unique per stage,
+# service, account and region (bucket names are global), and told apart by a glance.
+BUCKET_NAME = "rocket-${{Stage}}-{service}-<role>-${{AWS::AccountId}}-${{AWS::Region}}"
+_ROLE = r"[a-z0-9]+(?:-[a-z0-9]+)*"
+S3_NAME_LIMIT = 63
+# The longest stage deployed to AWS (dev, prod: the workflows' environments; `local` lives in
+# the emulator only) and the longest region name. A longer stage needs shorter roles.
+LONGEST_STAGE = "prod"
+LONGEST_REGION = "ap-southeast-2"
+ACCOUNT_ID_LENGTH = 12
+
+
+def bucket_name_problems(body: Body, service: str) -> list[str]:
+    """Every bucket is named `rocket-${Stage}-<service>-<role>-${AWS::AccountId}-${AWS::Region}`
+    (service "platform" for the platform stack) and fits S3's 63 characters."""
+    problems = []
+    for lid, bucket in resources(body, "AWS::S3::Bucket").items():
+        name = render(props(bucket).get("BucketName"))
+        pattern = re.escape(BUCKET_NAME.format(service=service)).replace("<role>", _ROLE)
+        if name is None or not re.fullmatch(pattern, name):
+            expected = BUCKET_NAME.format(service=service)
+            problems.append(f"{lid}: BucketName {name!r} is not {expected}")
+            continue
+        longest = (
+            str(name)
+            .replace("${Stage}", LONGEST_STAGE)
+            .replace("${AWS::AccountId}", "0" * ACCOUNT_ID_LENGTH)
+            .replace("${AWS::Region}", LONGEST_REGION)
+        )
+        if len(longest) > S3_NAME_LIMIT:
+            problems.append(f"{lid}: BucketName reaches {len(longest)} characters ({longest})")
+    return problems
+
+
+def concurrency_problems(body: Body) -> list[str]:
+    """Every queue consumer has a concurrency cap: its mapping's ScalingConfig
+    MaximumConcurrency, or the function's ReservedConcurrentExecutions. Without one a flood of
+    messages scales the function to the account's limit (and its bill with it)."""
+    functions = resources(body, "AWS::Lambda::Function")
+    problems = []
+    for lid, mapping in resources(body, "AWS::Lambda::EventSourceMapping").items():
+        p = props(mapping)
+        source = _mapping_source(body, mapping)
+        if source is None or source[1].get("Type") != "AWS::SQS::Queue":
+            continue
+        if (p.get("ScalingConfig") or {}).get("MaximumConcurrency") is not None:
+            continue
+        targets = referenced_ids(p.get("FunctionName")) & set(functions)
+        if not any(
+            props(functions[f]).get("ReservedConcurrentExecutions") is not None for f in targets
+        ):
+            problems.append(
+                f"{lid}: no ScalingConfig.MaximumConcurrency (nor reserved concurrency on "
+                "its function)"
+            )
+    return problems
+
+
+_SECRET_NAME = re.compile(r"passw(or)?d|secret|token|api_?key|private_?key|credential", re.I)
+# A secret-like variable may hold where the secret is, never the secret itself.
+_REFERENCE_SUFFIXES = ("_ARN", "_PARAMETER", "_PARAMETER_NAME", "_SECRET_ID", "_NAME")
+_SECRET_VALUES = (
+    (re.compile(r"\b(AKIA|ASIA)[0-9A-Z]{16}\b"), "an AWS access key id"),
+    (re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"), "a private key"),
+    (re.compile(r"aws_secret_access_key", re.I), "an AWS secret access key"),
+)
+_RESOLVED_SECRET = re.compile(r"\{\{resolve:(secretsmanager|ssm-secure):")
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield str(key)
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def _configuration_variables(body: Body) -> Iterator[tuple[str, str, Any]]:
+    """(resource, name, value) of what a function or a job is configured with in plain text."""
+    for lid, function in resources(body, "AWS::Lambda::Function").items():
+        variables = (props(function).get("Environment") or {}).get("Variables") or {}
+        for name, value in variables.items():
+            yield lid, str(name), value
+    for lid, job in resources(body, "AWS::Glue::Job").items():
+        for name, value in (props(job).get("DefaultArguments") or {}).items():
+            yield lid, str(name).lstrip("-").upper().replace("-", "_"), value
+
+
+def secret_problems(body: Body) -> list[str]:
+    """No secret in the template, in a function's environment or in a job's arguments.
+
+    A secret lives in Secrets Manager or SSM (SecureString); the configuration carries only its
+    ARN or name, and the code reads it at run time. Environment variables and job arguments
+    are shown in plain text to anyone who may read the configuration, a `{{resolve:...}}`
+    dynamic reference there included, and a NoEcho parameter only hides the value from the
+    stack's own API.
+    """
+    problems = []
+    for text in _strings(body):
+        for pattern, what in _SECRET_VALUES:
+            if pattern.search(text):
+                problems.append(f"the template holds {what}")
+    no_echo = {
+        name
+        for name, parameter in (body.get("Parameters") or {}).items()
+        if is_true((parameter or {}).get("NoEcho"))
+    }
+    for name in body.get("Parameters") or {}:
+        if _SECRET_NAME.search(name) and name not in no_echo:
+            problems.append(f"parameter {name}: looks like a secret but is not NoEcho")
+    for lid, name, value in _configuration_variables(body):
+        if _SECRET_NAME.search(name) and not name.endswith(_REFERENCE_SUFFIXES):
+            problems.append(
+                f"{lid}: {name} looks like a secret; pass its Secrets Manager or SSM "
+                "reference (…_ARN, …_PARAMETER_NAME) and read it at run time"
+            )
+        if any(_RESOLVED_SECRET.search(text) for text in _strings(value)):
+            problems.append(f"{lid}: {name} resolves a secret into plain-text configuration")
+        if referenced_ids(value) & no_echo:
+            problems.append(f"{lid}: {name} puts a NoEcho parameter into plain-text configuration")
+    return problems
+
+
+def encryption_problems(body: Body) -> list[str]:
+    """Topics and tables are encrypted with KMS at rest (queues and buckets: their own rules)."""
+    problems = []
+    for lid, topic in resources(body, "AWS::SNS::Topic").items():
+        if not props(topic).get("KmsMasterKeyId"):
+            problems.append(f"{lid}: no KmsMasterKeyId (alias/aws/sns at least)")
+    for lid, table in resources(body, "AWS::DynamoDB::Table").items():
+        if not is_true((props(table).get("SSESpecification") or {}).get("SSEEnabled")):
+            problems.append(f"{lid}: no SSESpecification with SSEEnabled true (KMS at rest)")
     return problems
 
 
@@ -424,6 +592,307 @@ def iam_problems(body: Body) -> list[str]:
         for index, statement in enumerate(as_list(document.get("Statement"))):
             for branch in _branches(statement):
                 problems += _statement_problems(f"{where}[{index}]", branch)
+    return problems
+
+
+# ---------------------------------------------------------------- least privilege
+
+# Platform exports a service role may name, and the only actions it may take on them.
+SHARED_IMPORTS = {
+    "EventTopicArn": frozenset({"sns:Publish"}),
+    "EventTopicKeyArn": frozenset({"kms:GenerateDataKey", "kms:Decrypt"}),
+}
+# Reading code and scripts: s3:GetObject under `<service>/` of the artifact bucket, nothing more.
+ARTIFACT_EXPORT = "ArtifactBucketName"
+ARTIFACT_ACTIONS = frozenset({"s3:GetObject"})
+_ARN_HEAD = r"^arn:\$\{AWS::Partition\}:"
+_HERE = r"\$\{AWS::Region\}:\$\{AWS::AccountId\}"
+
+
+@dataclass(frozen=True)
+class SharedResource:
+    """A resource outside the stack a statement may name: its ARN pattern (as `render` prints
+    it), the actions allowed on it, the services allowed (None: any), the condition key the
+    statement must carry (None: none), and why."""
+
+    pattern: str
+    actions: frozenset[str]
+    why: str
+    services: frozenset[str] | None = None
+    condition: str | None = None
+
+
+SHARED_RESOURCES = (
+    SharedResource(
+        _ARN_HEAD + r"glue:" + _HERE + r":catalog$",
+        frozenset(
+            {
+                "glue:GetTable",
+                "glue:CreateTable",
+                "glue:UpdateTable",
+                "glue:GetPartition",
+                "glue:CreatePartition",
+                "glue:UpdatePartition",
+                "glue:BatchCreatePartition",
+            }
+        ),
+        "every Data Catalog call on a database or table also names the account's catalog",
+    ),
+    SharedResource(
+        _ARN_HEAD + r"logs:" + _HERE + r":log-group:/aws-glue/\*$",
+        frozenset({"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"}),
+        "Glue jobs write to the account's fixed /aws-glue/ log groups",
+    ),
+    SharedResource(
+        _ARN_HEAD + r"kms:" + _HERE + r":key/\*$",
+        frozenset({"kms:Decrypt"}),
+        "records of a stream on the AWS managed aws/kinesis key, whose ARN a template cannot "
+        "name; only through Kinesis (kms:ViaService)",
+        condition="kms:ViaService",
+    ),
+    SharedResource(
+        _ARN_HEAD + r"glue:" + _HERE + r":job/rocket-\$\{Stage\}-etl-layers-reprocess$",
+        frozenset({"glue:StartJobRun", "glue:GetJobRuns", "glue:GetJob"}),
+        "the gate exists to start allow-listed jobs, the etl-layers reprocess job among them",
+        services=frozenset({"ingest-gate"}),
+    ),
+    SharedResource(
+        r"^arn:aws:glue:\*:\*:job/",
+        frozenset({"glue:StartJobRun", "glue:GetJobRuns", "glue:GetJob"}),
+        "jobs the operator adds to the gate's allow-list (AdditionalJobNames), pinned to the "
+        "stack's region by aws:RequestedRegion; Glue jobs have no cross-account access",
+        services=frozenset({"ingest-gate"}),
+        condition="aws:RequestedRegion",
+    ),
+)
+
+
+def _import_of(value: Any) -> str | None:
+    """`X` for `Fn::ImportValue: !Sub rocket-${Stage}-X`, else None."""
+    if isinstance(value, dict) and set(value) == {"Fn::ImportValue"}:
+        name = render(value["Fn::ImportValue"]) or ""
+        if name.startswith("rocket-${Stage}-"):
+            return name.removeprefix("rocket-${Stage}-")
+        return name
+    return None
+
+
+def _condition_keys(statement: Body) -> set[str]:
+    return {
+        key
+        for operator in (statement.get("Condition") or {}).values()
+        if isinstance(operator, dict)
+        for key in operator
+    }
+
+
+def _artifact_read(value: Any) -> str | None:
+    """The ARN pattern of an `Fn::Sub [..., {Var: ImportValue ArtifactBucketName}]`, with the
+    variable as `${ArtifactBucket}`; None when the value names no artifact bucket."""
+    if not (isinstance(value, dict) and isinstance(value.get("Fn::Sub"), list)):
+        return None
+    text, variables = value["Fn::Sub"]
+    names = [k for k, v in variables.items() if _import_of(v) == ARTIFACT_EXPORT]
+    for name in names:
+        text = text.replace("${" + name + "}", "${ArtifactBucket}")
+    return str(text) if names else None
+
+
+def _leaves(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _leaves(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _leaves(item)
+
+
+def _arn_parts(text: str) -> list[str] | None:
+    """An ARN's six parts (the pseudo parameters stood in for), or None for another text."""
+    for pseudo in ("Partition", "Region", "AccountId"):
+        text = text.replace("${AWS::" + pseudo + "}", pseudo.lower())
+    parts = text.split(":", 5)
+    return parts if text.startswith("arn:") and len(parts) == 6 else None
+
+
+def _any_region_or_account(text: str) -> bool:
+    parts = _arn_parts(text)
+    return parts is not None and "*" in (parts[3], parts[4])
+
+
+def _names_own_resource(text: str, own: set[str]) -> bool:
+    """The text is an own resource's ARN (`${Queue.Arn}`, `${Bucket.Arn}/x/*`) or an ARN whose
+    resource names one (`...:database/${CatalogDatabase}`, `arn:...:s3:::${Bucket}/*`)."""
+    parts = _arn_parts(text)
+    head = parts[5] if parts is not None else text
+    match = re.match(r"^(?:[A-Za-z-]+/)?\$\{([A-Za-z0-9]+)", head)
+    return match is not None and match.group(1) in own
+
+
+def _import_problem(imported: str, statement: Body, actions: set[str]) -> str | None:
+    allowed = SHARED_IMPORTS.get(imported)
+    if allowed is None:
+        return f"names the platform export {imported}, which no function may use"
+    if actions - allowed:
+        return f"{sorted(actions - allowed)} on {imported} (only {sorted(allowed)})"
+    if imported == "EventTopicKeyArn" and "kms:ViaService" not in _condition_keys(statement):
+        return "uses the topic key without a kms:ViaService condition"
+    return None
+
+
+def _artifact_problem(artifact: str, service: str, actions: set[str]) -> str | None:
+    parts = _arn_parts(artifact)
+    if parts is None or not parts[5].startswith(f"${{ArtifactBucket}}/{service}/"):
+        return f"reads the artifact bucket outside {service}/ ({artifact})"
+    if actions - ARTIFACT_ACTIONS:
+        return f"{sorted(actions - ARTIFACT_ACTIONS)} on the artifact bucket (only reads)"
+    return None
+
+
+def _shared_problem(
+    texts: list[str], service: str, statement: Body, actions: set[str]
+) -> str | None:
+    shown = " ".join(texts)
+    for shared in SHARED_RESOURCES:
+        if not any(re.search(shared.pattern, text) for text in texts):
+            continue
+        if shared.services is not None and service not in shared.services:
+            continue
+        if actions - shared.actions:
+            return f"{sorted(actions - shared.actions)} on {shown} (only {sorted(shared.actions)})"
+        if shared.condition and shared.condition not in _condition_keys(statement):
+            return f"names {shown} without a {shared.condition} condition"
+        return None
+    return f"{shown} is not this stack's, the shared topic's or its artifacts"
+
+
+def _resource_problem(
+    body: Body, service: str, statement: Body, actions: set[str], resource: Any
+) -> str | None:
+    """Why this statement may not name this resource, or None when it may."""
+    if resource == "*":
+        scoped = sorted(actions - RESOURCE_STAR_ALLOWED)
+        return f"Resource '*' for actions that support resources: {scoped}" if scoped else None
+    imported = _import_of(resource)
+    if imported is not None:
+        return _import_problem(imported, statement, actions)
+    artifact = _artifact_read(resource)
+    if artifact is not None:
+        return _artifact_problem(artifact, service, actions)
+    rendered = render(resource)
+    texts = [rendered] if rendered is not None else list(_leaves(resource))
+    if not any(_any_region_or_account(text) for text in texts):
+        own = set(body.get("Resources") or {})
+        if any(_names_own_resource(text, own) for text in texts):
+            return None  # one of the stack's own resources
+        own_name = re.escape(f"rocket-${{Stage}}-{service}") + r"($|[-/:*])"
+        if any(re.search(own_name, text) for text in texts):
+            return None  # one of the stack's own names
+    return _shared_problem(texts, service, statement, actions)
+
+
+# What runs with a role, and the property naming it.
+_ROLE_USERS = {
+    "AWS::Lambda::Function": "Role",
+    "AWS::Glue::Job": "Role",
+    "AWS::StepFunctions::StateMachine": "RoleArn",
+}
+
+
+def _role_problems(body: Body) -> list[str]:
+    """Whatever runs uses a role of its own stack, which only an AWS service may assume and
+    whose every statement is in the template (no managed policy to take on trust)."""
+    roles = resources(body, "AWS::IAM::Role")
+    problems = []
+    for kind, key in _ROLE_USERS.items():
+        for lid, user in resources(body, kind).items():
+            if not referenced_ids(props(user).get(key)) & set(roles):
+                problems.append(f"{lid}: runs with a role from outside the stack")
+    for lid, role in roles.items():
+        p = props(role)
+        if p.get("ManagedPolicyArns"):
+            problems.append(f"{lid}: managed policies grant what no test can read; write it inline")
+        trust = as_list((p.get("AssumeRolePolicyDocument") or {}).get("Statement"))
+        for statement in trust:
+            principal = statement.get("Principal") or {}
+            if not isinstance(principal, dict) or set(principal) != {"Service"}:
+                problems.append(f"{lid}: assumable by {principal!r}, not only by an AWS service")
+    return problems
+
+
+def least_privilege_problems(body: Body, service: str) -> list[str]:
+    """Every Allow of every identity policy in the stack: no wildcard action, `*` only for the
+    actions that have no resource scope (RESOURCE_STAR_ALLOWED), and every resource one of the
+    stack's own, the shared topic and its key (SHARED_IMPORTS), the stack's own prefix of the
+    artifact bucket (reads only), or a documented SHARED_RESOURCES exception. Every function,
+    job and state machine runs with a role of the stack that only its service may assume."""
+    problems = _role_problems(body)
+    for where, document in _identity_policy_documents(body):
+        for index, statement in enumerate(as_list(document.get("Statement"))):
+            for branch in _branches(statement):
+                if branch.get("Effect") != "Allow":
+                    continue
+                if "NotAction" in branch or "NotResource" in branch:
+                    problems.append(f"{where}[{index}]: Allow with NotAction/NotResource")
+                    continue
+                actions = {a for a in as_list(branch.get("Action")) if isinstance(a, str)}
+                problems += [
+                    f"{where}[{index}]: wildcard action {a!r}" for a in sorted(actions) if "*" in a
+                ]
+                for resource in as_list(branch.get("Resource")):
+                    found = _resource_problem(body, service, branch, actions, resource)
+                    if found is not None:
+                        problems.append(f"{where}[{index}]: {found}")
+    return problems
+
+
+# Resource policies and where their document is.
+_RESOURCE_POLICIES = {
+    "AWS::SQS::QueuePolicy": "PolicyDocument",
+    "AWS::SNS::TopicPolicy": "PolicyDocument",
+    "AWS::S3::BucketPolicy": "PolicyDocument",
+    "AWS::KMS::Key": "KeyPolicy",
+}
+# Condition keys that pin a service principal's request to this account or one resource.
+_SOURCE_KEYS = {"aws:SourceArn", "aws:SourceAccount", "aws:SourceOwner"}
+_OWN_ACCOUNT = "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"
+
+
+def _principal_problem(statement: Body) -> str | None:
+    principal = statement.get("Principal")
+    if not isinstance(principal, dict) or set(principal) - {"Service", "AWS"}:
+        return f"Allow to {principal!r}"
+    accounts = [render(a) for a in as_list(principal.get("AWS"))]
+    if any(a != _OWN_ACCOUNT for a in accounts):
+        return f"Allow to {accounts} (only this account's root)"
+    if principal.get("Service") and not _condition_keys(statement) & _SOURCE_KEYS:
+        return "Allow to an AWS service without an aws:SourceArn or aws:SourceAccount condition"
+    return None
+
+
+def resource_policy_problems(body: Body) -> list[str]:
+    """Queue, topic, bucket and key policies let in only this account (its root, so IAM
+    decides) or an AWS service acting for one of its resources (a source condition, against
+    the confused deputy), and so do a function's invoke permissions. Denies are always fine."""
+    problems = []
+    for kind, key in _RESOURCE_POLICIES.items():
+        for lid, policy in resources(body, kind).items():
+            statements = as_list((props(policy).get(key) or {}).get("Statement"))
+            for index, statement in enumerate(statements):
+                if statement.get("Effect") != "Allow":
+                    continue
+                if "NotPrincipal" in statement:
+                    problems.append(f"{lid}[{index}]: Allow with NotPrincipal")
+                    continue
+                found = _principal_problem(statement)
+                if found is not None:
+                    problems.append(f"{lid}[{index}]: {found}")
+    for lid, permission in resources(body, "AWS::Lambda::Permission").items():
+        p = props(permission)
+        if not (p.get("SourceArn") or p.get("SourceAccount")):
+            problems.append(f"{lid}: invoke permission without SourceArn or SourceAccount")
     return problems
 
 
@@ -630,6 +1099,14 @@ NAME_PROPERTIES = {
 }
 
 
+def stack_service(template_path: Path, root: Path) -> str:
+    """The service a template deploys (`services/<service>/template.yaml`), else "platform"."""
+    relative = template_path.relative_to(root).parts
+    if len(relative) == 3 and relative[0] == "services" and relative[2] == "template.yaml":
+        return relative[1]
+    return "platform"
+
+
 def name_prefix(template_path: Path, root: Path) -> str:
     """`rocket-${Stage}-<service>` for a service stack, `rocket-${Stage}-` otherwise."""
     relative = template_path.relative_to(root).parts
@@ -654,6 +1131,7 @@ def naming_problems(body: Body, prefix: str) -> list[str]:
 RULES = [
     queue_problems,
     bucket_problems,
+    encryption_problems,
     lambda_problems,
     iam_problems,
     event_source_mapping_problems,
@@ -662,6 +1140,9 @@ RULES = [
     function_role_problems,
     topic_key_problems,
     transform_problems,
+    concurrency_problems,
+    secret_problems,
+    resource_policy_problems,
 ]
 
 

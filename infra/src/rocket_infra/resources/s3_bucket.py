@@ -1,5 +1,5 @@
-"""AWS::S3::Bucket: moto creates it but ignores versioning, the public access block and
-notifications."""
+"""AWS::S3::Bucket: moto creates it but ignores versioning, the public access block,
+notifications and server access logging."""
 
 from __future__ import annotations
 
@@ -44,6 +44,28 @@ def _comparable(config: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def _logging_status(config: Mapping[str, Any] | None) -> dict[str, Any]:
+    """CloudFormation's LoggingConfiguration as the S3 API's BucketLoggingStatus."""
+    if not config:
+        return {}
+    return {
+        "LoggingEnabled": {
+            "TargetBucket": config["DestinationBucketName"],
+            "TargetPrefix": config.get("LogFilePrefix", ""),
+        }
+    }
+
+
+def _fix_logging(s3: Any, bucket: str, config: Mapping[str, Any] | None) -> None:
+    """moto refuses it unless the target bucket's policy lets logging.s3.amazonaws.com put
+    objects, as AWS requires of a target with ACLs disabled: a broken access-log bucket policy
+    fails the local deploy. No access log is ever delivered locally."""
+    wanted = _logging_status(config)
+    current = s3.get_bucket_logging(Bucket=bucket).get("LoggingEnabled")
+    if current != wanted.get("LoggingEnabled"):
+        s3.put_bucket_logging(Bucket=bucket, BucketLoggingStatus=wanted)
+
+
 def _fix_bucket(ctx: Context, logical_id: str, props: dict[str, Any]) -> None:
     s3 = ctx.client("s3")
     bucket = ctx.physical_ids[logical_id]
@@ -59,6 +81,7 @@ def _fix_bucket(ctx: Context, logical_id: str, props: dict[str, Any]) -> None:
                 k: v in (True, "true") for k, v in props["PublicAccessBlockConfiguration"].items()
             },
         )
+    _fix_logging(s3, bucket, props.get("LoggingConfiguration"))
     # No NotificationConfiguration means none, as CloudFormation applies it: one removed from
     # the template is removed from the bucket.
     wanted = _notifications(props.get("NotificationConfiguration", {}))
@@ -77,6 +100,7 @@ TYPES = (
             "VersioningConfiguration",
             "PublicAccessBlockConfiguration",
             "NotificationConfiguration",
+            "LoggingConfiguration",
         ),
     ),
 )

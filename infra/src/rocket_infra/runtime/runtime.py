@@ -22,7 +22,7 @@ from rocket_infra.runtime.records import Activity, GlueRun, Invocation
 from rocket_infra.runtime.schedules import ScheduleRunner
 from rocket_infra.runtime.sqs_poller import SqsPoller
 from rocket_infra.runtime.stepfunctions import StepFunctionsBridge
-from rocket_infra.runtime.workers import WorkerPool
+from rocket_infra.runtime.workers import InvokeResult, WorkerPool
 
 # Posted to the emulator's /moto-api/config before anything is deployed: moto then interprets
 # state machines itself (their Lambda tasks are answered by the runtime, see stepfunctions.py).
@@ -140,6 +140,11 @@ class Runtime:
     def trigger(self, schedule: str) -> None:
         """Fire one schedule now, by rule/schedule name or the template's logical id."""
         self._schedules.trigger(schedule)
+
+    def invoke(self, function: str, event: Any) -> InvokeResult:
+        """Call a deployed function once, synchronously, as `aws lambda invoke` does (by name
+        or ARN); its answer or error in the result."""
+        return self._activity.invoke(function, event, source="invoke")
 
     def wait_idle(self, timeout: float = 60.0) -> bool:
         """True once every mapped queue/stream is drained, no handler is in flight and no Glue

@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from pydantic import ValidationError
-from rocket_contracts import registry
+from rocket_contracts import edge, registry
 from rocket_contracts.bus import ContractViolation
 from rocket_contracts.models.assets.run_completed_v1 import AssetsRunCompletedV1
 from rocket_contracts.models.assets.table_observed_v1 import AssetsTableObservedV1
@@ -45,7 +45,9 @@ def parse(
 ) -> Observation | RunCompleted:
     """One stream record's data; ContractViolation when it is not a valid agent event."""
     try:
-        document = json.loads(data)
+        document = edge.loads(data)
+    except edge.UnsafeInputError as exc:
+        raise ContractViolation("not acceptable JSON", [f"$: {exc.reason}"]) from exc
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ContractViolation("not JSON", [f"$: {exc}"]) from exc
     if not isinstance(document, dict):

@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterable
 from datetime import datetime
 
+from aws_lambda_powertools.metrics import MetricUnit
 from rocket_contracts.bus import ParsedMessage
 from rocket_contracts.models.compactor.domain_processed_v1 import CompactorDomainProcessedV1
 from rocket_contracts.models.etl.delivery_published_v1 import EtlDeliveryPublishedV1
@@ -21,6 +22,7 @@ from asset_events.domain import (
     utc_text,
 )
 from asset_events.hashing import canonical_content, sha256_hex
+from asset_events.observability import logger, metrics
 
 SYSTEM = "glue"
 _PART = re.compile(r"^[a-z0-9_-]{1,255}$")
@@ -37,7 +39,13 @@ def _observation(
     kind: OriginKind,
 ) -> Observation | None:
     asset = AssetRef(SYSTEM, database.lower(), table.lower())
-    if not (_PART.match(asset.database) and _PART.match(asset.table)):
+    # fullmatch: `$` also matches before a final newline, and "t\n" must not become a key.
+    if not (_PART.fullmatch(asset.database) and _PART.fullmatch(asset.table)):
+        logger.warning(
+            "lake table name cannot name an asset",
+            extra={"database": database, "table": table, "event_id": message.envelope.id},
+        )
+        metrics.add_metric(name="UnnamableTables", unit=MetricUnit.Count, value=1)
         return None
     # Glue tables are nullable columns by nature: every lake column can hold null.
     cols = tuple(Column(name, column_type, True) for name, column_type in columns)

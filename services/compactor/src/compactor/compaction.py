@@ -9,14 +9,16 @@ while screening, so the cast cannot fail or coerce).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import duckdb
+import orjson
 
 from compactor.domains import FieldSpec, FieldType
-from compactor.ducktypes import DuckType, Schema, parse, render
+from compactor.ducktypes import LIST, STRUCT, VARCHAR, DuckType, Schema, merge, parse, render
 
 _DUCKDB_TYPES: dict[FieldType, str] = {
     FieldType.STRING: "VARCHAR",
@@ -31,6 +33,12 @@ _DUCKDB_TYPES: dict[FieldType, str] = {
 # Row groups of ~128k rows: large enough for column statistics to skip, small enough to write
 # in bounded memory.
 ROW_GROUP_ROWS = 131072
+# zstd's fastest level: for JSON-shaped columns it compresses within a few percent of the
+# default (3) at a fraction of the CPU, and the write is a large part of a range's time.
+ZSTD_LEVEL = 1
+# A range's screened lines go to chunk files of this size, each one's types detected while the
+# next is screened.
+CHUNK_BYTES = 16 * 1024 * 1024
 # A column null in every record has no type (NULL); JSON holds values DuckDB could not unify.
 _UNTYPED = ("NULL", "JSON")
 
@@ -65,12 +73,12 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _select_list(described: Sequence[tuple[str, str]], fields: tuple[FieldSpec, ...]) -> str:
+def _select_list(described: Schema, fields: tuple[FieldSpec, ...]) -> str:
     declared = {f.name: _DUCKDB_TYPES[f.type] for f in fields if f.type in _DUCKDB_TYPES}
     parts: list[str] = []
     for name, kind in described:
         target = declared.get(name)
-        if target is None and kind.strip('"') in _UNTYPED:
+        if target is None and kind.name in _UNTYPED:
             target = "VARCHAR"
         parts.append(
             f"CAST({_quote(name)} AS {target}) AS {_quote(name)}" if target else _quote(name)
@@ -79,8 +87,8 @@ def _select_list(described: Sequence[tuple[str, str]], fields: tuple[FieldSpec, 
     # A declared optional field no record of the range has still gets its column.
     for spec in fields:
         if spec.name not in seen:
-            kind = declared.get(spec.name, "VARCHAR")
-            parts.append(f"CAST(NULL AS {kind}) AS {_quote(spec.name)}")
+            missing = declared.get(spec.name, "VARCHAR")
+            parts.append(f"CAST(NULL AS {missing}) AS {_quote(spec.name)}")
     return ", ".join(parts)
 
 
@@ -109,45 +117,184 @@ def _written(
     return CompactedFile(dest, rows, columns)
 
 
+def _plain(kind: DuckType) -> DuckType:
+    """The type to read a detected column as: JSON (values DuckDB could not unify) is read as
+    VARCHAR, which keeps a string as itself and anything else as its JSON text."""
+    if kind.name == "JSON":
+        return VARCHAR
+    if kind.nested:
+        return DuckType(kind.name, tuple((n, _plain(t)) for n, t in kind.fields))
+    return kind
+
+
+# json_structure's names for JSON's scalar kinds, as the columns they are read into. It says
+# UBIGINT for any integer that is not negative: read as BIGINT (an integer past 2^63 - 1 fails
+# the parse, and so the range, rather than being altered).
+_STRUCTURE_SCALARS = {"UBIGINT": "BIGINT", "JSON": "VARCHAR"}
+
+
+def _structure_type(shape: object) -> DuckType:
+    """The column type of one json_structure: objects are structs (an empty one, which no
+    struct can hold, is its JSON text), arrays lists, values inconsistent inside an array
+    VARCHAR."""
+    if isinstance(shape, dict):
+        if not shape:
+            return VARCHAR
+        return DuckType(STRUCT, tuple((str(n), _structure_type(t)) for n, t in shape.items()))
+    if isinstance(shape, list):
+        return DuckType(LIST, (("element", _structure_type(shape[0])),))
+    name = str(shape)
+    return DuckType(_STRUCTURE_SCALARS.get(name, name))
+
+
+def _detect(con: duckdb.DuckDBPyConnection, path: Path) -> list[tuple[str, DuckType]]:
+    """The columns of one lines file: the distinct shapes of its records (few, however many
+    records) merged by name and widened. Every record is looked at, so a field that appears
+    once is a column; strings stay strings (only declared fields are typed beyond JSON).
+    Half the CPU of read_json's detection over every record, which also guesses timestamps."""
+    # The most frequent shape first (ties by text): the columns come in the order most records
+    # have them, the same order for the same input.
+    shapes = con.sql(
+        "SELECT json_structure(json) AS shape, count(*) AS n FROM read_ndjson_objects("
+        f"{_literal(str(path))}, maximum_object_size=16777216) "
+        "GROUP BY shape ORDER BY n DESC, shape"
+    ).fetchall()
+    kinds = [_structure_type(orjson.loads(str(row[0]))) for row in shapes]
+    return list(merge([kind.fields for kind in kinds if kind.name == STRUCT]).items())
+
+
+class RangeLines:
+    """The screened lines of one range, written as chunk files of about `chunk_bytes`.
+
+    DuckDB's type detection over every record (what keeps a late field) costs far more than the
+    typed parse after it, and runs on one thread per file. So each chunk's types are detected in
+    a background thread as soon as the chunk is complete, on the cores the fetch and screening
+    (Python, one core) leave free; the chunks' types are then merged by name and widened, which
+    is what one detection over the whole range gives."""
+
+    def __init__(
+        self,
+        work_dir: Path,
+        limits: EngineLimits | None = None,
+        chunk_bytes: int = CHUNK_BYTES,
+    ) -> None:
+        self.work_dir = work_dir
+        self.limits = limits or EngineLimits()
+        self.chunk_bytes = chunk_bytes
+        self.paths: list[Path] = []
+        self._con = _connect(work_dir, self.limits)
+        self._pool = ThreadPoolExecutor(max_workers=max(1, self.limits.threads))
+        self._detected: list[Future[list[tuple[str, DuckType]]]] = []
+        self._handle: IO[bytes] | None = None
+        self._size = 0
+
+    def __enter__(self) -> RangeLines:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def write(self, data: bytes) -> int:
+        """One landing file's passing lines, whole: a chunk ends between files."""
+        if self._handle is None:
+            path = self.work_dir / f"lines-{len(self.paths):05d}.ndjson"
+            self.paths.append(path)
+            self._handle = path.open("wb")
+            self._size = 0
+        self._handle.write(data)
+        self._size += len(data)
+        if self._size >= self.chunk_bytes:
+            self._seal()
+        return len(data)
+
+    @property
+    def connection(self) -> duckdb.DuckDBPyConnection:
+        return self._con
+
+    def adopt(self, path: Path) -> None:
+        """Take a lines file written elsewhere as the next chunk."""
+        self._seal()
+        self.paths.append(path)
+        self._detected.append(self._pool.submit(self._detect_chunk, path))
+
+    def _seal(self) -> None:
+        if self._handle is None:
+            return
+        self._handle.close()
+        self._handle = None
+        path = self.paths[-1]
+        self._detected.append(self._pool.submit(self._detect_chunk, path))
+
+    def _detect_chunk(self, path: Path) -> list[tuple[str, DuckType]]:
+        cursor = self._con.cursor()
+        try:
+            return _detect(cursor, path)
+        finally:
+            cursor.close()
+
+    def schema(self) -> list[tuple[str, DuckType]]:
+        """Every chunk's columns, merged by name in first-seen order and widened."""
+        self._seal()
+        merged = merge([future.result() for future in self._detected])
+        return [(name, _plain(kind)) for name, kind in merged.items()]
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._con.close()
+
+
 def compact(
-    lines_file: Path,
+    lines: Path | RangeLines,
     dest: Path,
     fields: tuple[FieldSpec, ...],
     *,
     work_dir: Path,
     limits: EngineLimits | None = None,
 ) -> CompactedFile:
-    """Parse `lines_file` (non-empty, screened NDJSON) and write it to `dest` as Parquet."""
-    con = _connect(work_dir, limits)
-    try:
-        source = (
-            f"read_json({_literal(str(lines_file))}, format='newline_delimited', "
-            "sample_size=-1, maximum_object_size=16777216)"
-        )
-        described = [
-            (str(r[0]), str(r[1])) for r in con.sql(f"DESCRIBE SELECT * FROM {source}").fetchall()
-        ]
-        select = _select_list(described, fields)
-        # The types are known now: the second read parses without detecting them again.
-        typed = ", ".join(
-            f"{_literal(name)}: {_literal('VARCHAR' if kind.strip(chr(34)) == 'NULL' else kind)}"
-            for name, kind in described
-        )
-        source = (
-            f"read_json({_literal(str(lines_file))}, format='newline_delimited', "
-            f"maximum_object_size=16777216, columns={{{typed}}})"
-        )
-        con.execute(
-            f"COPY (SELECT {select} FROM {source}) TO {_literal(str(dest))} "
-            f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP_ROWS})"
-        )
-        declared = {f.name for f in fields}
-        untyped = frozenset(
-            name for name, kind in described if kind.strip('"') == "NULL" and name not in declared
-        )
-        return _written(con, dest, untyped)
-    finally:
-        con.close()
+    """Parse `lines` (screened NDJSON, not empty: one file, or a range's chunks whose types
+    are being detected) and write them to `dest` as one Parquet file."""
+    if isinstance(lines, Path):
+        with RangeLines(work_dir, limits) as chunks:
+            chunks.adopt(lines)
+            return compact(chunks, dest, fields, work_dir=work_dir, limits=limits)
+    detected = lines.schema()
+    con = lines.connection
+    files = "[" + ", ".join(_literal(str(p)) for p in lines.paths) + "]"
+    # The types are known: the parse detects nothing and reads every chunk in one pass.
+    # Declared fields are parsed straight into their declared type (their values were checked).
+    declared_types = {f.name: _DUCKDB_TYPES[f.type] for f in fields if f.type in _DUCKDB_TYPES}
+    typed = ", ".join(
+        f"{_literal(name)}: {_literal(declared_types.get(name) or render(kind))}"
+        for name, kind in detected
+    )
+    source = (
+        f"read_json({files}, format='newline_delimited', "
+        f"maximum_object_size=16777216, columns={{{typed}}})"
+    )
+    select = _select_list(detected, fields)
+    con.execute(
+        f"COPY (SELECT {select} FROM {source}) TO {_literal(str(dest))} "
+        f"(FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL {ZSTD_LEVEL}, "
+        f"ROW_GROUP_SIZE {ROW_GROUP_ROWS})"
+    )
+    declared = {f.name for f in fields}
+    untyped = frozenset(
+        name for name, kind in detected if kind.name == "NULL" and name not in declared
+    )
+    return _written(con, dest, untyped)
+
+
+def _conformed(present: DuckType | None, name: str, kind: DuckType) -> str:
+    """A column of one range as the day's type: a cast that widens; an object or array where
+    the day holds strings becomes its JSON text; a column the range lacks is null."""
+    if present is None:
+        return f"CAST(NULL AS {render(kind)})"
+    if kind == VARCHAR and present.nested:
+        return f"CAST(to_json({_quote(name)}) AS VARCHAR)"
+    return f"CAST({_quote(name)} AS {render(kind)})"
 
 
 def conform(
@@ -159,18 +306,22 @@ def conform(
     limits: EngineLimits | None = None,
 ) -> CompactedFile:
     """Rewrite `src` with the day's unified `schema`: casts that only widen (struct fields
-    added by name), nulls for the columns it lacks."""
+    added by name, integers to doubles, anything to VARCHAR where ranges disagree), nulls for
+    the columns it lacks."""
     con = _connect(work_dir, limits)
     try:
         source = f"read_parquet({_literal(str(src))})"
-        present = {str(r[0]) for r in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
+        present = {
+            str(r[0]): parse(str(r[1]))
+            for r in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()
+        }
         select = ", ".join(
-            f"CAST({_quote(n) if n in present else 'NULL'} AS {render(kind)}) AS {_quote(n)}"
-            for n, kind in schema
+            f"{_conformed(present.get(n), n, kind)} AS {_quote(n)}" for n, kind in schema
         )
         con.execute(
             f"COPY (SELECT {select} FROM {source}) TO {_literal(str(dest))} "
-            f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP_ROWS})"
+            f"(FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL {ZSTD_LEVEL}, "
+            f"ROW_GROUP_SIZE {ROW_GROUP_ROWS})"
         )
         return _written(con, dest)
     finally:

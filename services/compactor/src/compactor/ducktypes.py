@@ -208,13 +208,20 @@ def _widen_scalars(a: str, b: str) -> str | None:
         return max((a, b), key=lambda t: _TIMESTAMPS.index(t) if t in _TIMESTAMPS else -1)
     if {a, b} <= set(_STRINGS):
         return "VARCHAR"
+    if {a, b} <= {*_STRINGS, *_TIMESTAMPS, "DATE", "TIME"}:
+        return "VARCHAR"  # a string beside a detected timestamp: the text holds both
     return None
 
 
-def widen(a: DuckType, b: DuckType, where: str = "") -> DuckType:
-    """One type holding both, as the ranges are unified: integers into doubles, struct fields
-    merged by name, a type null everywhere giving way to the other. Anything else is a
-    SchemaConflictError (a string and an integer are not widened: that would coerce)."""
+VARCHAR = DuckType("VARCHAR")
+
+
+def widen(a: DuckType, b: DuckType, where: str = "", *, strict: bool = False) -> DuckType:
+    """One type holding both: integers into doubles, struct fields merged by name, a type null
+    everywhere giving way to the other, a timestamp and a string into a string. Types nothing
+    else reconciles (a string and an integer, an object and a number) become VARCHAR, which
+    holds every value as its text (a JSON object or array as its JSON); with `strict` they are
+    a SchemaConflictError instead."""
     if a == b:
         return a
     if a.name == "NULL":
@@ -222,26 +229,41 @@ def widen(a: DuckType, b: DuckType, where: str = "") -> DuckType:
     if b.name == "NULL":
         return a
     if a.name == b.name == STRUCT:
-        return DuckType(STRUCT, tuple(merge([a.fields, b.fields], where).items()))
+        return DuckType(STRUCT, tuple(merge([a.fields, b.fields], where, strict=strict).items()))
     if a.name == b.name and a.name in (LIST, MAP):
         pairs = zip(a.fields, b.fields, strict=True)
-        return DuckType(a.name, tuple((n, widen(x, y, f"{where}.{n}")) for (n, x), (_, y) in pairs))
+        return DuckType(
+            a.name,
+            tuple((n, widen(x, y, f"{where}.{n}", strict=strict)) for (n, x), (_, y) in pairs),
+        )
     if not a.nested and not b.nested:
         widened = _widen_scalars(a.name, b.name)
         if widened is not None:
             return DuckType(widened)
-    raise SchemaConflictError(f"{where or 'a column'}: {render(a)} and {render(b)} do not widen")
+    if strict:
+        raise SchemaConflictError(
+            f"{where or 'a column'}: {render(a)} and {render(b)} do not widen"
+        )
+    return VARCHAR
 
 
 Schema = Sequence[tuple[str, DuckType]]
 
 
-def merge(schemas: Sequence[Schema], where: str = "") -> dict[str, DuckType]:
+def merge(
+    schemas: Sequence[Schema], where: str = "", *, strict: bool = False
+) -> dict[str, DuckType]:
     """Columns by name in first-seen order, each widened over every schema that has it."""
     out: dict[str, DuckType] = {}
     for schema in schemas:
         for name, kind in schema:
             out[name] = (
-                widen(out[name], kind, f"{where}.{name}".lstrip(".")) if name in out else kind
+                widen(out[name], kind, f"{where}.{name}".lstrip("."), strict=strict)
+                if name in out
+                else kind
             )
     return out
+
+
+def is_stringlike(kind: DuckType) -> bool:
+    return kind.name in _STRINGS

@@ -66,6 +66,11 @@ class ObjectStore(Protocol):
 
     def delete(self, bucket: str, key: str) -> None: ...
 
+    def tag(self, bucket: str, key: str, tags: dict[str, str]) -> bool:
+        """Add `tags` to the object's tag set, keeping its other tags. False when the object
+        already had them (nothing written) or is gone."""
+        ...
+
     def read_json(self, bucket: str, key: str) -> tuple[dict[str, Any], str] | None:
         """The object's JSON body and ETag, or None when there is no such key."""
         ...

@@ -18,7 +18,7 @@ import orjson
 from rocket_contracts.models.compactor.domain_processed_v1 import CompactorDomainProcessedV1
 
 from compactor import layout
-from compactor.compaction import EngineLimits, compact, conform
+from compactor.compaction import EngineLimits, RangeLines, compact, conform
 from compactor.domains import DomainCatalog, DomainSpec
 from compactor.ducktypes import DuckType, Schema, parse
 from compactor.locks import DayLocks, lock_key
@@ -39,6 +39,8 @@ from compactor.steps import Finalized, FinalizeTask, Job, Outcome, Planned, Rang
 # Fetch windows: at most this many objects or bytes are held at once while a range is read.
 WINDOW_OBJECTS = 512
 WINDOW_BYTES = 64 * 1024 * 1024
+# The tag a landing object gets once its day's output is verified: <day>/<plan id>.
+COMPACTED_TAG = "rocket:compacted"
 
 
 def utc_now() -> datetime:
@@ -218,11 +220,10 @@ class Compactor:
         with tempfile.TemporaryDirectory(dir=self.config.work_dir) as scratch:
             work = Path(scratch)
             screened = Screened()
-            lines_file = work / "lines.ndjson"
-            with lines_file.open("wb") as out:
+            with RangeLines(work, self.config.limits) as lines:
                 for key, data in self._fetch(entries):
-                    screen(key, data, spec.fields, out, screened)
-            result = self._write_range(spec, plan, task.index, screened, lines_file, work, day)
+                    screen(key, data, spec.fields, lines, screened)
+                result = self._write_range(spec, plan, task.index, screened, lines, work, day)
         self.store.put_json(
             self.config.lake_bucket,
             layout.result_key(task.manifest_key, task.index),
@@ -249,7 +250,7 @@ class Compactor:
         plan: Plan,
         index: int,
         screened: Screened,
-        lines_file: Path,
+        lines: RangeLines,
         work: Path,
         day: str,
     ) -> RangeResult:
@@ -262,9 +263,7 @@ class Compactor:
         key, size, rows, columns = None, 0, 0, None
         if screened.passed:
             parquet = work / "part.parquet"
-            written = compact(
-                lines_file, parquet, spec.fields, work_dir=work, limits=self.config.limits
-            )
+            written = compact(lines, parquet, spec.fields, work_dir=work, limits=self.config.limits)
             if written.rows != screened.passed:
                 raise CountMismatchError(
                     f"range {index}: {screened.passed} records in, {written.rows} rows out"
@@ -392,6 +391,7 @@ class Compactor:
         quarantined = {r.quarantine_key for r in results if r.quarantine_key is not None}
         self._drop_stale(layout.partition_prefix(spec.name, day), written)
         self._drop_stale(layout.quarantine_prefix(spec.name, day), quarantined)
+        self._tag_sources(planned.manifest_key, day)
         data = self._event(job, spec, planned, results, columns, table)
         self.store.put_json(lake, layout.marker_key(spec.name, day), data)
         return data
@@ -421,6 +421,27 @@ class Compactor:
                 extra={"domain": spec.name, "date": day, "changes": [c.to_json() for c in found]},
             )
         return [c.to_json() for c in found]
+
+    def _tag_sources(self, manifest_key: str, day: str) -> None:
+        """Mark every landing object of the plan `rocket:compacted = <day>/<plan id>` (the plan
+        id names the output files), now that the output is verified and registered. Objects
+        are never deleted here: the landing lifecycle expires them, so a day can be compacted
+        again from its input. Already tagged objects are read, not written again."""
+        plan = self._read_plan(manifest_key)
+        value = f"{day}/{plan.plan_id}"
+        landing = self.config.landing_bucket
+
+        def tag(entry: ManifestEntry) -> bool:
+            return self.store.tag(landing, entry.key, {COMPACTED_TAG: value})
+
+        entries = [entry for entries in plan.ranges for entry in entries]
+        with ThreadPoolExecutor(max_workers=self.config.fetch_concurrency) as pool:
+            tagged = sum(pool.map(tag, entries))
+        metrics.add_metric(name="SourcesTagged", unit="Count", value=tagged)
+        logger.info(
+            "landing objects tagged as compacted",
+            extra={"tag": f"{COMPACTED_TAG}={value}", "objects": len(entries), "written": tagged},
+        )
 
     def _drop_stale(self, prefix: str, keep: set[str]) -> None:
         """Delete what an earlier compaction of the day (other input, other plan id) left, so

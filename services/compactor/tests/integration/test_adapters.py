@@ -84,6 +84,21 @@ def test_files_json_sizes_and_deletes(aws: None, tmp_path: Path) -> None:
     assert s3.read_json(BUCKET, "p/a.json") is None
 
 
+def test_tagging_adds_to_the_tag_set_once_and_skips_what_is_gone(aws: None) -> None:
+    s3 = store()
+    client = boto3.client("s3", region_name=REGION)
+    client.put_object(Bucket=BUCKET, Key="t/a.json", Body=b"{}\n", Tagging="owner=sink")
+    assert s3.tag(BUCKET, "t/a.json", {"rocket:compacted": "2026-11-21/p1"})
+    assert not s3.tag(BUCKET, "t/a.json", {"rocket:compacted": "2026-11-21/p1"})
+    tags = client.get_object_tagging(Bucket=BUCKET, Key="t/a.json")["TagSet"]
+    assert {t["Key"]: t["Value"] for t in tags} == {
+        "owner": "sink",
+        "rocket:compacted": "2026-11-21/p1",
+    }
+    assert s3.tag(BUCKET, "t/a.json", {"rocket:compacted": "2026-11-21/p2"})  # a re-compaction
+    assert not s3.tag(BUCKET, "t/gone.json", {"rocket:compacted": "2026-11-21/p1"})
+
+
 def test_conditional_writes_decide_the_lock_under_concurrent_starts(aws: None) -> None:
     locks = DayLocks(store(), BUCKET, timedelta(hours=2))
     key = lock_key("orders", "2026-11-21")

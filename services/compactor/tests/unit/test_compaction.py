@@ -6,9 +6,11 @@ import json
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
-from compactor.compaction import EngineLimits, compact, conform
+import pytest
+from compactor.compaction import EngineLimits, RangeLines, compact, conform
 from compactor.domains import FieldSpec, FieldType
 from compactor.ducktypes import parse
 
@@ -82,3 +84,64 @@ def test_conform_widens_and_adds_missing_columns(tmp_path: Path) -> None:
         {"a": 1.0, "s": {"x": 1.0, "y": None}, "b": None},
         {"a": 2.0, "s": None, "b": None},
     ]
+
+
+def test_chunks_detected_apart_give_the_types_of_the_whole_range(tmp_path: Path) -> None:
+    """Each landing file is a chunk here: what one chunk alone would type otherwise (an
+    integer, a timestamp-looking string, a struct without a field) is widened over all."""
+    files: list[list[dict[str, Any]]] = [
+        [{"id": "a", "amount": 1, "code": 7, "at": "2026-11-21T10:00:00Z", "s": {"x": 1}}],
+        [{"id": "b", "amount": 2.5, "code": "7E1", "at": "soon", "s": {"x": 2, "y": [1]}}],
+        [{"id": "c", "late": True, "s": None}],
+    ]
+    with RangeLines(tmp_path, LIMITS, chunk_bytes=1) as lines:
+        for records in files:
+            lines.write("".join(json.dumps(r) + "\n" for r in records).encode())
+        assert len(lines.paths) == 3
+        written = compact(lines, tmp_path / "out.parquet", (), work_dir=tmp_path, limits=LIMITS)
+    types = dict(written.columns)
+    assert types == {
+        "id": "VARCHAR",
+        "amount": "DOUBLE",
+        "code": "VARCHAR",
+        "at": "VARCHAR",
+        "s": "STRUCT(x BIGINT, y BIGINT[])",
+        "late": "BOOLEAN",
+    }
+    assert pq.read_table(written.path).to_pylist() == [
+        {
+            "id": "a",
+            "amount": 1.0,
+            "code": "7",
+            "at": "2026-11-21T10:00:00Z",
+            "s": {"x": 1, "y": None},
+            "late": None,
+        },
+        {
+            "id": "b",
+            "amount": 2.5,
+            "code": "7E1",
+            "at": "soon",
+            "s": {"x": 2, "y": [1]},
+            "late": None,
+        },
+        {"id": "c", "amount": None, "code": None, "at": None, "s": None, "late": True},
+    ]
+
+
+def test_conform_turns_what_disagrees_into_text(tmp_path: Path) -> None:
+    src = tmp_path / "in.parquet"
+    pq.write_table(pa.table({"code": pa.array([7, None], pa.int64()), "o": [{"x": 1}, None]}), src)
+    target = [("code", parse("VARCHAR")), ("o", parse("VARCHAR"))]
+    written = conform(src, tmp_path / "out.parquet", target, work_dir=tmp_path, limits=LIMITS)
+    assert pq.read_table(written.path).to_pylist() == [
+        {"code": "7", "o": '{"x":1}'},
+        {"code": None, "o": None},
+    ]
+
+
+def test_an_integer_past_bigint_fails_the_range_instead_of_changing(tmp_path: Path) -> None:
+    src = tmp_path / "in.ndjson"
+    src.write_text('{"n": 1}\n{"n": 18446744073709551615}\n')
+    with pytest.raises(duckdb.Error, match="18446744073709551615"):
+        compact(src, tmp_path / "out.parquet", (), work_dir=tmp_path, limits=LIMITS)

@@ -69,10 +69,24 @@ def test_widenings(a: str, b: str, wide: str) -> None:
     assert widen(parse(b), parse(a)) == parse(wide)
 
 
-@pytest.mark.parametrize(("a", "b"), [("VARCHAR", "BIGINT"), ("BIGINT", "STRUCT(x BIGINT)")])
-def test_irreconcilable_types_are_a_named_conflict(a: str, b: str) -> None:
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("VARCHAR", "BIGINT"),
+        ("BIGINT", "STRUCT(x BIGINT)"),
+        ("TIMESTAMP WITH TIME ZONE", "VARCHAR"),
+    ],
+)
+def test_types_nothing_else_reconciles_widen_to_strings(a: str, b: str) -> None:
+    assert unify([[("amount", parse(a))], [("amount", parse(b))]]) == [("amount", parse("VARCHAR"))]
+    assert unify([[("s", parse(f"STRUCT(v {a})"))], [("s", parse(f"STRUCT(v {b})"))]]) == [
+        ("s", parse("STRUCT(v VARCHAR)"))
+    ]
+
+
+def test_strict_widening_names_the_conflict() -> None:
     with pytest.raises(SchemaConflictError, match="amount"):
-        unify([[("amount", parse(a))], [("amount", parse(b))]])
+        widen(parse("VARCHAR"), parse("BIGINT"), "amount", strict=True)
 
 
 @pytest.mark.parametrize(

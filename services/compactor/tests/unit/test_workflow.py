@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 from compactor.ports import CountMismatchError, IncompleteRangesError, LockLostError
 from compactor.steps import FinalizeTask, Outcome, RangeTask
-from compactor.workflow import Compactor
+from compactor.workflow import COMPACTED_TAG, Compactor
 from compactor_fakes import DATABASE, LAKE, LANDING, Harness, job, landing_key, ndjson, record
 from rocket_contracts import invariants
 
@@ -114,6 +114,31 @@ def test_ranges_near_the_target_and_drift_across_ranges_is_one_schema(tmp_path: 
     assert len(schemas) == 1  # names and types; Parquet may say "required" where no null is
     assert ("extra_flag", "bool") in schemas.pop()
     assert len(parquet_rows(h)) == 1401
+
+
+def test_a_column_typed_apart_in_two_ranges_is_widened_to_text_in_both(tmp_path: Path) -> None:
+    """`code` is an integer in one range and a string in the other: the day says string, the
+    range written as an integer is rewritten, and every value is kept as its text."""
+    h = Harness(tmp_path, target_mb=1)
+    pad = "x" * 900
+    h.store.put(
+        LANDING, landing_key(0, 0), ndjson(*(record(i, code=i, note=pad) for i in range(700)))
+    )
+    h.store.put(
+        LANDING,
+        landing_key(0, 1),
+        ndjson(*(record(i, code=f"C{i}", note=pad) for i in range(700, 1400))),
+    )
+    planned, done = h.run(job())
+    assert len(planned.ranges) == 2
+    assert done is not None
+    event = h.publisher.events[-1][0].model_dump(mode="json")
+    assert {"name": "code", "type": "string"} in event["columns"]
+    for key in h.store.keys(LAKE, "orders/dt=2026-11-21/"):
+        schema = pq.read_schema(io.BytesIO(h.store.objects[(LAKE, key)][0]))
+        assert str(schema.field("code").type) == "string"
+    codes = {r["code"] for r in parquet_rows(h)}
+    assert codes == {str(i) for i in range(700)} | {f"C{i}" for i in range(700, 1400)}
 
 
 def test_an_empty_day_says_no_input_and_writes_nothing(harness: Harness) -> None:
@@ -259,6 +284,25 @@ def test_a_count_mismatch_fails_finalize_and_publishes_nothing(harness: Harness)
         harness.compactor.finalize(FinalizeTask(job=the_job, planned=planned))
     assert harness.publisher.events == []
     assert harness.catalog.partitions == {}
+    assert harness.store.tags == {}  # nothing is marked compacted before the output is verified
+
+
+def test_the_landing_objects_are_tagged_compacted_once_the_output_is_verified(
+    harness: Harness,
+) -> None:
+    land_day(harness, files=4)
+    harness.store.tags[(LANDING, landing_key(0, 0))] = {"owner": "sink"}
+    planned, _ = harness.run(job("exec-1"))
+    expected = f"2026-11-21/{planned.plan_id}"
+    landing = harness.store.keys(LANDING)
+    assert {k: harness.store.tags[(LANDING, k)][COMPACTED_TAG] for k in landing} == dict.fromkeys(
+        landing, expected
+    )
+    assert harness.store.tags[(LANDING, landing_key(0, 0))]["owner"] == "sink"  # kept
+    writes = harness.store.tag_writes
+    harness.run(job("exec-2", force=True))  # same input: same plan id, nothing written again
+    assert harness.store.tag_writes == writes
+    assert harness.store.objects.keys() >= {(LANDING, k) for k in landing}  # never deleted
 
 
 def test_an_execution_whose_lock_was_taken_over_does_not_commit(harness: Harness) -> None:

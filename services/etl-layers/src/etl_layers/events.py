@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_plus
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from rocket_contracts import edge
 
 from etl_layers.observability import logger
 
@@ -68,9 +68,10 @@ def parse_s3_message(body: str) -> list[RawObject]:
     (S3 -> SNS -> SQS without raw delivery).
     """
     try:
-        document = json.loads(body)
+        # edge.loads: a duplicate key or absurd nesting is as invalid as broken JSON.
+        document = edge.loads(body)
         if isinstance(document, dict) and document.get("Type") == "Notification":
-            document = json.loads(document["Message"])
+            document = edge.loads(document["Message"])
         notification = _Notification.model_validate(document)
     except (ValueError, KeyError, TypeError, ValidationError) as exc:
         raise InvalidNotificationError(str(exc)[:500]) from exc

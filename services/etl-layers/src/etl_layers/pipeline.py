@@ -26,6 +26,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from rocket_contracts.bus import payload
+from rocket_contracts.edge import key_problem, segment_problem
 from rocket_contracts.models.etl.delivery_published_v1 import (
     Column,
     Columns,
@@ -106,6 +107,15 @@ def stem_for(obj: RawObject) -> str:
     return f"{name or 'object'}-{digest}"
 
 
+def _local_name(key: str) -> str:
+    # S3 takes a segment of up to 1024 bytes, a file system 255 (and readers add suffixes such
+    # as `.lf`): a long name is downloaded as `object<suffix>`, the suffix naming its format.
+    name = PurePosixPath(key).name
+    if name and len(name.encode("utf-8")) <= 128:
+        return name
+    return "object" + PurePosixPath(key).suffix[:16]
+
+
 def trusted_table(dataset: str) -> str:
     return f"{dataset}_trusted"
 
@@ -151,8 +161,10 @@ class Pipeline:
         stem = stem_for(obj)
         correlation = correlation_id or f"raw-{stem.rsplit('-', 1)[1]}"
         logger.append_keys(correlation_id=correlation, raw_key=obj.key, stem=stem)
+        # An unsafe key routes nowhere: `ds/../x` must not count as dataset `ds`.
+        unsafe = key_problem(obj.key) is not None
         try:
-            spec: DatasetSpec | None = self.datasets.route(obj.key)
+            spec: DatasetSpec | None = None if unsafe else self.datasets.route(obj.key)
         except UnknownDatasetError:
             spec = None
         dataset = spec.name if spec else UNROUTED
@@ -200,8 +212,12 @@ class Pipeline:
         locks: PartitionLocks,
     ) -> Outcome:
         if spec is None:
-            return self._quarantine_file(obj, UNROUTED, stem, "no dataset declared for this key")
-        local = workdir / "raw" / (PurePosixPath(obj.key).name or "object")
+            problem = key_problem(obj.key)
+            reason = (
+                "no dataset declared for this key" if problem is None else f"unsafe key: {problem}"
+            )
+            return self._quarantine_file(obj, UNROUTED, stem, reason)
+        local = workdir / "raw" / _local_name(obj.key)
         try:
             fmt = detect_format(obj.key)
             self.store.download(
@@ -258,11 +274,12 @@ class Pipeline:
     def _quarantine_file(self, obj: RawObject, dataset: str, stem: str, reason: str) -> Outcome:
         prefix = f"{dataset}/files/{stem}/"
         bucket = self.config.quarantine_bucket
+        name = PurePosixPath(obj.key).name
         self.store.copy(
             obj.bucket,
             obj.key,
             bucket,
-            prefix + (PurePosixPath(obj.key).name or "object"),
+            prefix + (name if segment_problem(name) is None else "object"),
             version_id=obj.version_id,
         )
         self.store.put_json(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -10,7 +11,13 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from rocket_contracts.bus import ContractViolation, ParsedMessage, parse_record
 from rocket_contracts.models.ingest.job_requested_v1 import IngestJobRequestedV1
 
-from ingest_gate.domain import GateResult, IngestGateError, JobRequest, RetryLaterError
+from ingest_gate.domain import (
+    DefinedArgumentError,
+    GateResult,
+    IngestGateError,
+    JobRequest,
+    RetryLaterError,
+)
 from ingest_gate.gate import Gate
 from ingest_gate.observability import logger, metrics
 
@@ -31,14 +38,47 @@ def retry_delay(error: Exception, receive_count: int) -> int:
     Exponential (2, 8, 32, 128 s...): with maxReceiveCount 5 the retries span 170 s, longer than
     the 120 s claim, so a request blocked by a crashed holder is taken over before the DLQ.
     """
-    if isinstance(error, ContractViolation):
+    if isinstance(error, ContractViolation | DefinedArgumentError):
         return POISON_DELAY_SECONDS
     return int(min(MAX_DELAY_SECONDS, 2 * 4 ** max(0, receive_count - 1)))
 
 
+# Arguments Glue itself reads (its "special parameters"): a request setting one would change
+# what runs (--scriptLocation, --additional-python-modules, --extra-py-files: code from anywhere
+# with the job's role), not what the job works on. Compared without case: "scriptlocation" too.
+GLUE_ARGUMENTS = frozenset(
+    name.lower()
+    for name in (
+        "JOB_NAME", "JOB_ID", "JOB_RUN_ID", "SECURITY_CONFIGURATION", "TempDir",
+        "RedshiftTempDir", "additional-python-modules", "auto-scale-within-microbatch", "class",
+        "conf", "datalake-formats", "disable-proxy-v2", "encryption-type", "executor-cores",
+        "job-bookmark-option", "job-language", "python-modules-installer-option",
+        "scriptLocation", "shuffle-storage-path", "use-postgres-driver", "user-jars-first",
+        "write-shuffle-files-to-s3", "write-shuffle-spills-to-s3",
+    )
+)  # fmt: skip
+GLUE_ARGUMENT_PREFIXES = ("enable-", "continuous-log-", "extra-", "spark-", "customer-")
+
+
+def reserved_arguments(arguments: Mapping[str, str]) -> list[str]:
+    """The names in ``arguments`` that Glue interprets itself, which a request may not set."""
+    return sorted(
+        name
+        for name in arguments
+        if name.lower() in GLUE_ARGUMENTS or name.lower().startswith(GLUE_ARGUMENT_PREFIXES)
+    )
+
+
 def to_request(parsed: ParsedMessage) -> JobRequest:
-    """The gate's request; a valid message of another type is a ContractViolation here."""
+    """The gate's request; a valid message of another type is a ContractViolation here, and so
+    is one that sets an argument Glue reads itself (see ``GLUE_ARGUMENTS``)."""
     data = parsed.data_as(IngestJobRequestedV1)
+    reserved = reserved_arguments(data.arguments)
+    if reserved:
+        raise ContractViolation(
+            "reserved job argument",
+            [f"$.data.arguments.{name}: Glue reads --{name} itself" for name in reserved],
+        )
     return JobRequest(
         transaction_id=data.transaction_id,
         job_name=data.job_name,
@@ -71,6 +111,13 @@ class Consumer:
         keys = {"correlation_id": request.correlation_id, "transaction_id": request.transaction_id}
         try:
             result = self.gate.handle(request)
+        except DefinedArgumentError as exc:
+            logger.error(
+                "invalid message",
+                extra={**keys, "message_id": record.message_id, "summary": str(exc)},
+            )
+            metrics.add_metric(name="InvalidMessages", unit=MetricUnit.Count, value=1)
+            raise
         except RetryLaterError as exc:
             logger.warning("request deferred", extra={**keys, "error": type(exc).__name__})
             metrics.add_metric(name="DeferredRequests", unit=MetricUnit.Count, value=1)

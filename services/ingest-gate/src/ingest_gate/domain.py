@@ -171,6 +171,17 @@ class StartThrottledError(RetryLaterError):
     """Glue refused to start the run for now (throttling, concurrent runs, quotas)."""
 
 
+class DefinedArgumentError(IngestGateError):
+    """The request sets an argument the job's definition already sets (its DefaultArguments or
+    NonOverridableArguments): the job's buckets, topic and settings are its own, not a
+    requester's. A poison message: it goes to the DLQ with this reason."""
+
+    def __init__(self, job_name: str, names: list[str]) -> None:
+        super().__init__(f"{job_name} defines {', '.join(names)} itself")
+        self.job_name = job_name
+        self.names = names
+
+
 class JobNotFoundError(IngestGateError):
     """Glue has no job of that name although it is on the allow-list (a deployment problem)."""
 

@@ -18,6 +18,7 @@ from ingest_gate.domain import (
     AlreadyClaimedError,
     ClaimHeldError,
     ClaimLostError,
+    DefinedArgumentError,
     GateResult,
     IdempotencyRecord,
     JobNotFoundError,
@@ -70,6 +71,13 @@ class Gate:
             return self._reject(
                 request, RejectionReason.UNKNOWN_JOB, "job is not on the allow-list"
             )
+        # StartJobRun arguments override the job's own: a requester could point the job at
+        # another bucket or topic. Checked before any claim, so the refusal leaves no trace.
+        overridden = sorted(
+            set(request.glue_arguments()) & self._runner.defined_arguments(request.job_name)
+        )
+        if overridden:
+            raise DefinedArgumentError(request.job_name, overridden)
         now = self._clock()
         fresh = IdempotencyRecord(
             transaction_id=request.transaction_id,

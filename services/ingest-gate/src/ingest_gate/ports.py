@@ -32,6 +32,10 @@ class JobRunner(Protocol):
         """The id of a run of this job already started for this transaction id, if any."""
         ...
 
+    def defined_arguments(self, job_name: str) -> frozenset[str]:
+        """The argument names (``--name``) the job's definition sets itself."""
+        ...
+
 
 class EventPublisher(Protocol):
     def started(

@@ -45,6 +45,28 @@ def test_find_run_finds_the_run_of_a_transaction_among_others(glue: Any) -> None
     assert runner.find_run(JOB, "tx-9") is None
 
 
+def test_defined_arguments_are_the_jobs_default_and_non_overridable_arguments(
+    glue: Any,
+) -> None:
+    glue.create_job(
+        Name="reprocess",
+        Role="arn:aws:iam::123456789012:role/glue",
+        Command={"Name": "glueetl", "ScriptLocation": "s3://artifacts/reprocess.py"},
+        DefaultArguments={"--trusted_bucket": "trusted", "--job-language": "python"},
+        NonOverridableArguments={"--event_topic_arn": "arn:aws:sns:us-east-1:1:t"},
+    )
+    runner = GlueJobRunner(client=glue)
+
+    assert runner.defined_arguments("reprocess") == {
+        "--trusted_bucket",
+        "--job-language",
+        "--event_topic_arn",
+    }
+    assert runner.defined_arguments(JOB) == frozenset()
+    with pytest.raises(JobNotFoundError):
+        runner.defined_arguments("missing")
+
+
 def test_unknown_job_is_job_not_found(glue: Any) -> None:
     runner = GlueJobRunner(client=glue)
     with pytest.raises(JobNotFoundError):

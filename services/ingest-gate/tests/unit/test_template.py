@@ -77,7 +77,11 @@ def test_glue_permissions_match_the_allow_list(additional: str) -> None:
     assert allowed == expected | {name for name in additional.split(",") if name}
     for statement in role["statements"].values():
         if any(a.startswith("glue:") for a in as_list(statement["Action"])):
-            assert sorted(as_list(statement["Action"])) == ["glue:GetJobRuns", "glue:StartJobRun"]
+            assert sorted(as_list(statement["Action"])) == [
+                "glue:GetJob",
+                "glue:GetJobRuns",
+                "glue:StartJobRun",
+            ]
 
 
 def test_additional_jobs_are_pinned_to_the_stack_region() -> None:

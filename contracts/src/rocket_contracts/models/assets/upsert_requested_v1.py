@@ -6,32 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-
-class Asset(BaseModel):
-    """
-    The data asset: a table in a database of a source system.
-    """
-
-    model_config = ConfigDict(
-        extra="forbid",
-    )
-    system: Annotated[
-        str,
-        Field(
-            description="Source system or catalog the agent reports from (e.g. postgres-erp, glue).",
-            pattern="^[a-z0-9_-]{1,64}$",
-        ),
-    ]
-    database: Annotated[
-        str,
-        Field(
-            description="Database (or schema) name, lowercase.",
-            pattern="^[a-z0-9_-]{1,255}$",
-        ),
-    ]
-    table: Annotated[
-        str, Field(description="Table name, lowercase.", pattern="^[a-z0-9_-]{1,255}$")
-    ]
+from . import common_v1
 
 
 class Column(BaseModel):
@@ -133,7 +108,7 @@ class AssetsUpsertRequestedV1(BaseModel):
             pattern="^[a-z0-9_-]{1,64}\\.[a-z0-9_-]{1,255}\\.[a-z0-9_-]{1,255}$",
         ),
     ]
-    asset: Annotated[Asset, Field(description="The asset, as parts.")]
+    asset: Annotated[common_v1.Asset, Field(description="The asset, as parts.")]
     agent: Annotated[
         str | None,
         Field(

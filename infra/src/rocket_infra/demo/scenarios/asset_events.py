@@ -133,6 +133,14 @@ def run(platform: LocalPlatform) -> ScenarioReport:
     quarantined = _count(platform, bucket, "quarantine/", erp)
     withheld = _count(platform, bucket, f"withheld/{crm}/", "TOO_MANY_DROPS")
     report.quarantined = {"stream records (quarantine/)": quarantined, "runs withheld": withheld}
+    report.sent_on_purpose(
+        "1 stream record that breaks the agent contract",
+        f"QUARANTINE {bucket}/quarantine/: {quarantined} record",
+    )
+    report.sent_on_purpose(
+        "1 run that crashed after 2 of its 12 tables and still reported completed",
+        f"WITHHELD {bucket}/withheld/{crm}/: {withheld} run, drops kept for a human",
+    )
 
     expected = Counter(
         {

@@ -6,7 +6,8 @@ them), three broken lines and two records without their declared `event_id`. The
 the day is delivered twice, and a second request for the same day arrives at the same time.
 Expected: one COMPACTED event whose counts add up (records in = rows out + set aside), the
 five set-aside lines in quarantine with their reasons, the day's Glue partition, a few Parquet
-files in place of three hundred, no lock left behind, and no second compaction.
+files in place of three hundred, every landing file kept and tagged rocket:compacted, no lock
+left behind, and no second compaction.
 """
 
 from __future__ import annotations
@@ -72,6 +73,18 @@ def _land(platform: LocalPlatform, bucket: str, day: date, rng: random.Random) -
     return valid, lines
 
 
+def _tagged(platform: LocalPlatform, bucket: str, day: date) -> int:
+    """Landing files of the day carrying the tag Finalize sets once the output is verified."""
+    s3 = platform.client("s3")
+    prefix = f"topics/clicks/year={day:%Y}/month={day:%m}/day={day:%d}/"
+    tagged = 0
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        for item in page.get("Contents", []):
+            tags = s3.get_object_tagging(Bucket=bucket, Key=item["Key"])["TagSet"]
+            tagged += any(t["Key"] == "rocket:compacted" for t in tags)
+    return tagged
+
+
 def _request(day: date, request_id: str) -> CompactorCompactionRequestedV1:
     return CompactorCompactionRequestedV1.model_validate(
         {
@@ -115,6 +128,7 @@ def run(platform: LocalPlatform) -> ScenarioReport:
     listed = glue.get_partitions(DatabaseName=outputs["CatalogDatabaseName"], TableName="clicks")
     partitions = [p for p in listed["Partitions"] if p["Values"] == [day.isoformat()]]
     locks = s3.list_objects_v2(Bucket=lake, Prefix=f"_locks/clicks/dt={day.isoformat()}")
+    tagged = _tagged(platform, outputs["LandingBucketName"], day)
 
     event = compacted[0] if compacted else {}
     output = event.get("output", {})
@@ -124,8 +138,14 @@ def run(platform: LocalPlatform) -> ScenarioReport:
         "parquet files": parts.get("KeyCount", 0),
         "parquet rows": int(output.get("records", 0)),
         "glue partitions": len(partitions),
+        "landing files tagged rocket:compacted": tagged,
     }
     report.quarantined = {f"lines: {reason}": count for reason, count in reasons.items()}
+    report.sent_on_purpose(
+        f"{len(BROKEN)} truncated JSON lines, {len(UNNAMED)} records without their event_id",
+        f"QUARANTINE {lake}/_quarantine/clicks/dt={day.isoformat()}/: {sum(reasons.values())}"
+        " lines, with reasons",
+    )
 
     report.expect(len(compacted) == 1, f"expected one COMPACTED event, got {dict(statuses)}")
     report.expect(
@@ -146,4 +166,5 @@ def run(platform: LocalPlatform) -> ScenarioReport:
     report.expect(len(partitions) == 1, "the day's Glue partition is missing")
     report.expect(0 < parts.get("KeyCount", 0) < 5, "expected a few Parquet files for the day")
     report.expect(locks.get("KeyCount", 0) == 0, "the day's lock was left behind")
+    report.expect(tagged == FILES, f"expected {FILES} landing files tagged, found {tagged}")
     return report

@@ -220,6 +220,11 @@ def run(platform: LocalPlatform) -> ScenarioReport:
         "SGS stand-in calls (run 1)": first_calls,
     }
     report.quarantined = {f"work DLQ: {reason}": n for reason, n in sorted(dead.items())}
+    report.sent_on_purpose(
+        "1 request for a series the SGS lacks, 1 malformed message",
+        f"DLQ {outputs['WorkDeadLetterQueueUrl'].rsplit('/', 1)[-1]}: {sum(dead.values())}"
+        " messages, with reasons",
+    )
 
     report.expect(len(first_events) == len(catalogue), "run 1: expected one request per series")
     report.expect(len(second_events) == 4, f"run 2: expected 4 requests, saw {len(second_events)}")

@@ -117,6 +117,29 @@ class S3ObjectStore:
         with _calling(f"delete s3://{bucket}/{key}"):
             self._s3.delete_object(Bucket=bucket, Key=key)
 
+    def tag(self, bucket: str, key: str, tags: dict[str, str]) -> bool:
+        # PutObjectTagging replaces the whole set: read it first so other tags are kept, and
+        # a retry that finds the tags already there writes nothing.
+        try:
+            with _calling(f"get tags of s3://{bucket}/{key}", _missing):
+                found = self._s3.get_object_tagging(Bucket=bucket, Key=key)["TagSet"]
+        except _AnsweredNoError:
+            return False
+        current = {t["Key"]: t["Value"] for t in found}
+        if all(current.get(k) == v for k, v in tags.items()):
+            return False
+        merged = {**current, **tags}
+        try:
+            with _calling(f"tag s3://{bucket}/{key}", _missing):
+                self._s3.put_object_tagging(
+                    Bucket=bucket,
+                    Key=key,
+                    Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in merged.items()]},
+                )
+        except _AnsweredNoError:
+            return False
+        return True
+
     def read_json(self, bucket: str, key: str) -> tuple[dict[str, Any], str] | None:
         try:
             with _calling(f"get s3://{bucket}/{key}", _missing):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import boto3
@@ -31,9 +33,33 @@ def _code(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code", ""))
 
 
+@contextlib.contextmanager
+def _reading(job_name: str) -> Iterator[None]:
+    """A read of the job (its definition, its runs) failing as the gate's errors."""
+    try:
+        yield
+    except ClientError as exc:
+        if _code(exc) == "EntityNotFoundException":
+            raise JobNotFoundError(job_name) from exc
+        raise GlueUnavailableError(_code(exc)) from exc
+    except BotoCoreError as exc:
+        raise GlueUnavailableError(type(exc).__name__) from exc
+
+
 class GlueJobRunner:
     def __init__(self, *, client: GlueClient | None = None) -> None:
         self._client: GlueClient = client or boto3.client("glue")
+        # A job's definition changes only with a deploy, which replaces the function's workers.
+        self._defined: dict[str, frozenset[str]] = {}
+
+    def defined_arguments(self, job_name: str) -> frozenset[str]:
+        if job_name not in self._defined:
+            with _reading(job_name):
+                job = self._client.get_job(JobName=job_name)["Job"]
+            self._defined[job_name] = frozenset(
+                [*job.get("DefaultArguments", {}), *job.get("NonOverridableArguments", {})]
+            )
+        return self._defined[job_name]
 
     def start(self, job_name: str, arguments: dict[str, str]) -> str:
         try:
@@ -56,15 +82,9 @@ class GlueJobRunner:
         A run that started and then failed still counts: the gate promises one start per
         transaction id, and re-running a failed job is an operator decision.
         """
-        try:
+        with _reading(job_name):
             for page in self._client.get_paginator("get_job_runs").paginate(JobName=job_name):
                 for run in page.get("JobRuns", []):
                     if run.get("Arguments", {}).get(TRANSACTION_ARGUMENT) == transaction_id:
                         return run["Id"]
-        except ClientError as exc:
-            if _code(exc) == "EntityNotFoundException":
-                raise JobNotFoundError(job_name) from exc
-            raise GlueUnavailableError(_code(exc)) from exc
-        except BotoCoreError as exc:
-            raise GlueUnavailableError(type(exc).__name__) from exc
         return None
