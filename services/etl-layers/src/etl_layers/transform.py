@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -57,6 +58,7 @@ _SUMMARY_COLUMNS: tuple[tuple[str, GlueType], ...] = (
     ("max_amount", "double"),
     ("mean_quality_score", "double"),
 )
+_ARROW_OF_GLUE: dict[GlueType, pa.DataType] = {"bigint": pa.int64(), "double": pa.float64()}
 _SQL_OF_GLUE: dict[GlueType, str] = {
     "string": "VARCHAR",
     "bigint": "BIGINT",
@@ -108,6 +110,8 @@ DEFAULT_LIMITS = EngineLimits()
 
 
 BATCH_ROWS = 16 * 1024
+ROW_GROUP_ROWS = 64 * 1024
+WRITE_MEMORY_LIMIT = "64MB"
 
 
 @dataclass(frozen=True)
@@ -151,14 +155,21 @@ class TransformResult:
 
 class _PartitionWriter:
     """Parquet files `<partition>/<stem>_0.parquet` from batches grouped by their `__partition`
-    column (one writer open)."""
+    column (one writer open).
 
-    def __init__(self, target: Path, stem: str) -> None:
+    A partition's rows are gathered up to ROW_GROUP_ROWS and written as one row group, so a
+    day is one or a few row groups instead of one per streamed batch.
+    """
+
+    def __init__(self, target: Path, stem: str, plain: Sequence[str] = ()) -> None:
         self.target = target
         self.stem = stem
+        self.plain = frozenset(plain)
         self.outputs: list[LocalOutput] = []
         self._writer: pq.ParquetWriter | None = None
         self._current: str | None = None
+        self._pending: list[pa.RecordBatch] = []
+        self._pending_rows = 0
 
     def write(self, batch: pa.RecordBatch) -> None:
         encoded = pc.run_end_encode(batch.column("__partition"))
@@ -169,9 +180,19 @@ class _PartitionWriter:
         ):
             if partition != self._current:
                 self._open(str(partition), rows.schema)
-            assert self._writer is not None
-            self._writer.write_batch(rows.slice(start, end - start))
+            self._pending.append(rows.slice(start, end - start))
+            self._pending_rows += end - start
+            if self._pending_rows >= ROW_GROUP_ROWS:
+                self._flush()
             start = end
+
+    def _flush(self) -> None:
+        if self._pending:
+            assert self._writer is not None
+            self._writer.write_table(
+                pa.Table.from_batches(self._pending), row_group_size=self._pending_rows
+            )
+            self._pending, self._pending_rows = [], 0
 
     def _open(self, partition: str, schema: pa.Schema) -> None:
         self.close()
@@ -181,15 +202,53 @@ class _PartitionWriter:
             raise AssertionError(f"rows of partition {partition} are not contiguous")
         path = self.target / relative
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._writer = pq.ParquetWriter(path, schema, compression="zstd")
+        # Columns named in `plain` hold mostly distinct values: a dictionary would be built
+        # and then dropped for them, so they are written plain from the start.
+        dictionary = [n for n in schema.names if n not in self.plain] if self.plain else True
+        self._writer = pq.ParquetWriter(path, schema, compression="zstd", use_dictionary=dictionary)
         self._current = partition
         self.outputs.append(LocalOutput(relative, path))
 
     def close(self) -> None:
         if self._writer is not None:
+            self._flush()
             self._writer.close()
             self._writer = None
         pa.default_memory_pool().release_unused()
+
+
+class _BackgroundWriter:
+    """_PartitionWriters fed from one thread of their own, so Parquet encoding (which releases
+    the GIL) runs while DuckDB produces the next batch. One batch waits at most, bounding
+    memory; each call gives one batch per writer."""
+
+    def __init__(self, writers: Sequence[_PartitionWriter]) -> None:
+        self.writers = writers
+        self._pool = ThreadPoolExecutor(max_workers=1)
+        self._waiting: Future[None] | None = None
+
+    def _write(self, batches: Sequence[pa.RecordBatch]) -> None:
+        for writer, batch in zip(self.writers, batches, strict=True):
+            writer.write(batch)
+
+    def _close(self) -> None:
+        for writer in self.writers:
+            writer.close()
+
+    def write(self, batches: Sequence[pa.RecordBatch]) -> None:
+        if self._waiting is not None:
+            self._waiting.result()
+        self._waiting = self._pool.submit(self._write, batches)
+
+    def close(self) -> list[list[LocalOutput]]:
+        """Wait for every batch, close the files; raise what a write raised."""
+        try:
+            if self._waiting is not None:
+                self._waiting.result()
+        finally:
+            self._pool.submit(self._close).result()
+            self._pool.shutdown()
+        return [w.outputs for w in self.writers]
 
 
 # Given the TRUSTED partitions a file writes to, the other TRUSTED files already there,
@@ -287,16 +346,18 @@ class _Run:
             self._load_existing(existing(partitions) if partitions else [])
         with self._timed("dedupe"):
             self._dedupe()
-            result.rows_out = self.count("SELECT count(*) FROM trusted")
+            rows_out, score = self.con.execute(
+                "SELECT count(*), avg(data_quality_score) FROM trusted"
+            ).fetchall()[0]
+            result.rows_out = int(rows_out)
             candidates = self.count("SELECT count(*) FROM candidates")
-            score = self.scalar("SELECT avg(data_quality_score) FROM trusted")
         result.rows_duplicates = candidates - result.rows_out
         result.mean_quality_score = None if score is None else round(float(score), 6)
         if result.rows_out:
-            with self._timed("write_trusted"):
-                result.trusted = self._write_trusted()
-            with self._timed("write_delivery"):
-                result.delivery = self._write_delivery()
+            with self._timed("write_layers"):
+                result.trusted, detail = self._write_layers()
+            with self._timed("write_summary"):
+                result.delivery = sorted(detail + self._write_summary(), key=lambda o: o.relative)
         result.rows_quarantined = staged - candidates + rejected
         if result.rows_quarantined:
             with self._timed("write_quarantine"):
@@ -348,7 +409,7 @@ class _Run:
             SELECT {names},
                    {rules.score_expr(self.spec, flags)} AS data_quality_score,
                    array_to_string({flags}, ',') AS quality_flags,
-                   year, month, day
+                   year, month, day, rowid AS __row
             FROM staged WHERE len(failed_rules) = 0
             """
         )
@@ -402,36 +463,137 @@ class _Run:
             f"CREATE TEMP TABLE repeated AS "
             f"SELECT {keys} FROM fresh GROUP BY {keys} HAVING count(*) > 1"
         )
+        # Only the rows that lose to another row of their key are stored (a few, by row id);
+        # TRUSTED is a view over the staged table, read once by the stream writing both layers.
         self.con.execute(
             f"""
-            CREATE TEMP TABLE trusted AS
-            SELECT * FROM fresh ANTI JOIN repeated USING ({keys})
-            UNION ALL
-            SELECT * FROM (
-                SELECT * FROM fresh SEMI JOIN repeated USING ({keys})
-                QUALIFY row_number() OVER (
-                    PARTITION BY {keys}
-                    ORDER BY data_quality_score DESC, quality_flags, {tiebreak}) = 1)
-            ORDER BY year, month, day
+            CREATE TEMP TABLE losers AS
+            SELECT __row FROM fresh SEMI JOIN repeated USING ({keys})
+            QUALIFY row_number() OVER (
+                PARTITION BY {keys}
+                ORDER BY data_quality_score DESC, quality_flags, {tiebreak}) > 1
             """
         )
+        self.con.execute(
+            "CREATE TEMP VIEW trusted AS SELECT * FROM fresh ANTI JOIN losers USING (__row)"
+        )
+
+    def _typed_null(self, name: str, glue_type: GlueType) -> str:
+        return f"NULL::{_SQL_OF_GLUE[glue_type]} AS {q(name)}"
+
+    def _write_layers(self) -> tuple[list[LocalOutput], list[LocalOutput]]:
+        """TRUSTED and DELIVERY's DETAIL rows from one stream of TRUSTED sorted by day.
+
+        Sorting by day is what lets each layer keep one file open at a time; the two layers
+        share the sort and the scan, and each is encoded on its own thread. Only the columns
+        that vary are sorted: the constant ones are added to each batch in Arrow, which keeps
+        the sort's rows narrow enough for the memory limit.
+        """
+        spec = self.spec
+        declared = [c.name for c in spec.columns]
+        part = spec.column(spec.partition_column)
+        # Sorted into a table first: streaming an ORDER BY straight out held ~70 MB more
+        # outside DuckDB's memory limit than scanning a sorted table does.
+        self.con.execute(f"""
+            CREATE TEMP TABLE sorted AS
+            SELECT {", ".join(q(n) for n in declared)}, data_quality_score, quality_flags,
+                   {rules.amount_category_expr(spec)} AS amount_category,
+                   isodow(CAST({q(part.name)} AS DATE)) AS day_of_week, year, month, day
+            FROM trusted ORDER BY year, month, day
+        """)
+        now = pa.scalar(self.r.now.replace(tzinfo=None), pa.timestamp("us"))
+        constants: dict[str, pa.Scalar] = {
+            "processed_timestamp": now,
+            "delivery_timestamp": now,
+            "source_file": pa.scalar(self.r.source_uri, pa.string()),
+            "trusted_layer": pa.scalar(TRUSTED_LAYER, pa.string()),
+            "delivery_layer": pa.scalar(DELIVERY_LAYER, pa.string()),
+            "pipeline_version": pa.scalar(self.r.pipeline_version, pa.string()),
+        }
+        nulls = {name: _ARROW_OF_GLUE[glue] for name, glue in _SUMMARY_COLUMNS}
+        trusted_columns: list[str | tuple[str, str]] = [
+            *declared,
+            "processed_timestamp",
+            "source_file",
+            ("processing_layer", "trusted_layer"),
+            "data_quality_score",
+            "quality_flags",
+            "__partition",
+        ]
+        delivery_columns: list[str | tuple[str, str]] = [
+            *declared,
+            "amount_category",
+            "day_of_week",
+            "data_quality_score",
+            "quality_flags",
+            *nulls,
+            "delivery_timestamp",
+            ("processing_layer", "delivery_layer"),
+            "pipeline_version",
+            "source_file",
+            "__partition",
+        ]
+
+        def layer(batch: pa.RecordBatch, columns: list[str | tuple[str, str]]) -> pa.RecordBatch:
+            n = batch.num_rows
+            arrays, names = [], []
+            for column in columns:
+                name, source = column if isinstance(column, tuple) else (column, column)
+                if source in constants:
+                    arrays.append(pa.repeat(constants[source], n))
+                elif source in nulls:
+                    arrays.append(pa.nulls(n, nulls[source]))
+                else:
+                    arrays.append(batch.column(source))
+                names.append(name)
+            return pa.RecordBatch.from_arrays(arrays, names=names)
+
+        # Keys are unique by declaration and measures continuous.
+        distinct = [*spec.key, spec.measure]
+        writers = _BackgroundWriter(
+            [
+                _PartitionWriter(self.out / "trusted", self.r.stem, distinct),
+                _PartitionWriter(
+                    self.out / "delivery" / f"record_type={DETAIL}", self.r.stem, distinct
+                ),
+            ]
+        )
+        # Scanning the sorted table needs little of DuckDB's memory; what it held for the sort
+        # is handed back before Arrow and the Parquet writers take theirs.
+        self.con.execute(f"SET memory_limit = {lit(WRITE_MEMORY_LIMIT)}")
+        self.con.execute("SET preserve_insertion_order = true")
+        try:
+            for batch in self.con.sql("FROM sorted").to_arrow_reader(BATCH_ROWS):
+                day = pc.binary_join_element_wise(
+                    "year=",
+                    batch.column("year"),
+                    "/month=",
+                    batch.column("month"),
+                    "/day=",
+                    batch.column("day"),
+                    "",
+                )
+                batch = batch.append_column("__partition", day)
+                writers.write([layer(batch, trusted_columns), layer(batch, delivery_columns)])
+        finally:
+            self.con.execute("SET preserve_insertion_order = false")
+            self.con.execute(f"SET memory_limit = {lit(self.r.limits.memory_limit)}")
+            outputs = writers.close()
+        detail = [LocalOutput(f"record_type={DETAIL}/{o.relative}", o.path) for o in outputs[1]]
+        return outputs[0], detail
 
     def _copy(
-        self, select: str, target: Path, partition_by: Sequence[str], stem: str | None = None
+        self, select: str, target: Path, partition_by: Sequence[str], stem: str
     ) -> list[LocalOutput]:
         """Write `select`, whose rows come grouped by partition, as one zstd Parquet file per
-        partition named `<stem>_0.parquet` (the run's stem unless given).
-
-        The rows stream out of DuckDB in Arrow batches and one writer is open at a time, so
-        memory holds one batch however large the file and however many partitions it spans.
-        """
+        partition named `<stem>_0.parquet`, one writer open at a time."""
         keys = ", ".join(partition_by)
         part = " || '/' || ".join(f"'{k}=' || {k}" for k in partition_by)
         self.con.execute("SET preserve_insertion_order = true")
         reader = self.con.sql(
             f"SELECT * EXCLUDE ({keys}), {part} AS __partition FROM ({select})"
         ).to_arrow_reader(BATCH_ROWS)
-        writer = _PartitionWriter(target, stem or self.r.stem)
+        writer = _PartitionWriter(target, stem)
         try:
             for batch in reader:
                 writer.write(batch)
@@ -440,44 +602,25 @@ class _Run:
             self.con.execute("SET preserve_insertion_order = false")
         return writer.outputs
 
-    def _write_trusted(self) -> list[LocalOutput]:
-        names = ", ".join(q(c.name) for c in self.spec.columns)
-        select = f"""
-            SELECT {names}, {self.now} AS processed_timestamp,
-                   {lit(self.r.source_uri)} AS source_file,
-                   {lit(TRUSTED_LAYER)} AS processing_layer,
-                   data_quality_score, quality_flags, year, month, day
-            FROM trusted
-        """
-        return self._copy(select, self.out / "trusted", TRUSTED_PARTITION_KEYS)
-
-    def _typed_null(self, name: str, glue_type: GlueType) -> str:
-        return f"NULL::{_SQL_OF_GLUE[glue_type]} AS {q(name)}"
-
-    def _write_delivery(self) -> list[LocalOutput]:
+    def _write_summary(self) -> list[LocalOutput]:
         spec = self.spec
         measure, group = q(spec.measure), q(spec.group_by)
-        part = spec.column(spec.partition_column)
-        day_of_week = f"isodow(CAST({q(part.name)} AS DATE))"
         tail = (
             f"{self.now} AS delivery_timestamp, {lit(DELIVERY_LAYER)} AS processing_layer, "
             f"{lit(self.r.pipeline_version)} AS pipeline_version, "
             f"{lit(self.r.source_uri)} AS source_file"
         )
-        summary_nulls = ", ".join(self._typed_null(n, t) for n, t in _SUMMARY_COLUMNS)
-        names = ", ".join(q(c.name) for c in spec.columns)
-        detail = f"""
-            SELECT {names}, {rules.amount_category_expr(spec)} AS amount_category,
-                   {day_of_week} AS day_of_week, data_quality_score, quality_flags,
-                   {summary_nulls}, {tail}, {lit(DETAIL)} AS record_type, year, month, day
-            FROM trusted
-        """
         declared = ", ".join(
             f"__group::{_SQL_OF_GLUE[GLUE_TYPES[c.type]]} AS {group}"
             if c.name == spec.group_by
             else self._typed_null(c.name, GLUE_TYPES[c.type])
             for c in spec.columns
         )
+        # Scores are stored with SCORE_DECIMALS decimals, so their mean is taken on integers:
+        # exact, whatever order the rows are summed in (a floating average put a mean that
+        # ends in 5 on either side of the rounding, depending on that order).
+        scale = 10**rules.SCORE_DECIMALS
+        mean_score = f"round(sum(round(__score * {scale})::BIGINT) / count(__score)) / {scale}.0"
         # The whole day: this file's rows and those already in TRUSTED for its days, so the
         # summary of a day is the same whichever file of the day came last.
         day_rows = f"""
@@ -495,19 +638,16 @@ class _Run:
                    count(*) AS record_count, sum(__measure) AS total_amount,
                    avg(__measure) AS mean_amount, min(__measure) AS min_amount,
                    max(__measure) AS max_amount,
-                   round(avg(__score), {rules.SCORE_DECIMALS}) AS mean_quality_score,
+                   {mean_score} AS mean_quality_score,
                    {tail}, {lit(DAILY_SUMMARY)} AS record_type, year, month, day
             FROM ({day_rows}) GROUP BY year, month, day, __group
         """
-        target = self.out / "delivery"
-        outputs = self._copy(detail, target, DELIVERY_PARTITION_KEYS)
-        outputs += self._copy(
+        return self._copy(
             f"SELECT * FROM ({summary}) ORDER BY year, month, day, {group}",
-            target,
+            self.out / "delivery",
             DELIVERY_PARTITION_KEYS,
             DAILY_SUMMARY_STEM,
         )
-        return sorted(outputs, key=lambda o: o.relative)
 
     def _write_quarantine(self) -> Path:
         target = self.out / "quarantine" / f"{self.r.stem}.parquet"
