@@ -422,6 +422,7 @@ def memory() -> dict[str, int]:
         elif "rocket_infra.runtime.worker" in command:
             totals["workers"] += _rss_kib(pid) // 1024
             totals["warm"] += 1
+    totals["per_worker"] = totals["workers"] // max(1, totals["warm"])
     return totals
 
 
