@@ -29,7 +29,7 @@ from rocket_contracts.models.compactor.compaction_requested_v1 import (
     CompactorCompactionRequestedV1,
 )
 from rocket_contracts.models.compactor.domain_processed_v1 import CompactorDomainProcessedV1
-from rocket_contracts.testing import sqs_record, sqs_record_for
+from rocket_contracts.testing import CapturingSns, sqs_record, sqs_record_for
 from rocket_contracts.validation import errors as schema_errors
 from rocket_infra.runtime.worker import LambdaContext
 
@@ -50,22 +50,6 @@ MANIFEST = yaml.safe_load((SERVICE / "messages.yaml").read_text())
 REQUESTED = "compactor.compaction.requested.v1"
 PROCESSED = "compactor.domain.processed.v1"
 MODELS = {REQUESTED: CompactorCompactionRequestedV1, PROCESSED: CompactorDomainProcessedV1}
-
-
-class CapturingSns:
-    def __init__(self) -> None:
-        self.messages: list[tuple[str, Mapping[str, Any]]] = []
-
-    def publish(
-        self,
-        *,
-        TopicArn: str,  # noqa: N803 (boto3's parameter names)
-        Message: str,  # noqa: N803
-        MessageAttributes: Mapping[str, Any],  # noqa: N803
-        **_: Any,
-    ) -> Mapping[str, Any]:
-        self.messages.append((Message, MessageAttributes))
-        return {"MessageId": str(len(self.messages))}
 
 
 def context() -> LambdaContext:

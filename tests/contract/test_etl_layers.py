@@ -29,27 +29,13 @@ from etl_layers.ports import ListedObject, ObjectChangedError, PartitionSpec
 from rocket_contracts import registry
 from rocket_contracts.bus import parse_message
 from rocket_contracts.models.etl.delivery_published_v1 import EtlDeliveryPublishedV1
+from rocket_contracts.testing import CapturingSns
 from rocket_contracts.validation import errors as schema_errors
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SERVICE = REPO_ROOT / "services" / "etl-layers"
 MANIFEST = yaml.safe_load((SERVICE / "messages.yaml").read_text())
 EVENT_TYPE = "etl.delivery.published.v1"
-
-
-class CapturingSns:
-    def __init__(self) -> None:
-        self.messages: list[tuple[str, Mapping[str, Any]]] = []
-
-    def publish(
-        self,
-        *,
-        TopicArn: str,  # noqa: N803 (boto3's parameter names)
-        Message: str,  # noqa: N803
-        MessageAttributes: Mapping[str, Any],  # noqa: N803
-    ) -> Mapping[str, Any]:
-        self.messages.append((Message, MessageAttributes))
-        return {"MessageId": str(len(self.messages))}
 
 
 class MemoryStore:

@@ -27,22 +27,13 @@ from gap_scraper.ports import PresentDates, WriteReport
 from gap_scraper.worker import Worker
 from rocket_contracts import registry
 from rocket_contracts.bus import parse_message, to_json, wrap
-from rocket_contracts.testing import sqs_record
+from rocket_contracts.testing import CapturingSns, sqs_record
 from rocket_contracts.validation import errors as schema_errors
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 MANIFEST = yaml.safe_load((REPO_ROOT / "services" / "gap-scraper" / "messages.yaml").read_text())
 REQUESTED = "gapscraper.download.requested.v1"
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
-
-
-class CapturingSns:
-    def __init__(self) -> None:
-        self.messages: list[str] = []
-
-    def publish(self, **kwargs: Any) -> Mapping[str, Any]:
-        self.messages.append(kwargs["Message"])
-        return {"MessageId": str(len(self.messages))}
 
 
 class CapturingSqs:
@@ -113,7 +104,7 @@ def published(requests: list[dict[str, Any]]) -> list[str]:
     records = [sqs_record(json.dumps(r), message_attributes={"type": REQUESTED}) for r in requests]
     response = handler({"Records": records}, Context(), consumer=Consumer(worker, NoQuarantine()))
     assert response == {"batchItemFailures": []}
-    return sns.messages
+    return [message for message, _ in sns.messages]
 
 
 def request_envelope(

@@ -31,6 +31,7 @@ from ingest_gate.gate import Gate, GateConfig
 from ingest_gate.handlers.gate import handler
 from rocket_contracts import registry
 from rocket_contracts.bus import ContractViolation, parse_message, to_json, wrap
+from rocket_contracts.testing import CapturingSns
 from rocket_contracts.validation import errors as schema_errors
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -38,23 +39,6 @@ MANIFEST = yaml.safe_load((REPO_ROOT / "services" / "ingest-gate" / "messages.ya
 CONSUMED: list[str] = sorted(MANIFEST["consumes"])
 PRODUCED: list[str] = sorted(MANIFEST["produces"])
 JOB = "rocket-contract-ingest-gate-canary"
-
-
-class CapturingSns:
-    """The SNS client the bus publishes through: keeps what would have crossed the topic."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[str, Mapping[str, Any]]] = []
-
-    def publish(
-        self,
-        *,
-        TopicArn: str,  # noqa: N803 (boto3's parameter names)
-        Message: str,  # noqa: N803
-        MessageAttributes: Mapping[str, Any],  # noqa: N803
-    ) -> Mapping[str, Any]:
-        self.messages.append((Message, MessageAttributes))
-        return {"MessageId": str(len(self.messages))}
 
 
 class MemoryStore:

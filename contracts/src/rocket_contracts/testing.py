@@ -1,4 +1,5 @@
-"""Build Lambda-shaped SQS records that carry contract events, for consumers' tests.
+"""Build Lambda-shaped SQS records that carry contract events, for consumers' tests, and
+capture what a producer publishes (``CapturingSns``), for producers' tests.
 
     record = sqs_record_for(IngestJobRequestedV1(...), correlation_id="req-1")
     handler({"Records": [record]}, context)
@@ -91,3 +92,22 @@ def sns_notification(message: str, *, event_type: str | None = None) -> str:
             TYPE_ATTRIBUTE: {"Type": "String", "Value": event_type}
         }
     return json.dumps(notification)
+
+
+class CapturingSns:
+    """An SNS client for ``bus.publish``: keeps each (Message, MessageAttributes) it is given,
+    what would have crossed the topic."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[str, Mapping[str, Any]]] = []
+
+    def publish(
+        self,
+        *,
+        TopicArn: str,  # noqa: N803 (boto3's parameter names)
+        Message: str,  # noqa: N803
+        MessageAttributes: Mapping[str, Any],  # noqa: N803
+        **_: Any,
+    ) -> Mapping[str, Any]:
+        self.messages.append((Message, MessageAttributes))
+        return {"MessageId": str(len(self.messages))}
