@@ -78,7 +78,7 @@ def dead_letter(
         return False
     try:
         sender.send(body, reason=reason, detail=detail, message_id=message_id)
-    except Exception as exc:  # noqa: BLE001 (any SQS failure: the record's own retry covers it)
+    except Exception as exc:  # any SQS failure: the record's own retry covers it
         _log.warning(
             "dead-letter send failed, the record will be delivered again: %r (message %s)",
             exc,
