@@ -111,3 +111,22 @@ class CapturingSns:
     ) -> Mapping[str, Any]:
         self.messages.append((Message, MessageAttributes))
         return {"MessageId": str(len(self.messages))}
+
+
+class RecordingDeadLetters:
+    """A :class:`rocket_contracts.deadletter.DeadLetterSender` that keeps what it is given
+    (``sent``: body, reason, detail, message id), or raises ``fail_with`` to stand for an SQS
+    outage."""
+
+    def __init__(self, fail_with: Exception | None = None) -> None:
+        self.sent: list[tuple[str, str, str, str | None]] = []
+        self.fail_with = fail_with
+
+    def send(self, body: str, *, reason: str, detail: str, message_id: str | None) -> None:
+        if self.fail_with is not None:
+            raise self.fail_with
+        self.sent.append((body, reason, detail, message_id))
+
+    @property
+    def reasons(self) -> list[str]:
+        return [reason for _, reason, _, _ in self.sent]

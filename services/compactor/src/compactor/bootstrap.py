@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 from functools import cache
 
+import boto3
+from rocket_contracts.deadletter import DeadLetters
+
 from compactor.adapters.bus import SnsPublisher
 from compactor.adapters.executions import StepFunctionsExecutions
 from compactor.adapters.glue import GlueCatalog
@@ -52,6 +55,12 @@ def compactor() -> Compactor:
 def requests() -> Requests:
     config = settings()
     return Requests(domains(config), StepFunctionsExecutions(config.state_machine_arn))
+
+
+@cache
+def dead_letters() -> DeadLetters | None:
+    url = settings().dead_letter_queue_url
+    return DeadLetters(client=boto3.client("sqs"), queue_url=url) if url else None
 
 
 @cache

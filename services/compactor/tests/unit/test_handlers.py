@@ -19,7 +19,7 @@ from rocket_contracts import registry
 from rocket_contracts.models.compactor.compaction_requested_v1 import (
     CompactorCompactionRequestedV1,
 )
-from rocket_contracts.testing import sqs_record, sqs_record_for
+from rocket_contracts.testing import RecordingDeadLetters, sqs_record, sqs_record_for
 
 EVENTS = Path(__file__).parent.parent / "events"
 REQUESTED = "compactor.compaction.requested.v1"
@@ -117,6 +117,41 @@ def test_bad_records_fail_alone() -> None:
     failed = {f["itemIdentifier"] for f in response["batchItemFailures"]}
     assert failed == {unknown["messageId"], "broken"}
     assert [p["job"]["domain"] for p in executions.started.values()] == ["orders"]
+
+
+def test_bad_records_go_to_the_dlq_at_once_with_their_reason() -> None:
+    active, executions = starter()
+    good = sqs_record_for(request(domains=["orders"]))
+    unknown = sqs_record_for(request(request_id="r-2", domains=["payments"]))
+    broken = sqs_record('{"not": "a cloudevent"}', message_id="broken")
+    dead_letters = RecordingDeadLetters()
+    event = {"Records": [good, unknown, broken]}
+
+    response = requests.handler(
+        event, FakeLambdaContext(), starter=active, dead_letters=dead_letters
+    )
+
+    assert response == {"batchItemFailures": []}
+    sent = {
+        message_id: (body, reason, detail) for body, reason, detail, message_id in dead_letters.sent
+    }
+    assert sent[unknown["messageId"]] == (
+        unknown["body"],
+        "unknown_domain",
+        "no domain declared as payments",
+    )
+    assert sent["broken"][:2] == ('{"not": "a cloudevent"}', "contract_violation")
+    assert [p["job"]["domain"] for p in executions.started.values()] == ["orders"]
+
+
+def test_a_bad_record_whose_dlq_send_fails_fails_alone() -> None:
+    active, _ = starter()
+    broken = sqs_record('{"not": "a cloudevent"}', message_id="broken")
+    dead_letters = RecordingDeadLetters(fail_with=ConnectionError("sqs down"))
+    response = requests.handler(
+        {"Records": [broken]}, FakeLambdaContext(), starter=active, dead_letters=dead_letters
+    )
+    assert response == {"batchItemFailures": [{"itemIdentifier": "broken"}]}
 
 
 def test_the_schedule_asks_for_the_previous_utc_day() -> None:

@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 from functools import cache
 
+import boto3
+from rocket_contracts.deadletter import DeadLetters
+
 from etl_layers.adapters.bus import BusPublisher
 from etl_layers.adapters.glue import GlueCatalog
 from etl_layers.adapters.s3 import S3ObjectStore
@@ -40,3 +43,9 @@ def build(settings: Settings) -> Pipeline:
 @cache
 def bootstrap() -> Pipeline:
     return build(Settings())
+
+
+@cache
+def dead_letters() -> DeadLetters | None:
+    url = Settings().dead_letter_queue_url
+    return DeadLetters(client=boto3.client("sqs"), queue_url=url) if url else None

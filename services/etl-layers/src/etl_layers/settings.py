@@ -31,4 +31,6 @@ class Settings(BaseSettings):
     lock_ttl_seconds: int = 900
     lock_wait_seconds: float = 120.0
     datasets_dir: Path | None = None
+    # The RAW queue's DLQ: a message that is not an S3 notification goes there at once.
+    dead_letter_queue_url: str | None = None
     pipeline_version: str = package_version()

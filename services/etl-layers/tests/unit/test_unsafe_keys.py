@@ -15,6 +15,7 @@ from etl_layers.events import InvalidNotificationError, RawObject, parse_s3_mess
 from etl_layers.handlers.etl import handler
 from etl_layers.pipeline import UNROUTED, Pipeline, Status, stem_for
 from rocket_contracts.edge import key_problem
+from rocket_contracts.testing import RecordingDeadLetters
 
 SAMPLE = (
     b"id,name,amount,date,category\n"
@@ -140,6 +141,45 @@ def test_a_batch_processes_its_valid_objects_beside_unsafe_keys(
     assert reasons == sorted(f"unsafe key: {problem}" for _key, problem, _copy in UNSAFE[:8])
     assert all(k.startswith(f"{UNROUTED}/files/") for k in store.keys("quarantine"))
     assert all(k.startswith("transactions/") for k in store.keys("delivery"))
+
+
+def test_a_message_that_is_not_an_s3_notification_goes_to_the_dlq_with_its_reason(
+    pipeline: Pipeline, store: Any
+) -> None:
+    good = store.put("raw", "transactions/2024/good.csv", SAMPLE)
+    broken = {**_record(0, good), "messageId": "m-broken", "body": '{"Records": "nope"'}
+    dead_letters = RecordingDeadLetters()
+
+    response = handler(
+        {"Records": [broken, _record(1, good)]},
+        _Context(),
+        pipeline=pipeline,
+        dead_letters=dead_letters,
+    )
+
+    assert response == {"batchItemFailures": []}
+    [(body, reason, detail, message_id)] = dead_letters.sent
+    assert (body, reason, message_id) == ('{"Records": "nope"', "invalid_notification", "m-broken")
+    assert detail
+    published = pipeline.publisher.published  # type: ignore[attr-defined]
+    assert [event["source"]["key"] for event, _cid, _subject in published] == [good.key]
+
+
+def test_when_the_dlq_cannot_be_reached_the_invalid_message_fails_alone(
+    pipeline: Pipeline, store: Any
+) -> None:
+    good = store.put("raw", "transactions/2024/good.csv", SAMPLE)
+    broken = {**_record(0, good), "messageId": "m-broken", "body": "not json"}
+
+    response = handler(
+        {"Records": [broken, _record(1, good)]},
+        _Context(),
+        pipeline=pipeline,
+        dead_letters=RecordingDeadLetters(fail_with=ConnectionError("sqs down")),
+    )
+
+    assert response == {"batchItemFailures": [{"itemIdentifier": "m-broken"}]}
+    assert len(pipeline.publisher.published) == 1  # type: ignore[attr-defined]
 
 
 EVENT = Path(__file__).parents[1] / "events" / "s3-put-encoded-key.json"

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import boto3
 from botocore.config import Config
+from rocket_contracts.deadletter import DeadLetters
 
 from ingest_gate.adapters.bus_publisher import BusPublisher
 from ingest_gate.adapters.glue_runner import GlueJobRunner
@@ -47,11 +48,13 @@ def build_gate(settings: Settings, *, session: boto3.Session | None = None) -> G
 def bootstrap(settings: Settings, *, session: boto3.Session | None = None) -> Consumer:
     """The gate function's record handler, wired to AWS."""
     session = session or boto3.Session()
-    deferrer = (
-        SqsDeferrer(
-            queue_url=settings.queue_url, client=session.client("sqs", config=_CLIENT_CONFIG)
-        )
-        if settings.queue_url
+    sqs = session.client("sqs", config=_CLIENT_CONFIG)
+    deferrer = SqsDeferrer(queue_url=settings.queue_url, client=sqs) if settings.queue_url else None
+    dead_letters = (
+        DeadLetters(client=sqs, queue_url=settings.dead_letter_queue_url)
+        if settings.dead_letter_queue_url
         else None
     )
-    return Consumer(gate=build_gate(settings, session=session), deferrer=deferrer)
+    return Consumer(
+        gate=build_gate(settings, session=session), deferrer=deferrer, dead_letters=dead_letters
+    )

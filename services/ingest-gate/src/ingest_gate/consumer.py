@@ -9,6 +9,7 @@ from typing import Any, Protocol
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from rocket_contracts.bus import ContractViolation, ParsedMessage, parse_record
+from rocket_contracts.deadletter import CONTRACT_VIOLATION, DeadLetterSender, dead_letter
 from rocket_contracts.models.ingest.job_requested_v1 import IngestJobRequestedV1
 
 from ingest_gate.domain import (
@@ -21,8 +22,10 @@ from ingest_gate.domain import (
 from ingest_gate.gate import Gate
 from ingest_gate.observability import logger, metrics
 
-# Poison messages gain nothing from waiting: let them reach the DLQ after maxReceiveCount quickly.
+# Poison messages gain nothing from waiting: when they cannot be dead-lettered at once (no DLQ
+# configured, or the send failed), let them reach it after maxReceiveCount quickly.
 POISON_DELAY_SECONDS = 1
+DEFINED_ARGUMENT = "defined_argument"
 MAX_DELAY_SECONDS = 900
 
 
@@ -91,20 +94,41 @@ def to_request(parsed: ParsedMessage) -> JobRequest:
 
 @dataclass(frozen=True)
 class Consumer:
-    """The record handler of the gate function: `Consumer(gate)(record)`; raising fails it."""
+    """The record handler of the gate function: `Consumer(gate)(record)`; raising fails it.
+
+    A message that can never succeed (it breaks the contract, or sets an argument the job
+    defines) goes to the DLQ at once with its reason, through ``dead_letters``, and its record
+    succeeds; without ``dead_letters`` it fails until SQS moves it there.
+    """
 
     gate: Gate
     deferrer: Deferrer | None = None
+    dead_letters: DeadLetterSender | None = None
 
-    def __call__(self, record: SQSRecord | dict[str, Any]) -> GateResult:
+    def __call__(self, record: SQSRecord | dict[str, Any]) -> GateResult | None:
         sqs_record = record if isinstance(record, SQSRecord) else SQSRecord(record)
         try:
             return self._handle(sqs_record)
-        except (ContractViolation, IngestGateError) as exc:
-            if self.deferrer is not None:
-                count = int(sqs_record.attributes.approximate_receive_count or 1)
-                self.deferrer.defer(sqs_record.receipt_handle, retry_delay(exc, count))
+        except (ContractViolation, DefinedArgumentError) as exc:
+            reason = CONTRACT_VIOLATION if isinstance(exc, ContractViolation) else DEFINED_ARGUMENT
+            if dead_letter(
+                self.dead_letters,
+                sqs_record.body,
+                reason=reason,
+                detail=str(exc),
+                message_id=sqs_record.message_id,
+            ):
+                return None
+            self._defer(sqs_record, exc)
             raise
+        except IngestGateError as exc:
+            self._defer(sqs_record, exc)
+            raise
+
+    def _defer(self, sqs_record: SQSRecord, exc: Exception) -> None:
+        if self.deferrer is not None:
+            count = int(sqs_record.attributes.approximate_receive_count or 1)
+            self.deferrer.defer(sqs_record.receipt_handle, retry_delay(exc, count))
 
     def _handle(self, record: SQSRecord) -> GateResult:
         request = self._parse(record)

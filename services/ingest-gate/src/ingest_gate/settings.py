@@ -20,6 +20,10 @@ class Settings(BaseSettings):
         default=None,
         description="The request queue; set to shorten retry delays of failed records.",
     )
+    dead_letter_queue_url: str | None = Field(
+        default=None,
+        description="The request queue's DLQ: invalid requests go there at once, with a reason.",
+    )
     allowed_jobs: Annotated[frozenset[str], NoDecode] = Field(
         description="Comma-separated Glue job names the gate may start; anything else is rejected."
     )

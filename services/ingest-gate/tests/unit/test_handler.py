@@ -15,6 +15,7 @@ from ingest_gate.handlers.gate import handler
 from ingest_gate.observability import metrics
 from ingest_gate_fakes import FakeDeferrer, FakeLambdaContext, World
 from rocket_contracts.bus import ContractViolation
+from rocket_contracts.testing import RecordingDeadLetters
 
 EVENTS = Path(__file__).parent.parent / "events"
 VALID, INVALID, SNS_ENVELOPED = 0, 1, 2
@@ -51,6 +52,44 @@ def test_invalid_record_fails_alone_and_the_valid_ones_start(gate_world: World) 
     }
     # The poison message comes back soon, to reach the DLQ after maxReceiveCount.
     assert deferrer.deferred == [(event["Records"][INVALID]["receiptHandle"], POISON_DELAY_SECONDS)]
+
+
+def test_invalid_record_goes_to_the_dlq_at_once_with_its_reason_and_the_batch_succeeds(
+    gate_world: World,
+) -> None:
+    event = sample_event()
+    deferrer, dead_letters = FakeDeferrer(), RecordingDeadLetters()
+    consumer = Consumer(gate_world.gate(), deferrer, dead_letters)
+
+    response = handler(event, FakeLambdaContext(), consumer=consumer)
+
+    assert response == {"batchItemFailures": []}
+    [(body, reason, detail, message_id)] = dead_letters.sent
+    poison = event["Records"][INVALID]
+    assert (body, reason, message_id) == (
+        poison["body"],
+        "contract_violation",
+        poison["messageId"],
+    )
+    assert "transaction_id" in detail
+    assert sorted(gate_world.store.records) == ["tx-2026-11-22-0001", "tx-2026-11-22-0002"]
+    assert deferrer.deferred == []
+
+
+def test_when_the_dlq_send_fails_the_invalid_record_fails_and_comes_back_soon(
+    gate_world: World,
+) -> None:
+    event = sample_event()
+    deferrer = FakeDeferrer()
+    dead_letters = RecordingDeadLetters(fail_with=ConnectionError("sqs unreachable"))
+    consumer = Consumer(gate_world.gate(), deferrer, dead_letters)
+
+    response = handler(event, FakeLambdaContext(), consumer=consumer)
+
+    poison = event["Records"][INVALID]
+    assert response == {"batchItemFailures": [{"itemIdentifier": poison["messageId"]}]}
+    assert deferrer.deferred == [(poison["receiptHandle"], POISON_DELAY_SECONDS)]
+    assert len(gate_world.glue.runs) == 2
 
 
 def test_invalid_message_is_logged_with_its_validation_errors_and_counted(

@@ -17,7 +17,7 @@ from ingest_gate.observability import metrics
 from ingest_gate_fakes import FakeDeferrer, FakeLambdaContext, World
 from rocket_contracts.bus import ContractViolation
 from rocket_contracts.models.ingest.job_requested_v1 import IngestJobRequestedV1
-from rocket_contracts.testing import sqs_record, sqs_record_for
+from rocket_contracts.testing import RecordingDeadLetters, sqs_record, sqs_record_for
 
 JOB = "rocket-local-etl-layers-reprocess"
 
@@ -141,6 +141,21 @@ def test_an_argument_the_job_defines_itself_is_an_invalid_message(
     assert logged.__dict__["summary"] == f"{JOB} defines --trusted_bucket itself"
     assert metrics.metric_set["InvalidMessages"]["Value"] == [1.0]
     metrics.clear_metrics()
+
+
+def test_an_argument_the_job_defines_goes_to_the_dlq_with_its_own_reason(
+    gate_world: World,
+) -> None:
+    gate_world.glue.definitions[JOB] = frozenset({"--trusted_bucket"})
+    record = sqs_record_for(_request("tx-1", trusted_bucket="someone-elses-bucket"))
+    dead_letters = RecordingDeadLetters()
+
+    assert Consumer(gate_world.gate(), dead_letters=dead_letters)(record) is None
+
+    [(body, reason, detail, _)] = dead_letters.sent
+    assert (body, reason) == (record["body"], "defined_argument")
+    assert "defines --trusted_bucket itself" in detail
+    assert gate_world.glue.runs == []
 
 
 def test_arguments_the_job_does_not_define_still_start_it(gate_world: World) -> None:

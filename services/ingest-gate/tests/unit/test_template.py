@@ -23,7 +23,11 @@ def resolved(additional_jobs: str) -> dict[str, Any]:
         templates.parameter_values(
             template, {"Stage": "prod", "AdditionalJobNames": additional_jobs}
         ),
-        physical_ids={"RequestQueue": "https://sqs/requests", "IdempotencyBucket": "records"},
+        physical_ids={
+            "RequestQueue": "https://sqs/requests",
+            "DeadLetterQueue": "https://sqs/requests-dlq",
+            "IdempotencyBucket": "records",
+        },
         exports={
             "rocket-prod-EventTopicArn": TOPIC,
             "rocket-prod-EventTopicKeyArn": TOPIC_KEY,
@@ -109,6 +113,7 @@ def test_every_other_permission_is_scoped_to_the_gates_own_resources() -> None:
             "sqs:GetQueueAttributes",
             "sqs:ReceiveMessage",
         ],
+        "QuarantineInvalidRequests": ["sqs:SendMessage"],
         "ReadWriteIdempotencyRecords": ["s3:GetObject", "s3:PutObject"],
         "ListIdempotencyRecords": ["s3:ListBucket"],
         "PublishEvents": ["sns:Publish"],
@@ -116,6 +121,7 @@ def test_every_other_permission_is_scoped_to_the_gates_own_resources() -> None:
         "WriteTraces": ["xray:PutTelemetryRecords", "xray:PutTraceSegments"],
     }
     assert statements["ConsumeRequests"]["Resource"] == "<RequestQueue.Arn>"
+    assert statements["QuarantineInvalidRequests"]["Resource"] == "<DeadLetterQueue.Arn>"
     assert statements["ReadWriteIdempotencyRecords"]["Resource"] == (
         f"<IdempotencyBucket.Arn>/{prefix}*"
     )

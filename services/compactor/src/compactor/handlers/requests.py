@@ -14,11 +14,13 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from rocket_contracts import bus
+from rocket_contracts.deadletter import CONTRACT_VIOLATION, DeadLetterSender, dead_letter
 from rocket_contracts.models.compactor.compaction_requested_v1 import (
     CompactorCompactionRequestedV1,
 )
 
-from compactor.bootstrap import requests
+from compactor import bootstrap
+from compactor.domains import UnknownDomainError
 from compactor.observability import logger, metrics, tracer
 from compactor.requests import Requests
 
@@ -31,9 +33,13 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(
-    event: dict[str, Any], context: LambdaContext, starter: Requests | None = None
+    event: dict[str, Any],
+    context: LambdaContext,
+    starter: Requests | None = None,
+    dead_letters: DeadLetterSender | None = None,
 ) -> PartialItemFailureResponse:
-    active = starter or requests()
+    active = starter or bootstrap.requests()
+    quarantine = dead_letters if starter is not None else bootstrap.dead_letters()
 
     def record_handler(record: SQSRecord) -> None:
         try:
@@ -41,6 +47,20 @@ def handler(
             request = message.data_as(CompactorCompactionRequestedV1)
             logger.append_keys(correlation_id=message.correlation_id)
             active.start(request, message.correlation_id)
+        except (bus.ContractViolation, UnknownDomainError) as exc:
+            # Asking again cannot help: to the DLQ at once, with the reason, if it can be sent.
+            if isinstance(exc, bus.ContractViolation):
+                reason, detail = CONTRACT_VIOLATION, str(exc)
+            else:
+                reason, detail = "unknown_domain", f"no domain declared as {exc}"
+            metrics.add_metric(name="RequestsInvalid", unit="Count", value=1)
+            logger.error(
+                "invalid request", extra={"message_id": record.message_id, "reason": detail}
+            )
+            if not dead_letter(
+                quarantine, record.body, reason=reason, detail=detail, message_id=record.message_id
+            ):
+                raise
         except Exception as exc:
             # Powertools keeps the failure for the response but logs nothing: say which.
             metrics.add_metric(name="RequestsFailed", unit="Count", value=1)

@@ -12,9 +12,10 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from rocket_contracts.deadletter import DeadLetterSender, dead_letter
 
-from etl_layers.bootstrap import bootstrap
-from etl_layers.events import parse_s3_message
+from etl_layers import bootstrap
+from etl_layers.events import InvalidNotificationError, parse_s3_message
 from etl_layers.observability import logger, metrics, tracer
 from etl_layers.pipeline import Pipeline
 
@@ -27,14 +28,35 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(
-    event: dict[str, Any], context: LambdaContext, pipeline: Pipeline | None = None
+    event: dict[str, Any],
+    context: LambdaContext,
+    pipeline: Pipeline | None = None,
+    dead_letters: DeadLetterSender | None = None,
 ) -> PartialItemFailureResponse:
-    active = pipeline or bootstrap()
+    active = pipeline or bootstrap.bootstrap()
+    quarantine = dead_letters if pipeline is not None else bootstrap.dead_letters()
 
     def record_handler(record: SQSRecord) -> None:
         key: str | None = None
         try:
-            for raw_object in parse_s3_message(record.body):
+            objects = parse_s3_message(record.body)
+        except InvalidNotificationError as exc:
+            # Not an S3 notification: no delivery can change that, so the DLQ at once.
+            metrics.add_metric(name="InvalidMessages", unit="Count", value=1)
+            logger.error(
+                "invalid message", extra={"message_id": record.message_id, "reason": str(exc)}
+            )
+            if not dead_letter(
+                quarantine,
+                record.body,
+                reason="invalid_notification",
+                detail=str(exc),
+                message_id=record.message_id,
+            ):
+                raise
+            return
+        try:
+            for raw_object in objects:
                 key = raw_object.key
                 active.process(raw_object)
         except Exception as exc:
