@@ -46,7 +46,7 @@ class DeadLetterSender(Protocol):
     def send(self, body: str, *, reason: str, detail: str, message_id: str | None) -> None: ...
 
 
-def attributes(reason: str, detail: str, message_id: str | None) -> dict[str, dict[str, str]]:
+def attributes(reason: str, detail: str, message_id: str | None) -> dict[str, Any]:
     """The SQS message attributes that carry why a message was dead-lettered."""
     values = {REASON: reason, DETAIL: detail[:MAX_DETAIL_CHARS] or "-"}
     if message_id:

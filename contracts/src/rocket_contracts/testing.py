@@ -126,7 +126,3 @@ class RecordingDeadLetters:
         if self.fail_with is not None:
             raise self.fail_with
         self.sent.append((body, reason, detail, message_id))
-
-    @property
-    def reasons(self) -> list[str]:
-        return [reason for _, reason, _, _ in self.sent]

@@ -39,7 +39,9 @@ def handler(
     dead_letters: DeadLetterSender | None = None,
 ) -> PartialItemFailureResponse:
     active = starter or bootstrap.requests()
-    quarantine = dead_letters if starter is not None else bootstrap.dead_letters()
+    # Injected dependencies (tests) stand alone; otherwise the DLQ from the settings.
+    injected = starter is not None or dead_letters is not None
+    quarantine = dead_letters if injected else bootstrap.dead_letters()
 
     def record_handler(record: SQSRecord) -> None:
         try:

@@ -34,7 +34,9 @@ def handler(
     dead_letters: DeadLetterSender | None = None,
 ) -> PartialItemFailureResponse:
     active = pipeline or bootstrap.bootstrap()
-    quarantine = dead_letters if pipeline is not None else bootstrap.dead_letters()
+    # Injected dependencies (tests) stand alone; otherwise the DLQ from the settings.
+    injected = pipeline is not None or dead_letters is not None
+    quarantine = dead_letters if injected else bootstrap.dead_letters()
 
     def record_handler(record: SQSRecord) -> None:
         key: str | None = None

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
-from rocket_contracts import bus
+from rocket_contracts import bus, deadletter
 from rocket_contracts.models.gapscraper.download_requested_v1 import (
     GapscraperDownloadRequestedV1,
 )
@@ -82,10 +82,7 @@ class SqsQuarantine:
             self._client.send_message(
                 QueueUrl=self._url,
                 MessageBody=body,
-                MessageAttributes={
-                    "reason": {"DataType": "String", "StringValue": reason},
-                    "detail": {"DataType": "String", "StringValue": detail[:1000] or "-"},
-                },
+                MessageAttributes=deadletter.attributes(reason, detail, None),
             )
         except (ClientError, BotoCoreError) as exc:
             raise QueueError(f"quarantine: {_code(exc)}") from exc
