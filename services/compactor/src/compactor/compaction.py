@@ -12,7 +12,6 @@ from __future__ import annotations
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
 
 import duckdb
 import orjson
@@ -185,7 +184,7 @@ class RangeLines:
         self._con = _connect(work_dir, self.limits)
         self._pool = ThreadPoolExecutor(max_workers=max(1, self.limits.threads))
         self._detected: list[Future[list[tuple[str, DuckType]]]] = []
-        self._handle: IO[bytes] | None = None
+        self._pending: list[bytes] = []
         self._size = 0
 
     def __enter__(self) -> RangeLines:
@@ -196,12 +195,7 @@ class RangeLines:
 
     def write(self, data: bytes) -> int:
         """One landing file's passing lines, whole: a chunk ends between files."""
-        if self._handle is None:
-            path = self.work_dir / f"lines-{len(self.paths):05d}.ndjson"
-            self.paths.append(path)
-            self._handle = path.open("wb")
-            self._size = 0
-        self._handle.write(data)
+        self._pending.append(data)
         self._size += len(data)
         if self._size >= self.chunk_bytes:
             self._seal()
@@ -218,12 +212,18 @@ class RangeLines:
         self._detected.append(self._pool.submit(self._detect_chunk, path))
 
     def _seal(self) -> None:
-        if self._handle is None:
+        if not self._pending:
             return
-        self._handle.close()
-        self._handle = None
-        path = self.paths[-1]
-        self._detected.append(self._pool.submit(self._detect_chunk, path))
+        path = self.work_dir / f"lines-{len(self.paths):05d}.ndjson"
+        self.paths.append(path)
+        pending, self._pending, self._size = self._pending, [], 0
+        self._detected.append(self._pool.submit(self._write_chunk, path, pending))
+
+    def _write_chunk(self, path: Path, pending: list[bytes]) -> list[tuple[str, DuckType]]:
+        # Written by the thread that detects it: one write of the whole chunk, off the thread
+        # that screens.
+        path.write_bytes(b"".join(pending))
+        return self._detect_chunk(path)
 
     def _detect_chunk(self, path: Path) -> list[tuple[str, DuckType]]:
         cursor = self._con.cursor()
@@ -239,9 +239,7 @@ class RangeLines:
         return [(name, _plain(kind)) for name, kind in merged.items()]
 
     def close(self) -> None:
-        if self._handle is not None:
-            self._handle.close()
-            self._handle = None
+        self._pending = []
         self._pool.shutdown(wait=True, cancel_futures=True)
         self._con.close()
 
