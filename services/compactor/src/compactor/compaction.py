@@ -9,7 +9,7 @@ while screening, so the cast cannot fail or coerce).
 
 from __future__ import annotations
 
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -169,7 +169,10 @@ class RangeLines:
     typed parse after it, and runs on one thread per file. So each chunk's types are detected in
     a background thread as soon as the chunk is complete, on the cores the fetch and screening
     (Python, one core) leave free; the chunks' types are then merged by name and widened, which
-    is what one detection over the whole range gives."""
+    is what one detection over the whole range gives.
+
+    `paths` names every chunk, but a chunk's file exists only once its detection is done: read
+    them after `schema()`, which waits for all of them."""
 
     def __init__(
         self,
@@ -182,7 +185,8 @@ class RangeLines:
         self.chunk_bytes = chunk_bytes
         self.paths: list[Path] = []
         self._con = _connect(work_dir, self.limits)
-        self._pool = ThreadPoolExecutor(max_workers=max(1, self.limits.threads))
+        self._threads = max(1, self.limits.threads)
+        self._pool = ThreadPoolExecutor(max_workers=self._threads)
         self._detected: list[Future[list[tuple[str, DuckType]]]] = []
         self._pending: list[bytes] = []
         self._size = 0
@@ -218,6 +222,11 @@ class RangeLines:
         self.paths.append(path)
         pending, self._pending, self._size = self._pending, [], 0
         self._detected.append(self._pool.submit(self._write_chunk, path, pending))
+        # A chunk waiting for a thread holds its bytes: when detection falls behind the
+        # screening, the screening waits, so memory stays at a few chunks, not the range.
+        in_flight = [future for future in self._detected if not future.done()]
+        if len(in_flight) > self._threads + 1:
+            wait(in_flight[:1])
 
     def _write_chunk(self, path: Path, pending: list[bytes]) -> list[tuple[str, DuckType]]:
         # Written by the thread that detects it: one write of the whole chunk, off the thread

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 from compactor.compaction import EngineLimits, RangeLines, compact, conform
 from compactor.domains import FieldSpec, FieldType
-from compactor.ducktypes import parse
+from compactor.ducktypes import DuckType, parse
 
 LIMITS = EngineLimits("256MB", 1)
 
@@ -84,6 +85,42 @@ def test_conform_widens_and_adds_missing_columns(tmp_path: Path) -> None:
         {"a": 1.0, "s": {"x": 1.0, "y": None}, "b": None},
         {"a": 2.0, "s": None, "b": None},
     ]
+
+
+class _HeldRangeLines(RangeLines):
+    """Detection that waits until the test lets it go: detection falling behind the screening."""
+
+    def __init__(self, work_dir: Path, release: threading.Event) -> None:
+        super().__init__(work_dir, LIMITS, chunk_bytes=1)
+        self.release = release
+
+    def _detect_chunk(self, path: Path) -> list[tuple[str, DuckType]]:
+        self.release.wait(10)
+        return super()._detect_chunk(path)
+
+
+def test_screening_waits_when_detection_falls_behind(tmp_path: Path) -> None:
+    """A chunk waiting for detection holds its bytes: the writer stops at one thread's work plus
+    two chunks waiting, so a range's memory is a few chunks, never the whole range."""
+    release = threading.Event()
+    written: list[int] = []
+    with _HeldRangeLines(tmp_path, release) as lines:
+
+        def screen() -> None:
+            for i in range(6):
+                lines.write(json.dumps({"id": str(i)}).encode() + b"\n")
+                written.append(i)
+
+        writer = threading.Thread(target=screen)
+        writer.start()
+        writer.join(1.0)
+        assert writer.is_alive()
+        assert written == [0, 1]  # the third chunk waits for the first detection
+        release.set()
+        writer.join(10)
+        assert written == list(range(6))
+        out = compact(lines, tmp_path / "out.parquet", (), work_dir=tmp_path, limits=LIMITS)
+    assert [r["id"] for r in pq.read_table(out.path).to_pylist()] == [str(i) for i in range(6)]
 
 
 def test_chunks_detected_apart_give_the_types_of_the_whole_range(tmp_path: Path) -> None:
