@@ -26,26 +26,37 @@ NOT_AN_OBJECT = "not_an_object"
 # A quarantined line keeps this much of its text: enough to see the problem, bounded in size.
 RAW_KEPT = 4096
 
+# fullmatch, not `$`: `$` also matches before a trailing newline, and the value is checked as
+# written, never trimmed.
 _TIMESTAMP = re.compile(
-    r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?)?(Z|[+-]\d{2}(:?\d{2})?)?$"
-)
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+    r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?)?(Z|[+-]\d{2}(:?\d{2})?)?"
+).fullmatch
+# The form most producers write (UTC, whole seconds): the same strings the general pattern
+# accepts, matched in half the time because nothing in it is optional.
+_COMMON_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z").fullmatch
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}").fullmatch
 
 
-def _is_day(value: str) -> bool:
+# A day's records share a handful of dates: each is checked once, not once per record.
+@functools.lru_cache(maxsize=1024)
+def _is_day(day: str) -> bool:
     try:
-        date.fromisoformat(value[:10])
+        date.fromisoformat(day)
     except ValueError:
         return False
     return True
 
 
 def _is_timestamp(value: object) -> bool:
-    return isinstance(value, str) and _TIMESTAMP.match(value) is not None and _is_day(value)
+    if not isinstance(value, str):
+        return False
+    if _COMMON_TIMESTAMP(value) is None and _TIMESTAMP(value) is None:
+        return False
+    return _is_day(value[:10])
 
 
 def _is_date(value: object) -> bool:
-    return isinstance(value, str) and _DATE.match(value) is not None and _is_day(value)
+    return isinstance(value, str) and _DATE(value) is not None and _is_day(value[:10])
 
 
 _CHECKS: dict[FieldType, Callable[[object], bool]] = {

@@ -15,6 +15,7 @@ FIELDS = (
     FieldSpec(name="x", type=FieldType.DOUBLE),
     FieldSpec(name="at", type=FieldType.TIMESTAMP),
     FieldSpec(name="opt", type=FieldType.BOOLEAN, required=False),
+    FieldSpec(name="day", type=FieldType.DATE, required=False),
 )
 GOOD = b'{"id":"a","n":1,"x":2,"at":"2026-11-21T10:00:00Z"}'
 
@@ -56,7 +57,13 @@ def test_broken_lines_are_set_aside_with_file_line_and_reason() -> None:
         ({"x": "2.0"}, "type:x"),
         ({"at": "yesterday"}, "type:at"),
         ({"at": "2026-02-30T00:00:00Z"}, "type:at"),
+        ({"at": "2026-13-01T00:00:00Z"}, "type:at"),
+        ({"at": "2026-11-21T10:00:00Zjunk"}, "type:at"),
+        ({"at": "2026-11-21T10:00:00Z\n"}, "type:at"),
+        ({"at": "2026-11-21T10:00Z"}, None),
+        ({"at": "2026-11-21T10:00:00+0300"}, None),
         ({"opt": "yes"}, "type:opt"),
+        ({"day": "2026-11-21\n"}, "type:day"),
     ],
 )
 def test_declared_fields_are_checked_not_coerced(change: dict[str, object], reason: str) -> None:
