@@ -218,36 +218,40 @@ class _PartitionWriter:
 
 
 class _BackgroundWriter:
-    """_PartitionWriters fed from one thread of their own, so Parquet encoding (which releases
-    the GIL) runs while DuckDB produces the next batch. One batch waits at most, bounding
-    memory; each call gives one batch per writer."""
+    """_PartitionWriters fed each from a thread of its own, so the layers' Parquet encoding
+    (which releases the GIL) runs side by side while DuckDB produces the next batch. One batch
+    per writer waits at most, bounding memory; each call gives one batch per writer."""
 
     def __init__(self, writers: Sequence[_PartitionWriter]) -> None:
         self.writers = writers
-        self._pool = ThreadPoolExecutor(max_workers=1)
-        self._waiting: Future[None] | None = None
-
-    def _write(self, batches: Sequence[pa.RecordBatch]) -> None:
-        for writer, batch in zip(self.writers, batches, strict=True):
-            writer.write(batch)
-
-    def _close(self) -> None:
-        for writer in self.writers:
-            writer.close()
+        self._pools = [ThreadPoolExecutor(max_workers=1) for _ in writers]
+        self._waiting: list[Future[None] | None] = [None] * len(writers)
 
     def write(self, batches: Sequence[pa.RecordBatch]) -> None:
-        if self._waiting is not None:
-            self._waiting.result()
-        self._waiting = self._pool.submit(self._write, batches)
+        for index, batch in enumerate(batches):
+            waiting = self._waiting[index]
+            if waiting is not None:
+                waiting.result()
+            self._waiting[index] = self._pools[index].submit(self.writers[index].write, batch)
 
     def close(self) -> list[list[LocalOutput]]:
-        """Wait for every batch, close the files; raise what a write raised."""
-        try:
-            if self._waiting is not None:
-                self._waiting.result()
-        finally:
-            self._pool.submit(self._close).result()
-            self._pool.shutdown()
+        """Wait for every batch, close every file; raise the first thing a write raised."""
+        # Every writer is closed and every thread ended before the first failure is raised.
+        failure: BaseException | None = None
+        for waiting, pool, writer in zip(self._waiting, self._pools, self.writers, strict=True):
+            try:
+                if waiting is not None:
+                    waiting.result()
+            except BaseException as error:
+                failure = failure or error
+            try:
+                pool.submit(writer.close).result()
+            except BaseException as error:
+                failure = failure or error
+            finally:
+                pool.shutdown()
+        if failure is not None:
+            raise failure
         return [w.outputs for w in self.writers]
 
 
