@@ -187,3 +187,29 @@ def test_a_step_that_fails_once_is_retried_to_the_same_output(platform: LocalPla
     (event,) = _processed(platform, day)
     assert event.output.records == records
     assert len(_lake_rows(platform, day)) == records
+
+
+def test_a_day_past_the_inline_limit_runs_as_a_distributed_map(platform: LocalPlatform) -> None:
+    """Redeployed while the platform runs, with every plan past the inline limit: the ranges'
+    indices are read from the plan in S3 by a Distributed Map, to the same output."""
+    token = f"e2e-{uuid.uuid4().hex[:8]}"
+    day = _free_day(token)
+    records, broken = _land(platform, day, files=20, seed=4)
+    platform.deploy("compactor", {"InlineMapMaxRanges": "0"})
+    try:
+        platform.publish(_request(day, f"{token}-a"), correlation_id=token)
+        assert platform.wait_idle(timeout=240)
+    finally:
+        platform.deploy("compactor")
+    (execution,) = _executions(platform, day)
+    assert execution["status"] == "SUCCEEDED"
+    sfn = platform.client("stepfunctions")
+    history = sfn.get_execution_history(executionArn=execution["executionArn"])["events"]
+    kinds = [e["type"] for e in history]
+    assert "MapRunStarted" in kinds
+    assert "MapRunSucceeded" in kinds
+    (event,) = [e for e in _processed(platform, day) if e.status == "COMPACTED"]
+    assert event.output.records == records
+    assert event.quarantine is not None
+    assert event.quarantine.reasons == {"invalid_json": broken}
+    assert len(_lake_rows(platform, day)) == records

@@ -190,7 +190,9 @@ def job(execution: str = "exec-1", *, force: bool = False, domain: str = "orders
 class Harness:
     """The compactor over fakes, and a tiny stand-in for the state machine's order of steps."""
 
-    def __init__(self, tmp_path: Path, target_mb: int = 256) -> None:
+    def __init__(
+        self, tmp_path: Path, target_mb: int = 256, inline_map_max_ranges: int = 1000
+    ) -> None:
         self.store = FakeStore()
         self.catalog = FakeCatalog()
         self.publisher = FakePublisher()
@@ -214,6 +216,7 @@ class Harness:
                 work_dir=tmp_path,
                 limits=EngineLimits("256MB", 1),
                 fetch_concurrency=4,
+                inline_map_max_ranges=inline_map_max_ranges,
             ),
             clock=self.clock,
         )
@@ -224,7 +227,11 @@ class Harness:
             return planned, None
         if planned.outcome is Outcome.PLANNED:
             assert planned.manifest_key is not None
-            for index in planned.ranges:
+            indices = planned.ranges
+            if planned.distributed:  # the Distributed Map reads them from the plan in S3
+                assert planned.ranges_key is not None
+                indices = json.loads(self.store.objects[(LAKE, planned.ranges_key)][0])
+            for index in indices:
                 self.compactor.compact_range(
                     RangeTask(job=the_job, manifest_key=planned.manifest_key, index=index)
                 )

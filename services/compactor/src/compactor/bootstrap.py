@@ -41,6 +41,7 @@ def build(config: Settings) -> Compactor:
             work_dir=config.work_dir,
             limits=EngineLimits(config.duckdb_memory_limit, config.duckdb_threads),
             fetch_concurrency=config.fetch_concurrency,
+            inline_map_max_ranges=config.inline_map_max_ranges,
             lock_ttl=timedelta(seconds=config.lock_ttl_seconds),
         ),
     )

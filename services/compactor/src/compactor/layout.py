@@ -28,6 +28,11 @@ def manifest_key(domain: str, day: str, plan_id: str) -> str:
     return f"{plan_dir(domain, day, plan_id)}plan.json"
 
 
+def ranges_key(manifest: str) -> str:
+    """The plan's range indices as a JSON array: the Distributed Map's items."""
+    return f"{manifest.rsplit('/', 1)[0]}/ranges.json"
+
+
 def result_key(manifest: str, index: int) -> str:
     return f"{manifest.rsplit('/', 1)[0]}/range-{index:05d}.json"
 

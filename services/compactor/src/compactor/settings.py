@@ -23,5 +23,6 @@ class Settings(BaseSettings):
     duckdb_memory_limit: str = "1GB"
     duckdb_threads: int = Field(default=2, ge=1)
     fetch_concurrency: int = Field(default=32, ge=1, le=256)
+    inline_map_max_ranges: int = Field(default=1000, ge=0, le=10000)
     lock_ttl_seconds: int = Field(default=7200, ge=60)
     domains_dir: Path | None = None

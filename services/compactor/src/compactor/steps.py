@@ -6,6 +6,7 @@ and each range's result stay in S3; only their keys, counts and the range indice
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from enum import StrEnum
 
@@ -41,10 +42,21 @@ class Planned(BaseModel):
     outcome: Outcome
     plan_id: str | None = None
     manifest_key: str | None = None
+    # The ranges' indices ride in the payload for the inline Map; past the inline limit they
+    # are only in S3 (`ranges_key`, a JSON array) for the Distributed Map to read, and
+    # `ranges` is empty: Step Functions refuses payloads over 256 KB.
     ranges: list[int] = Field(default_factory=list)
+    range_count: int | None = Field(default=None, ge=0)  # None: planned before it was counted
+    ranges_key: str | None = None
+    distributed: bool = False
     files: int = 0
     bytes: int = 0
     holder: str | None = None
+
+    @property
+    def indices(self) -> Sequence[int]:
+        """Every range of the plan, however the Map was given them."""
+        return self.ranges if self.range_count is None else range(self.range_count)
 
 
 class RangeTask(BaseModel):

@@ -55,6 +55,9 @@ class CompactorConfig:
     work_dir: Path = Path("/tmp")
     limits: EngineLimits = dataclasses.field(default_factory=EngineLimits)
     fetch_concurrency: int = 32
+    # More ranges than this go to the Distributed Map (their indices read from S3), so the
+    # plan's payload stays far under Step Functions' 256 KB.
+    inline_map_max_ranges: int = 1000
     # Longer than a whole execution: a live owner never loses its lock to a takeover.
     lock_ttl: timedelta = timedelta(hours=2)
 
@@ -170,6 +173,10 @@ class Compactor:
             return Planned(outcome=Outcome.EMPTY)
         key = layout.manifest_key(job.domain, day, plan.plan_id)
         self.store.put_json(self.config.lake_bucket, key, plan.to_json())
+        count = len(plan.ranges)
+        distributed = count > self.config.inline_map_max_ranges
+        ranges_key = layout.ranges_key(key)
+        self.store.put_bytes(self.config.lake_bucket, ranges_key, orjson.dumps(list(range(count))))
         logger.info(
             "day planned",
             extra={
@@ -178,14 +185,18 @@ class Compactor:
                 "plan_id": plan.plan_id,
                 "files": plan.files,
                 "bytes": plan.bytes,
-                "ranges": len(plan.ranges),
+                "ranges": count,
+                "map": "distributed" if distributed else "inline",
             },
         )
         return Planned(
             outcome=Outcome.PLANNED,
             plan_id=plan.plan_id,
             manifest_key=key,
-            ranges=list(range(len(plan.ranges))),
+            ranges=[] if distributed else list(range(count)),
+            range_count=count,
+            ranges_key=ranges_key,
+            distributed=distributed,
             files=plan.files,
             bytes=plan.bytes,
         )
@@ -320,7 +331,7 @@ class Compactor:
     def _read_results(self, planned: Planned) -> list[RangeResult]:
         assert planned.manifest_key is not None  # PLANNED always carries it
         results = []
-        for index in planned.ranges:
+        for index in planned.indices:
             found = self.store.read_json(
                 self.config.lake_bucket, layout.result_key(planned.manifest_key, index)
             )

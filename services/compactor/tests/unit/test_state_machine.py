@@ -76,7 +76,38 @@ def test_the_map_runs_ranges_with_bounded_concurrency() -> None:
     assert compact["ResultPath"] is None  # range results stay in S3, not in the payload
 
 
-@pytest.mark.parametrize("name", ["Plan", "CompactRanges", "Finalize"])
+def test_a_day_of_many_ranges_runs_them_as_a_distributed_map_read_from_the_plan() -> None:
+    inline = definition()["States"]["CompactRanges"]
+    distributed = definition()["States"]["CompactRangesDistributed"]
+    assert distributed["ItemProcessor"]["ProcessorConfig"]["Mode"] == "DISTRIBUTED"
+    reader = distributed["ItemReader"]
+    assert reader["Resource"] == "arn:aws:states:::s3:getObject"
+    assert reader["ReaderConfig"] == {"InputType": "JSON"}
+    assert reader["Parameters"]["Key.$"] == "$.planned.ranges_key"  # not in the payload
+    assert distributed["MaxConcurrency"] == 7
+    # No tolerated failures (the default): one failed range fails the day.
+    assert "ToleratedFailurePercentage" not in distributed
+    assert "ToleratedFailureCount" not in distributed
+    assert distributed["ResultPath"] is None
+    # The same range step, with the same retries and the same Fail on a lost range.
+    assert distributed["ItemSelector"] == inline["ItemSelector"]
+    assert distributed["ItemProcessor"]["States"] == inline["ItemProcessor"]["States"]
+    assert distributed["Next"] == inline["Next"] == "Finalize"
+
+
+def test_the_plan_says_which_map_runs_its_ranges() -> None:
+    route = definition()["States"]["Route"]
+    (distributed,) = [c for c in route["Choices"] if c["Next"] == "CompactRangesDistributed"]
+    assert distributed["And"] == [
+        {"Variable": "$.planned.outcome", "StringEquals": "planned"},
+        {"Variable": "$.planned.distributed", "BooleanEquals": True},
+    ]
+    # Choices are tried in order: a planned day reaches the inline Map only when not distributed.
+    (inline,) = [c for c in route["Choices"] if c["Next"] == "CompactRanges"]
+    assert route["Choices"].index(distributed) < route["Choices"].index(inline)
+
+
+@pytest.mark.parametrize("name", ["Plan", "CompactRanges", "CompactRangesDistributed", "Finalize"])
 def test_every_failure_goes_through_release(name: str) -> None:
     machine = definition()
     (catch,) = machine["States"][name]["Catch"]
@@ -87,7 +118,11 @@ def test_every_failure_goes_through_release(name: str) -> None:
 
 def test_a_busy_day_ends_the_execution_cleanly() -> None:
     machine = definition()
-    choices = {c["StringEquals"]: c["Next"] for c in machine["States"]["Route"]["Choices"]}
+    choices = {
+        c["StringEquals"]: c["Next"]
+        for c in machine["States"]["Route"]["Choices"]
+        if "And" not in c
+    }
     assert machine["States"][choices["busy"]]["Type"] == "Succeed"
     assert choices["planned"] == "CompactRanges"
     assert machine["States"]["Route"]["Default"] == "Finalize"

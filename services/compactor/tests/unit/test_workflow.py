@@ -4,6 +4,7 @@ catalog, the event, quarantine, and what repeats, races and crashes do."""
 from __future__ import annotations
 
 import io
+import json
 import threading
 from datetime import timedelta
 from pathlib import Path
@@ -12,7 +13,7 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 from compactor.ports import CountMismatchError, IncompleteRangesError, LockLostError
-from compactor.steps import FinalizeTask, Outcome, RangeTask
+from compactor.steps import FinalizeTask, Outcome, Planned, RangeTask
 from compactor.workflow import COMPACTED_TAG, Compactor
 from compactor_fakes import DATABASE, LAKE, LANDING, Harness, job, landing_key, ndjson, record
 from rocket_contracts import invariants
@@ -114,6 +115,35 @@ def test_ranges_near_the_target_and_drift_across_ranges_is_one_schema(tmp_path: 
     assert len(schemas) == 1  # names and types; Parquet may say "required" where no null is
     assert ("extra_flag", "bool") in schemas.pop()
     assert len(parquet_rows(h)) == 1401
+
+
+def test_a_day_of_more_ranges_than_the_inline_map_carries_goes_distributed(
+    tmp_path: Path,
+) -> None:
+    """Past the inline limit the indices are only in S3 (the Distributed Map's items) and the
+    payload carries their count: the same files, rows and event as the inline Map gives."""
+    outputs = []
+    for limit in (1, 1000):
+        h = Harness(tmp_path / str(limit), target_mb=1, inline_map_max_ranges=limit)
+        big = ndjson(*(record(i, note="x" * 900) for i in range(700)))
+        h.store.put(LANDING, landing_key(0, 0), big)
+        h.store.put(LANDING, landing_key(0, 1), big)
+        planned, done = h.run(job())
+        assert planned.range_count == 2
+        assert planned.distributed is (limit == 1)
+        assert planned.ranges == ([] if limit == 1 else [0, 1])
+        assert planned.ranges_key is not None
+        assert json.loads(h.store.objects[(LAKE, planned.ranges_key)][0]) == [0, 1]
+        assert done is not None
+        assert done.records == 1400
+        outputs.append(sorted(h.store.keys(LAKE, "orders/dt=2026-11-21/")))
+    assert outputs[0] == outputs[1]
+
+
+def test_a_plan_from_before_the_range_count_finalizes_its_listed_ranges() -> None:
+    """An execution in flight across a deploy carries the older payload: its ranges are listed."""
+    assert list(Planned(outcome=Outcome.PLANNED, ranges=[0, 1, 2]).indices) == [0, 1, 2]
+    assert list(Planned(outcome=Outcome.PLANNED, range_count=2).indices) == [0, 1]
 
 
 def test_a_column_typed_apart_in_two_ranges_is_widened_to_text_in_both(tmp_path: Path) -> None:
