@@ -497,14 +497,27 @@ class _Run:
         declared = [c.name for c in spec.columns]
         part = spec.column(spec.partition_column)
         # Sorted into a table first: streaming an ORDER BY straight out held ~70 MB more
-        # outside DuckDB's memory limit than scanning a sorted table does.
+        # outside DuckDB's memory limit than scanning a sorted table does. The day is sorted
+        # as one DATE; its texts (the ISO date, the partition path) and the columns derived
+        # from other columns are made by the scan, so the sort moves four to five strings a
+        # row fewer (~40% less sort time). A DATE column is held as its ISO text until here, so
+        # the text is made again from the day; a TIMESTAMP column stays as it is.
+        as_day = part.type is ColumnType.DATE
+        kept = ", ".join(q(n) for n in declared if not (as_day and n == part.name))
+        day_text = f"strftime(__day, '%Y-%m-%d') AS {q(part.name)}," if as_day else ""
         self.con.execute(f"""
             CREATE TEMP TABLE sorted AS
-            SELECT {", ".join(q(n) for n in declared)}, data_quality_score, quality_flags,
-                   {rules.amount_category_expr(spec)} AS amount_category,
-                   isodow(CAST({q(part.name)} AS DATE)) AS day_of_week, year, month, day
-            FROM trusted ORDER BY year, month, day
+            SELECT {kept}, data_quality_score, quality_flags,
+                   CAST({q(part.name)} AS DATE) AS __day
+            FROM trusted ORDER BY __day
         """)
+        scan = f"""
+            SELECT * EXCLUDE (__day), {day_text}
+                   {rules.amount_category_expr(spec)} AS amount_category,
+                   isodow(__day) AS day_of_week,
+                   strftime(__day, 'year=%Y/month=%m/day=%d') AS __partition
+            FROM sorted
+        """
         now = pa.scalar(self.r.now.replace(tzinfo=None), pa.timestamp("us"))
         constants: dict[str, pa.Scalar] = {
             "processed_timestamp": now,
@@ -567,17 +580,7 @@ class _Run:
         self.con.execute(f"SET memory_limit = {lit(WRITE_MEMORY_LIMIT)}")
         self.con.execute("SET preserve_insertion_order = true")
         try:
-            for batch in self.con.sql("FROM sorted").to_arrow_reader(BATCH_ROWS):
-                day = pc.binary_join_element_wise(
-                    "year=",
-                    batch.column("year"),
-                    "/month=",
-                    batch.column("month"),
-                    "/day=",
-                    batch.column("day"),
-                    "",
-                )
-                batch = batch.append_column("__partition", day)
+            for batch in self.con.sql(scan).to_arrow_reader(BATCH_ROWS):
                 writers.write([layer(batch, trusted_columns), layer(batch, delivery_columns)])
         finally:
             self.con.execute("SET preserve_insertion_order = false")
