@@ -213,3 +213,40 @@ def test_a_day_past_the_inline_limit_runs_as_a_distributed_map(platform: LocalPl
     assert event.quarantine is not None
     assert event.quarantine.reasons == {"invalid_json": broken}
     assert len(_lake_rows(platform, day)) == records
+
+
+def test_records_breaking_the_declared_fields_are_reported_to_the_producers(
+    platform: LocalPlatform,
+) -> None:
+    """The day is compacted without them; its report waits in the violations queue."""
+    token = f"e2e-{uuid.uuid4().hex[:8]}"
+    day = _free_day(token)
+    records, broken = _land(platform, day, files=10, seed=5)
+    s3 = platform.client("s3")
+    landing = platform.outputs("compactor")["LandingBucketName"]
+    key = f"topics/clicks/year={day:%Y}/month={day:%m}/day={day:%d}/hour=23/clicks+0+999999.json"
+    bad = {"session_id": "s", "occurred_at": f"{day}T23:00:00Z", "page": "/"}  # no event_id
+    s3.put_object(Bucket=landing, Key=key, Body=(json.dumps(bad) + "\n").encode())
+    platform.publish(_request(day, f"{token}-a"), correlation_id=token)
+    assert platform.wait_idle(timeout=240)
+
+    (event,) = [e for e in _processed(platform, day) if e.status == "COMPACTED"]
+    assert event.output.records == records
+    assert event.quarantine is not None
+    assert event.quarantine.reasons == {
+        **({"invalid_json": broken} if broken else {}),
+        "missing:event_id": 1,
+    }
+    sqs = platform.client("sqs")
+    queue = platform.outputs("compactor")["ViolationQueueUrl"]
+    received = sqs.receive_message(
+        QueueUrl=queue, MaxNumberOfMessages=10, MessageAttributeNames=["All"]
+    ).get("Messages", [])
+    reports = [json.loads(m["Body"]) for m in received]
+    mine = [r for r in reports if r["date"] == day.isoformat()]
+    assert len(mine) == 1
+    assert mine[0]["domain"] == "clicks"
+    assert mine[0]["reasons"] == {"missing:event_id": 1}
+    assert mine[0]["location"] == event.quarantine.location
+    (message,) = [m for m in received if json.loads(m["Body"])["date"] == day.isoformat()]
+    assert message["MessageAttributes"]["reason"]["StringValue"] == "schema_violation"

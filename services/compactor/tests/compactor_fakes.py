@@ -14,7 +14,7 @@ from typing import Any
 from compactor.compaction import EngineLimits
 from compactor.domains import DomainCatalog, default_domains_dir
 from compactor.planning import LandingObject
-from compactor.ports import ObjectChangedError
+from compactor.ports import ObjectChangedError, StorageError, ViolationReport
 from compactor.schema import Column
 from compactor.steps import Finalized, FinalizeTask, Job, Outcome, Planned, RangeTask
 from compactor.workflow import Compactor, CompactorConfig
@@ -145,6 +145,20 @@ class FakePublisher:
         self.events.append((event, correlation_id, subject))
 
 
+class FakeViolations:
+    """A FIFO queue's deduplication: a report whose id was sent before is dropped."""
+
+    def __init__(self) -> None:
+        self.sent: list[ViolationReport] = []
+        self.fail = False
+
+    def report(self, report: ViolationReport) -> None:
+        if self.fail:
+            raise StorageError("violations queue down")
+        if report.dedup_id not in {r.dedup_id for r in self.sent}:
+            self.sent.append(report)
+
+
 class Clock:
     def __init__(self, now: datetime = NOW) -> None:
         self.now = now
@@ -196,6 +210,7 @@ class Harness:
         self.store = FakeStore()
         self.catalog = FakeCatalog()
         self.publisher = FakePublisher()
+        self.violations = FakeViolations()
         self.clock = Clock()
         domains = DomainCatalog.load(default_domains_dir())
         if target_mb != 256:
@@ -219,6 +234,7 @@ class Harness:
                 inline_map_max_ranges=inline_map_max_ranges,
             ),
             clock=self.clock,
+            violations=self.violations,
         )
 
     def run(self, the_job: Job) -> tuple[Planned, Finalized | None]:

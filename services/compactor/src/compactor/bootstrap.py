@@ -12,6 +12,7 @@ from compactor.adapters.bus import SnsPublisher
 from compactor.adapters.executions import StepFunctionsExecutions
 from compactor.adapters.glue import GlueCatalog
 from compactor.adapters.s3 import S3ObjectStore
+from compactor.adapters.violations import SqsViolations
 from compactor.compaction import EngineLimits
 from compactor.domains import DomainCatalog, default_domains_dir
 from compactor.requests import Requests
@@ -43,6 +44,9 @@ def build(config: Settings) -> Compactor:
             fetch_concurrency=config.fetch_concurrency,
             inline_map_max_ranges=config.inline_map_max_ranges,
             lock_ttl=timedelta(seconds=config.lock_ttl_seconds),
+        ),
+        violations=(
+            SqsViolations(config.violations_queue_url) if config.violations_queue_url else None
         ),
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -108,6 +109,48 @@ class Publisher(Protocol):
     def publish(
         self, event: CompactorDomainProcessedV1, *, correlation_id: str, subject: str
     ) -> None: ...
+
+
+@dataclass(frozen=True)
+class ViolationReport:
+    """A domain-day whose landing records break the domain's declared fields: the feedback to
+    the producers. `dedup_id` names the day's plan, so a retried Finalize reports it once."""
+
+    domain: str
+    date: str
+    plan_id: str
+    request_id: str
+    records: int
+    reasons: dict[str, int]
+    location: str
+
+    @property
+    def dedup_id(self) -> str:
+        return f"{self.domain}-{self.date}-{self.plan_id}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "domain": self.domain,
+            "date": self.date,
+            "plan_id": self.plan_id,
+            "request_id": self.request_id,
+            "records": self.records,
+            "reasons": self.reasons,
+            "location": self.location,
+        }
+
+    def detail(self) -> str:
+        counts = ", ".join(f"{reason} {n}" for reason, n in sorted(self.reasons.items()))
+        return (
+            f"{self.domain} {self.date}: {self.records} records break the declared fields "
+            f"({counts}); they are in {self.location}"
+        )
+
+
+class Violations(Protocol):
+    def report(self, report: ViolationReport) -> None:
+        """Raise StorageError when the report could not be sent (the step is retried)."""
+        ...
 
 
 class Executions(Protocol):

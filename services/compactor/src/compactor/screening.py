@@ -23,6 +23,9 @@ from compactor.domains import FieldSpec, FieldType
 INVALID_JSON = "invalid_json"
 INVALID_ENCODING = "invalid_encoding"
 NOT_AN_OBJECT = "not_an_object"
+# The reasons of a record that breaks the domain's declared fields (`missing:<field>`,
+# `type:<field>`), as against a line that is not a record at all.
+CONTRACT_REASONS = ("missing:", "type:")
 # A quarantined line keeps this much of its text: enough to see the problem, bounded in size.
 RAW_KEPT = 4096
 

@@ -19,6 +19,8 @@ class Settings(BaseSettings):
     state_machine_arn: str = ""
     # The request queue's DLQ: a request that can never start goes there at once, with a reason.
     dead_letter_queue_url: str | None = None
+    # Where Finalize reports a day's records that break the declared fields (Finalize only).
+    violations_queue_url: str | None = None
     work_dir: Path = Path("/tmp")
     duckdb_memory_limit: str = "1GB"
     duckdb_threads: int = Field(default=2, ge=1)

@@ -31,9 +31,11 @@ from compactor.ports import (
     IncompleteRangesError,
     ObjectStore,
     Publisher,
+    ViolationReport,
+    Violations,
 )
 from compactor.schema import Column, changes, columns_of, schema_hash, table_columns, unify
-from compactor.screening import Screened, screen
+from compactor.screening import CONTRACT_REASONS, Screened, screen
 from compactor.steps import Finalized, FinalizeTask, Job, Outcome, Planned, RangeDone, RangeTask
 
 # Fetch windows: at most this many objects or bytes are held at once while a range is read.
@@ -140,8 +142,10 @@ class Compactor:
         publisher: Publisher,
         config: CompactorConfig,
         clock: Callable[[], datetime] = utc_now,
+        violations: Violations | None = None,
     ) -> None:
         self.domains = domains
+        self.violations = violations
         self.store = store
         self.catalog = catalog
         self.publisher = publisher
@@ -303,6 +307,7 @@ class Compactor:
         job, planned = task.job, task.planned
         if planned.outcome is Outcome.PLANNED:
             data = self._commit(job, planned)
+            self._report_violations(job, planned, data)
         elif planned.outcome is Outcome.DONE:
             data = self._already_compacted(job)
         else:
@@ -327,6 +332,33 @@ class Compactor:
             records=int(data["output"]["records"]),
             rejected=int(data["output"].get("rejected_records", 0)),
         )
+
+    def _report_violations(self, job: Job, planned: Planned, data: dict[str, Any]) -> None:
+        """Records that break the declared fields are quarantined and the rest of the day is
+        published; the producers hear of them through the violations queue, once per plan,
+        before the event (a failed send fails the step before anything is published)."""
+        quarantine = data.get("quarantine") or {}
+        reasons = {
+            reason: int(n)
+            for reason, n in (quarantine.get("reasons") or {}).items()
+            if reason.startswith(CONTRACT_REASONS)
+        }
+        if not reasons:
+            return
+        assert planned.plan_id is not None  # PLANNED always carries it
+        report = ViolationReport(
+            domain=job.domain,
+            date=job.date.isoformat(),
+            plan_id=planned.plan_id,
+            request_id=job.request_id,
+            records=sum(reasons.values()),
+            reasons=reasons,
+            location=str(quarantine["location"]),
+        )
+        metrics.add_metric(name="SchemaViolations", unit="Count", value=report.records)
+        logger.warning("records break the declared fields", extra=report.to_json())
+        if self.violations is not None:
+            self.violations.report(report)
 
     def _read_results(self, planned: Planned) -> list[RangeResult]:
         assert planned.manifest_key is not None  # PLANNED always carries it

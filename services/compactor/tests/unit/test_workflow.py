@@ -12,7 +12,13 @@ from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
-from compactor.ports import CountMismatchError, IncompleteRangesError, LockLostError
+from compactor.ports import (
+    CountMismatchError,
+    IncompleteRangesError,
+    LockLostError,
+    PublishError,
+    StorageError,
+)
 from compactor.steps import FinalizeTask, Outcome, Planned, RangeTask
 from compactor.workflow import COMPACTED_TAG, Compactor
 from compactor_fakes import DATABASE, LAKE, LANDING, Harness, job, landing_key, ndjson, record
@@ -94,6 +100,66 @@ def test_broken_lines_and_contract_violations_go_to_quarantine_with_the_reason(
     ]
     assert b'"line":2' in lines[0]
     assert key.encode() in lines[0]
+
+
+def test_records_breaking_the_declared_fields_are_reported_to_the_producers_once(
+    harness: Harness,
+) -> None:
+    """They are quarantined and the day is published; the violations queue hears of the day
+    once, before the event, even when Finalize runs again after the report was sent."""
+    harness.store.put(
+        LANDING,
+        landing_key(1, 5),
+        ndjson(record(1), "not json", record(3, customer_id="c3"), record(4, order_id=None)),
+    )
+    publish = harness.publisher.publish
+
+    def publish_fails_once(*args: Any, **kwargs: Any) -> None:
+        harness.publisher.publish = publish
+        raise PublishError("topic down")
+
+    harness.publisher.publish = publish_fails_once
+    planned = harness.compactor.plan(job())
+    assert planned.manifest_key is not None
+    for index in planned.indices:
+        harness.compactor.compact_range(
+            RangeTask(job=job(), manifest_key=planned.manifest_key, index=index)
+        )
+    finalize = FinalizeTask(job=job(), planned=planned)
+    with pytest.raises(PublishError):
+        harness.compactor.finalize(finalize)
+    # The state machine's Retry runs the same Finalize: the plan is reported again, kept once.
+    done = harness.compactor.finalize(finalize)
+    assert done.records == 1
+    assert len(harness.publisher.events) == 1
+    (report,) = harness.violations.sent
+    assert report.to_json() == {
+        "domain": "orders",
+        "date": "2026-11-21",
+        "plan_id": planned.plan_id,
+        "request_id": "req-1",
+        "records": 2,
+        "reasons": {"type:customer_id": 1, "missing:order_id": 1},  # not the broken line
+        "location": "s3://lake/_quarantine/orders/dt=2026-11-21/",
+    }
+    assert "2 records break the declared fields" in report.detail()
+
+
+def test_a_day_whose_records_keep_the_declared_fields_reports_nothing(harness: Harness) -> None:
+    harness.store.put(LANDING, landing_key(1, 5), ndjson(record(1), "not json"))
+    _, done = harness.run(job())
+    assert done is not None
+    assert harness.violations.sent == []
+
+
+def test_a_violation_report_that_cannot_be_sent_fails_finalize_before_the_event(
+    harness: Harness,
+) -> None:
+    harness.store.put(LANDING, landing_key(1, 5), ndjson(record(1), record(2, order_id=None)))
+    harness.violations.fail = True
+    with pytest.raises(StorageError):
+        harness.run(job())
+    assert harness.publisher.events == []  # retried by the state machine, then published once
 
 
 def test_ranges_near_the_target_and_drift_across_ranges_is_one_schema(tmp_path: Path) -> None:
