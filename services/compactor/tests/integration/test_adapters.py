@@ -16,8 +16,9 @@ from compactor.adapters.bus import SnsPublisher
 from compactor.adapters.executions import StepFunctionsExecutions
 from compactor.adapters.glue import GlueCatalog
 from compactor.adapters.s3 import S3ObjectStore
+from compactor.adapters.violations import SqsViolations
 from compactor.locks import DayLocks, lock_key
-from compactor.ports import CatalogError, ObjectChangedError, StorageError
+from compactor.ports import CatalogError, ObjectChangedError, StorageError, ViolationReport
 from compactor.schema import Column
 from moto import mock_aws
 from rocket_contracts.models.compactor.compaction_requested_v1 import (
@@ -204,3 +205,42 @@ def test_a_published_request_carries_its_type_attribute(aws: None) -> None:
     assert body["type"] == "compactor.compaction.requested.v1"
     assert body["correlationid"] == "c1"
     assert message["MessageAttributes"]["type"]["StringValue"] == body["type"]
+
+
+def _report(plan_id: str = "p1") -> ViolationReport:
+    return ViolationReport(
+        domain="orders",
+        date="2026-11-21",
+        plan_id=plan_id,
+        request_id="req-1",
+        records=2,
+        reasons={"missing:order_id": 1, "type:amount": 1},
+        location="s3://lake/_quarantine/orders/dt=2026-11-21/",
+    )
+
+
+def test_a_violation_report_reaches_the_fifo_queue_once_per_plan(aws: None) -> None:
+    sqs = boto3.client("sqs", region_name=REGION)
+    url = sqs.create_queue(QueueName="violations.fifo", Attributes={"FifoQueue": "true"})[
+        "QueueUrl"
+    ]
+    violations = SqsViolations(url, sqs)
+    violations.report(_report())
+    violations.report(_report())  # a retried Finalize: deduplicated by the plan
+    violations.report(_report("p2"))  # the day compacted again from other input
+    got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"])[
+        "Messages"
+    ]
+    assert [json.loads(m["Body"])["plan_id"] for m in got] == ["p1", "p2"]
+    attributes = got[0]["MessageAttributes"]
+    assert attributes["reason"]["StringValue"] == "schema_violation"
+    assert attributes["detail"]["StringValue"].startswith(
+        "orders 2026-11-21: 2 records break the declared fields (missing:order_id 1, type:amount 1)"
+    )
+
+
+def test_a_violations_queue_that_is_gone_is_a_storage_error(aws: None) -> None:
+    sqs = boto3.client("sqs", region_name=REGION)
+    url = "https://sqs.us-east-1.amazonaws.com/123456789012/missing.fifo"
+    with pytest.raises(StorageError):
+        SqsViolations(url, sqs).report(_report())
