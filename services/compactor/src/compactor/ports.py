@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -114,7 +115,8 @@ class Publisher(Protocol):
 @dataclass(frozen=True)
 class ViolationReport:
     """A domain-day whose landing records break the domain's declared fields: the feedback to
-    the producers. `dedup_id` names the day's plan, so a retried Finalize reports it once."""
+    the producers. `dedup_id` names the day's plan, so a Finalize retried within the queue's
+    deduplication window (5 minutes for SQS FIFO) reports it once."""
 
     domain: str
     date: str
@@ -129,15 +131,7 @@ class ViolationReport:
         return f"{self.domain}-{self.date}-{self.plan_id}"
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "domain": self.domain,
-            "date": self.date,
-            "plan_id": self.plan_id,
-            "request_id": self.request_id,
-            "records": self.records,
-            "reasons": self.reasons,
-            "location": self.location,
-        }
+        return dataclasses.asdict(self)
 
     def detail(self) -> str:
         counts = ", ".join(f"{reason} {n}" for reason, n in sorted(self.reasons.items()))

@@ -18,8 +18,9 @@ SCHEMA_VIOLATION = "schema_violation"
 
 
 class SqsViolations:
-    """A FIFO queue: the report's plan names its deduplication id, so a retried Finalize sends
-    it once; the domain is its group."""
+    """A FIFO queue: the report's plan names its deduplication id, so a Finalize retried within
+    SQS's 5-minute deduplication window sends it once (the state machine's retries of a step,
+    at the default RetryIntervalSeconds, fall inside it); the domain is its group."""
 
     def __init__(self, queue_url: str, client: SQSClient | None = None) -> None:
         self.queue_url = queue_url
