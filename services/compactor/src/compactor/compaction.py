@@ -40,6 +40,11 @@ ZSTD_LEVEL = 1
 CHUNK_BYTES = 16 * 1024 * 1024
 # A column null in every record has no type (NULL); JSON holds values DuckDB could not unify.
 _UNTYPED = ("NULL", "JSON")
+# What the fast screening skips unseen in fields that are not declared and DuckDB would read
+# wrong (a number past a double's range becomes inf) or fail the range on (invalid UTF-8): a
+# number with a three-digit exponent or of 200 digits or more. It also matches such text inside
+# a string, or 1e100, which only costs the range an exact screening.
+_SKIPPED_PATTERN = r"(^|[\s,:\[])-?([0-9]{200}|[0-9]+(\.[0-9]+)?[eE][-+]?[0-9]{3})"
 
 
 @dataclass(frozen=True)
@@ -162,6 +167,16 @@ def _detect(con: duckdb.DuckDBPyConnection, path: Path) -> list[tuple[str, DuckT
     return list(merge([kind.fields for kind in kinds if kind.name == STRUCT]).items())
 
 
+def skipped_unseen(con: duckdb.DuckDBPyConnection, path: Path) -> bool:
+    """Whether the lines file holds invalid UTF-8 or a number `_SKIPPED_PATTERN` names."""
+    found = con.execute(
+        "SELECT coalesce(regexp_matches(TRY(decode(content)), $pattern), true) "
+        f"FROM read_blob({_literal(str(path))})",
+        {"pattern": _SKIPPED_PATTERN},
+    ).fetchall()
+    return bool(found and found[0][0])
+
+
 class RangeLines:
     """The screened lines of one range, written as chunk files of about `chunk_bytes`.
 
@@ -179,10 +194,14 @@ class RangeLines:
         work_dir: Path,
         limits: EngineLimits | None = None,
         chunk_bytes: int = CHUNK_BYTES,
+        *,
+        check_skipped: bool = False,
     ) -> None:
         self.work_dir = work_dir
         self.limits = limits or EngineLimits()
         self.chunk_bytes = chunk_bytes
+        self.check_skipped = check_skipped
+        self._suspect = False
         self.paths: list[Path] = []
         self._con = _connect(work_dir, self.limits)
         self._threads = max(1, self.limits.threads)
@@ -237,9 +256,21 @@ class RangeLines:
     def _detect_chunk(self, path: Path) -> list[tuple[str, DuckType]]:
         cursor = self._con.cursor()
         try:
+            if self.check_skipped and (self._suspect or skipped_unseen(cursor, path)):
+                # The range is screened again the exact way: its types are not needed.
+                self._suspect = True
+                return []
             return _detect(cursor, path)
         finally:
             cursor.close()
+
+    @property
+    def exact_needed(self) -> bool:
+        """With `check_skipped`: whether a chunk holds what the fast screening could not see
+        (waits for every chunk)."""
+        self._seal()
+        wait(self._detected)
+        return self._suspect
 
     def schema(self) -> list[tuple[str, DuckType]]:
         """Every chunk's columns, merged by name in first-seen order and widened."""
@@ -267,6 +298,8 @@ def compact(
         with RangeLines(work_dir, limits) as chunks:
             chunks.adopt(lines)
             return compact(chunks, dest, fields, work_dir=work_dir, limits=limits)
+    if lines.check_skipped and lines.exact_needed:
+        raise ValueError("the range holds lines only the exact screening sees: screen it again")
     detected = lines.schema()
     con = lines.connection
     files = "[" + ", ".join(_literal(str(p)) for p in lines.paths) + "]"

@@ -35,7 +35,7 @@ from compactor.ports import (
     Violations,
 )
 from compactor.schema import Column, changes, columns_of, schema_hash, table_columns, unify
-from compactor.screening import CONTRACT_REASONS, Screened, screen
+from compactor.screening import CONTRACT_REASONS, Screened, Screener
 from compactor.steps import Finalized, FinalizeTask, Job, Outcome, Planned, RangeDone, RangeTask
 
 # Fetch windows: at most this many objects or bytes are held at once while a range is read.
@@ -234,11 +234,17 @@ class Compactor:
         self.config.work_dir.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=self.config.work_dir) as scratch:
             work = Path(scratch)
-            screened = Screened()
-            with RangeLines(work, self.config.limits) as lines:
-                for key, data in self._fetch(entries):
-                    screen(key, data, spec.fields, lines, screened)
-                result = self._write_range(spec, plan, task.index, screened, lines, work, day)
+            result = self._screen_and_write(spec, plan, task.index, work, day, fast=True)
+            if result is None:
+                logger.info(
+                    "range screened again the exact way: a field that is not declared holds "
+                    "invalid UTF-8 or a number past a double's range",
+                    extra={"domain": job.domain, "date": day, "range": task.index},
+                )
+                again = work / "exact"
+                again.mkdir()
+                result = self._screen_and_write(spec, plan, task.index, again, day, fast=False)
+            assert result is not None  # the exact way sees every line
         self.store.put_json(
             self.config.lake_bucket,
             layout.result_key(task.manifest_key, task.index),
@@ -258,6 +264,20 @@ class Compactor:
             },
         )
         return RangeDone(index=task.index, rows=result.rows, rejected=result.rejected)
+
+    def _screen_and_write(
+        self, spec: DomainSpec, plan: Plan, index: int, work: Path, day: str, *, fast: bool
+    ) -> RangeResult | None:
+        """The range screened and written; None when the fast screening could not see all of
+        it (nothing is written then)."""
+        screener = Screener(spec.fields, fast=fast)
+        screened = Screened()
+        with RangeLines(work, self.config.limits, check_skipped=fast) as lines:
+            for key, data in self._fetch(plan.ranges[index]):
+                screener.screen(key, data, lines, screened)
+            if fast and lines.exact_needed:
+                return None
+            return self._write_range(spec, plan, index, screened, lines, work, day)
 
     def _write_range(
         self,
@@ -283,7 +303,8 @@ class Compactor:
                 raise CountMismatchError(
                     f"range {index}: {screened.passed} records in, {written.rows} rows out"
                 )
-            lost = screened.fields_seen - written.names
+            # Every field any record has (as detected over every record) is a column.
+            lost = {name for name, _ in lines.schema()} - written.names
             if lost:
                 raise FieldLostError(f"range {index}: fields {sorted(lost)} are not columns")
             key = layout.part_key(spec.name, day, index, plan.plan_id)

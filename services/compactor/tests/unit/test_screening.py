@@ -1,13 +1,20 @@
 """Landing lines that are not JSON objects, or break the declared fields, are set aside with
-their file, line and reason; the others pass byte for byte."""
+their file, line and reason; the others pass byte for byte. The fast and the exact screening
+give the same verdicts, except on lines the range's chunk check sends back to the exact one."""
 
 from __future__ import annotations
 
 import io
+import json
+import random
+from collections.abc import Iterator
+from pathlib import Path
 
+import duckdb
 import pytest
+from compactor.compaction import RangeLines, compact, skipped_unseen
 from compactor.domains import FieldSpec, FieldType
-from compactor.screening import Screened, screen, violation
+from compactor.screening import Screened, Screener, violation
 
 FIELDS = (
     FieldSpec(name="id", type=FieldType.STRING),
@@ -16,69 +23,231 @@ FIELDS = (
     FieldSpec(name="at", type=FieldType.TIMESTAMP),
     FieldSpec(name="opt", type=FieldType.BOOLEAN, required=False),
     FieldSpec(name="day", type=FieldType.DATE, required=False),
+    FieldSpec(name="obj", type=FieldType.OBJECT, required=False),
+    FieldSpec(name="arr", type=FieldType.ARRAY, required=False),
 )
 GOOD = b'{"id":"a","n":1,"x":2,"at":"2026-11-21T10:00:00Z"}'
+KEY = "topics/t/partition=0/t+0+1.json"
 
 
-def run(data: bytes) -> tuple[Screened, bytes]:
+@pytest.fixture(params=[True, False], ids=["fast", "exact"])
+def screener(request: pytest.FixtureRequest) -> Screener:
+    return Screener(FIELDS, fast=request.param)
+
+
+def run(screener: Screener, data: bytes) -> tuple[Screened, bytes]:
     out, into = io.BytesIO(), Screened()
-    screen("topics/t/partition=0/t+0+1.json", data, FIELDS, out, into)
+    screener.screen(KEY, data, out, into)
     return into, out.getvalue()
 
 
-def test_good_lines_pass_unchanged_and_blank_lines_are_not_records() -> None:
-    into, out = run(GOOD + b"\r\n\n  \n" + GOOD.replace(b'"x":2', b'"x":2.5'))
+def test_good_lines_pass_unchanged_and_blank_lines_are_not_records(screener: Screener) -> None:
+    into, out = run(screener, GOOD + b"\r\n\n  \n" + GOOD.replace(b'"x":2', b'"x":2.5'))
     assert (into.lines, into.passed, into.rejected) == (2, 2, 0)
     assert out == GOOD + b"\n" + GOOD.replace(b'"x":2', b'"x":2.5') + b"\n"
-    assert into.fields_seen == {"id", "n", "x", "at"}
 
 
-def test_broken_lines_are_set_aside_with_file_line_and_reason() -> None:
+def test_a_file_whose_lines_all_pass_is_written_as_it_is(screener: Screener) -> None:
+    into, out = run(screener, GOOD + b"\n" + GOOD)
+    assert (into.passed, out) == (2, GOOD + b"\n" + GOOD + b"\n")
+
+
+def test_broken_lines_are_set_aside_with_file_line_and_reason(screener: Screener) -> None:
     data = b"\n".join([GOOD, b'{"id": "a", "n": 1', b"[1, 2]", b'{"id":"\xff\xfe"}', GOOD])
-    into, out = run(data)
+    into, out = run(screener, data)
     assert (into.lines, into.passed) == (5, 2)
     assert [(r.line, r.reason) for r in into.rejections] == [
         (2, "invalid_json"),
         (3, "not_an_object"),
         (4, "invalid_encoding"),
     ]
-    assert into.rejections[0].key == "topics/t/partition=0/t+0+1.json"
+    assert into.rejections[0].key == KEY
     assert into.rejections[0].raw == '{"id": "a", "n": 1'
     assert out.count(b"\n") == 2
 
 
-@pytest.mark.parametrize(
-    ("change", "reason"),
-    [
-        ({"id": None}, "missing:id"),
-        ({"n": "1"}, "type:n"),
-        ({"n": 1.5}, "type:n"),
-        ({"n": True}, "type:n"),
-        ({"x": "2.0"}, "type:x"),
-        ({"at": "yesterday"}, "type:at"),
-        ({"at": "2026-02-30T00:00:00Z"}, "type:at"),
-        ({"at": "2026-13-01T00:00:00Z"}, "type:at"),
-        ({"at": "2026-11-21T10:00:00Zjunk"}, "type:at"),
-        ({"at": "2026-11-21T10:00:00Z\n"}, "type:at"),
-        ({"at": "2026-11-21T10:00Z"}, None),
-        ({"at": "2026-11-21T10:00:00+0300"}, None),
-        ({"opt": "yes"}, "type:opt"),
-        ({"day": "2026-11-21\n"}, "type:day"),
-    ],
-)
-def test_declared_fields_are_checked_not_coerced(change: dict[str, object], reason: str) -> None:
+DECLARED_CASES = [
+    ({"id": None}, "missing:id"),
+    ({"n": "1"}, "type:n"),
+    ({"n": 1.5}, "type:n"),
+    ({"n": 100.0}, "type:n"),
+    ({"n": True}, "type:n"),
+    # What BIGINT holds, and one past each end.
+    ({"n": 2**63 - 1}, None),
+    ({"n": -(2**63)}, None),
+    ({"n": 2**63}, "type:n"),
+    ({"n": -(2**63) - 1}, "type:n"),
+    ({"x": "2.0"}, "type:x"),
+    ({"x": False}, "type:x"),
+    ({"x": 3}, None),
+    ({"x": 1e308}, None),
+    ({"at": "yesterday"}, "type:at"),
+    ({"at": "2026-02-30T00:00:00Z"}, "type:at"),
+    ({"at": "2026-13-01T00:00:00Z"}, "type:at"),
+    ({"at": "2026-11-21T10:00:00Zjunk"}, "type:at"),
+    ({"at": "2026-11-21T10:00:00Z\n"}, "type:at"),
+    ({"at": 1763719200}, "type:at"),
+    ({"at": "2026-11-21T10:00Z"}, None),
+    ({"at": "2026-11-21T10:00:00+0300"}, None),
+    ({"opt": "yes"}, "type:opt"),
+    ({"opt": None}, None),
+    ({"day": "2026-11-21\n"}, "type:day"),
+    ({"day": "2026-11-21"}, None),
+    ({"obj": [1]}, "type:obj"),
+    ({"obj": {"k": [1, {"a": None}]}}, None),
+    ({"arr": {}}, "type:arr"),
+    ({"arr": [1, "a", None]}, None),
+]
+
+
+@pytest.mark.parametrize(("change", "reason"), DECLARED_CASES)
+def test_declared_fields_are_checked_not_coerced(
+    screener: Screener, change: dict[str, object], reason: str | None
+) -> None:
     body: dict[str, object] = {"id": "a", "n": 1, "x": 2.0, "at": "2026-11-21T10:00:00Z"}
     body.update(change)
     assert violation(body, FIELDS) == reason
+    into, _ = run(screener, json.dumps(body).encode())
+    assert dict(into.reasons) == ({reason: 1} if reason else {})
 
 
-def test_a_missing_required_field_and_a_null_optional_one() -> None:
+def test_a_missing_required_field_and_a_null_optional_one(screener: Screener) -> None:
     assert violation({"n": 1, "x": 1, "at": "2026-11-21"}, FIELDS) == "missing:id"
     body = {"id": "a", "n": 1, "x": 1, "at": "2026-11-21 10:00:00.123456+00:00", "opt": None}
     assert violation(body, FIELDS) is None
+    into, _ = run(screener, b'{"n": 1, "x": 1, "at": "2026-11-21"}\n' + json.dumps(body).encode())
+    assert dict(into.reasons) == {"missing:id": 1}
 
 
-def test_fields_of_set_aside_records_are_not_counted_as_seen() -> None:
-    into, _ = run(GOOD + b"\n" + b'{"id":"a","n":"x","x":1,"at":"2026-11-21","only_here":1}')
-    assert "only_here" not in into.fields_seen
-    assert into.reasons == {"type:n": 1}
+def test_a_declared_double_past_its_range_is_not_json_a_double_holds(screener: Screener) -> None:
+    into, _ = run(screener, GOOD.replace(b'"x":2', b'"x":1e400'))
+    assert dict(into.reasons) == {"invalid_json": 1}
+
+
+def test_declared_names_that_are_python_keywords_or_struct_methods() -> None:
+    fields = (
+        FieldSpec(name="class", type=FieldType.STRING),
+        FieldSpec(name="copy", type=FieldType.BIGINT, required=False),
+    )
+    into, out = Screened(), io.BytesIO()
+    Screener(fields).screen(KEY, b'{"class":"a","copy":1}\n{"copy":2}\n', out, into)
+    assert dict(into.reasons) == {"missing:class": 1}
+    assert out.getvalue() == b'{"class":"a","copy":1}\n'
+
+
+# --- the fast and the exact screening, over generated lines ------------------------------------
+
+VALID = {
+    "id": ['"a"', '"caf\\u00e9"', '"\\ud83d\\ude00"', '""', '"line\\nbreak"'],
+    "n": ["1", "0", "-7", "9223372036854775807", "-9223372036854775808"],
+    "x": ["2", "2.5", "-1e308", "1e-320", "0.0", "-0", "3E5"],
+    "at": ['"2026-11-21T10:00:00Z"', '"2026-11-21 10:00:00.123456+00:00"', '"2026-11-21"'],
+    "opt": ["true", "false", "null"],
+    "day": ['"2026-11-21"', "null"],
+    "obj": ['{"k":1}', "{}", '{"a":{"b":[1,null]}}', "null"],
+    "arr": ["[]", '[1,"a",{"b":2}]', "null"],
+}
+INVALID = {
+    "id": ["5", '["a"]', "null", '"\\ud800"'],
+    "n": ["9223372036854775808", "-9223372036854775809", "1.5", "1e2", '"1"', "true"],
+    "x": ["1e400", "-1e400", '"2.0"', "true", "18446744073709551616"],
+    "at": ['"yesterday"', '"2026-02-30T00:00:00Z"', '"2026-11-21T10:00:00Zx"', "5"],
+    "opt": ['"yes"', "1"],
+    "day": ['"2026-11-21T00:00:00Z"', '"2026-11-31"'],
+    "obj": ["[1]", '"x"'],
+    "arr": ["{}", "1"],
+}
+UNDECLARED = [
+    "1",
+    "1e300",
+    "-2.5E+10",
+    '"promo 3E9551"',
+    '"A3E9551"',
+    '{"deep":[1,2,{"a":null}]}',
+    '"\\ud83d\\ude00"',
+    "1" * 300,
+    # What the fast screening skips unseen: a number no double holds, invalid UTF-8.
+    "1e400",
+    "-1E+999",
+    "9" * 400,
+    '"caf\xe9"',
+    '{"in":["\xff"]}',
+    # Not JSON, or not text JSON takes: both screenings refuse it.
+    '"\\ud800"',
+    "01",
+    "NaN",
+    "[1,]",
+]
+
+
+def generated_lines(count: int, seed: int) -> Iterator[bytes]:
+    rng = random.Random(seed)
+    for _ in range(count):
+        parts: list[str] = []
+        for name in VALID:
+            roll = rng.random()
+            if roll < 0.04:
+                continue
+            values = INVALID[name] if roll < 0.10 else VALID[name]
+            parts.append(f'"{name}":{rng.choice(values)}')
+            if rng.random() < 0.01:
+                parts.append(f'"{name}":{rng.choice(VALID[name] + INVALID[name])}')
+        for i in range(rng.choice([0, 1, 1, 2, 3])):
+            parts.append(f'"u{i}":{rng.choice(UNDECLARED)}')
+        rng.shuffle(parts)
+        text = "{" + ",".join(parts) + "}"
+        roll = rng.random()
+        if roll < 0.01:
+            text = text[: rng.randrange(len(text))]
+        elif roll < 0.015:
+            text = rng.choice(["[1, 2]", '"text"', "123", "null", text + " x", "[" + text + "]"])
+        elif roll < 0.03:
+            text = rng.choice([" ", "\t"]) + text + rng.choice(["\r", " ", ""])
+        yield text.encode("latin-1")
+
+
+def verdict(screener: Screener, line: bytes) -> tuple[int, dict[str, int]]:
+    into, out = run(screener, line)
+    assert out == (line.rstrip(b"\r") + b"\n" if into.passed else b"")
+    return into.passed, dict(into.reasons)
+
+
+def test_the_fast_screening_agrees_with_the_exact_one_or_its_chunk_is_screened_again(
+    tmp_path: Path,
+) -> None:
+    fast, exact = Screener(FIELDS), Screener(FIELDS, fast=False)
+    con = duckdb.connect()
+    chunk = tmp_path / "chunk.ndjson"
+    agreed, passed, unseen = 0, 0, 0
+    for line in generated_lines(20_000, seed=20261121):
+        expected = verdict(exact, line)
+        chunk.write_bytes(line + b"\n")
+        if verdict(fast, line) == expected:
+            agreed += 1
+            passed += expected[0]
+        else:
+            unseen += 1
+            assert skipped_unseen(con, chunk), line
+    # The generated lines reach every side: passing, set aside, and skipped unseen.
+    assert passed > 4_000
+    assert agreed - passed > 8_000
+    assert unseen > 1_000
+
+
+def test_a_range_holding_what_the_fast_screening_skips_is_refused(tmp_path: Path) -> None:
+    line = GOOD[:-1] + b',"score":1e400}\n'
+    with RangeLines(tmp_path, check_skipped=True) as lines:
+        lines.write(GOOD + b"\n")
+        lines.write(line)
+        assert lines.exact_needed
+        with pytest.raises(ValueError, match="exact screening"):
+            compact(lines, tmp_path / "out.parquet", FIELDS, work_dir=tmp_path)
+
+
+def test_a_range_the_fast_screening_saw_whole_is_compacted(tmp_path: Path) -> None:
+    with RangeLines(tmp_path, check_skipped=True) as lines:
+        lines.write(GOOD[:-1] + b',"score":1e99,"code":"3E9551","n2":' + b"9" * 199 + b"}\n")
+        assert not lines.exact_needed
+        written = compact(lines, tmp_path / "out.parquet", FIELDS, work_dir=tmp_path)
+    assert written.rows == 1
+    assert {"score", "code"} <= written.names

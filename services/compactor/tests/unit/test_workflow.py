@@ -102,6 +102,35 @@ def test_broken_lines_and_contract_violations_go_to_quarantine_with_the_reason(
     assert key.encode() in lines[0]
 
 
+def test_what_only_the_exact_screening_sees_is_quarantined_and_the_rest_compacted(
+    harness: Harness,
+) -> None:
+    """A field that is not declared holding a number past a double's range (DuckDB would read
+    it as inf) or invalid UTF-8 (DuckDB would fail the range) is not looked at by the fast
+    screening: the range is screened again, exactly, and only those lines are set aside."""
+    good = ndjson(record(1), record(2, score=1e300))
+    huge = b'{"order_id": "o-3", "customer_id": 3, "amount": 1, "status": "PAID", '
+    huge += b'"created_at": "2026-11-21T10:00:00Z", "score": 1e400}\n'
+    latin = b'{"order_id": "o-4", "customer_id": 4, "amount": 1, "status": "PAID", '
+    latin += b'"created_at": "2026-11-21T10:00:00Z", "note": "caf\xe9"}\n'
+    harness.store.put(LANDING, landing_key(0, 1), good + huge + latin + ndjson(record(5)))
+    _, done = harness.run(job())
+    assert done is not None
+    assert (done.records, done.rejected) == (3, 2)
+    rows = {r["order_id"]: r for r in parquet_rows(harness)}
+    assert set(rows) == {"o-1", "o-2", "o-5"}
+    assert rows["o-2"]["score"] == 1e300
+    quarantined = [
+        json.loads(line)
+        for k in harness.store.keys(LAKE, "_quarantine/orders/dt=2026-11-21/")
+        for line in harness.store.objects[(LAKE, k)][0].splitlines()
+    ]
+    assert [(q["line"], q["reason"]) for q in quarantined] == [
+        (3, "invalid_json"),
+        (4, "invalid_encoding"),
+    ]
+
+
 def test_records_breaking_the_declared_fields_are_reported_to_the_producers_once(
     harness: Harness,
 ) -> None:
