@@ -173,11 +173,18 @@ def scan_bytes(path: Path) -> ByteScan:
     decoder = codecs.getincrementaldecoder("utf-8")()
     broken = multibyte = False
     tail = b""
-    crlf = lf = 0
+    crlf = bare_lf = False
     with path.open("rb") as handle:
         while chunk := handle.read(ENCODING_CHUNK_BYTES):
-            lf += chunk.count(b"\n")
-            crlf += chunk.count(b"\r\n") + (tail.endswith(b"\r") and chunk.startswith(b"\n"))
+            # Counting is only needed in chunks that hold a CR; elsewhere one LF found (a
+            # search that stops at the first) says the file has bare LFs.
+            joined = tail.endswith(b"\r") and chunk.startswith(b"\n")
+            if joined or b"\r" in chunk:
+                pairs = chunk.count(b"\r\n") + joined
+                crlf = crlf or pairs > 0
+                bare_lf = bare_lf or chunk.count(b"\n") > pairs
+            elif not bare_lf:
+                bare_lf = b"\n" in chunk
             # Most chunks of most files are plain ASCII: nothing to decode or search there,
             # unless the previous chunk ended inside a multi-byte sequence.
             ascii_only = chunk.isascii() and not decoder.getstate()[0]
@@ -197,7 +204,7 @@ def scan_bytes(path: Path) -> ByteScan:
         except UnicodeDecodeError:
             broken = True
     encoding = "latin-1" if broken and not multibyte else "utf-8"
-    return ByteScan(encoding, 0 < crlf < lf)
+    return ByteScan(encoding, crlf and bare_lf)
 
 
 def detect_delimiter(header_line: str) -> str:

@@ -299,3 +299,25 @@ def test_encoding_is_decided_past_chunks_of_plain_ascii(
     path = tmp_path / "late.csv"
     path.write_bytes(head + tail)
     assert scan_bytes(path) == ByteScan(encoding, mixed_line_endings=False)
+
+
+@pytest.mark.parametrize(
+    ("head_end", "rows", "mixed"),
+    [
+        # A CRLF header, then LF rows in a later chunk: mixed.
+        (b"\r\n", b"1;x\n2;y\n", True),
+        # An LF header, CRLF rows after the first chunk: mixed.
+        (b"\n", b"1;x\r\n2;y\r\n", True),
+        (b"\r\n", b"1;x\r\n2;y\r\n", False),
+        (b"\n", b"1;x\n2;y\n", False),
+    ],
+)
+@pytest.mark.parametrize("cut", [0, 1])
+def test_line_endings_are_judged_over_the_whole_file(
+    tmp_path: Path, head_end: bytes, rows: bytes, mixed: bool, cut: int
+) -> None:
+    # The first chunk holds only the header's line end; `cut` puts a CRLF across the boundary.
+    pad = ENCODING_CHUNK_BYTES - 3 - len(head_end) + cut
+    path = tmp_path / "endings.csv"
+    path.write_bytes(b"a;b" + b" " * pad + head_end + rows)
+    assert scan_bytes(path) == ByteScan("utf-8", mixed_line_endings=mixed)
