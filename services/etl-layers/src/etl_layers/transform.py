@@ -512,6 +512,13 @@ class _Run:
             FROM trusted ORDER BY __day
         """)
 
+    def _sorted_value(self, name: str) -> str:
+        """A declared column as `sorted` holds it: the partition column, when a DATE, is only
+        there as `__day`."""
+        if self._day_is_text and name == self.spec.partition_column:
+            return "strftime(__day, '%Y-%m-%d')"
+        return q(name)
+
     @property
     def _day_is_text(self) -> bool:
         return self.spec.column(self.spec.partition_column).type is ColumnType.DATE
@@ -623,7 +630,7 @@ class _Run:
 
     def _write_summary(self) -> list[LocalOutput]:
         spec = self.spec
-        measure, group = q(spec.measure), q(spec.group_by)
+        group = q(spec.group_by)
         tail = (
             f"{self.now} AS delivery_timestamp, {lit(DELIVERY_LAYER)} AS processing_layer, "
             f"{lit(self.r.pipeline_version)} AS pipeline_version, "
@@ -640,26 +647,35 @@ class _Run:
         # ends in 5 on either side of the rounding, depending on that order).
         scale = 10**rules.SCORE_DECIMALS
         mean_score = f"round(sum(round(__score * {scale})::BIGINT) / count(__score)) / {scale}.0"
-        # The whole day: this file's rows and those already in TRUSTED for its days, so the
-        # summary of a day is the same whichever file of the day came last.
+        # Sums are compensated (fsum): a floating sum's last bits depend on the order the rows
+        # are added in, which threads and the files of a day change; fsum's do not.
+        # The whole day: this file's rows (read from `sorted`, TRUSTED as written, not by
+        # evaluating the TRUSTED view again) and those already in TRUSTED for its days, so the
+        # summary of a day is the same whichever file of the day came last. Grouped by the
+        # day as a DATE: its texts are made for the groups, not for every row.
+        existing_day = "make_date(e.year::INTEGER, e.month::INTEGER, e.day::INTEGER)"
         day_rows = f"""
-            SELECT {measure}::DOUBLE AS __measure, {group}::VARCHAR AS __group,
-                   data_quality_score AS __score, year, month, day FROM trusted
+            SELECT {self._sorted_value(spec.measure)}::DOUBLE AS __measure,
+                   {self._sorted_value(spec.group_by)}::VARCHAR AS __group,
+                   data_quality_score AS __score, __day FROM sorted
             UNION ALL
-            SELECT e.__measure, e.__group, e.__score, e.year, e.month, e.day
-            FROM existing e SEMI JOIN (SELECT DISTINCT year, month, day FROM trusted) t
-            ON e.year = t.year AND e.month = t.month AND e.day = t.day
+            SELECT e.__measure, e.__group, e.__score, {existing_day}
+            FROM existing e SEMI JOIN (SELECT DISTINCT __day FROM sorted) t
+            ON {existing_day} = t.__day
         """
         summary = f"""
             SELECT {declared}, NULL::VARCHAR AS amount_category,
-                   isodow(make_date(year::INTEGER, month::INTEGER, day::INTEGER)) AS day_of_week,
+                   isodow(__day) AS day_of_week,
                    NULL::DOUBLE AS data_quality_score, NULL::VARCHAR AS quality_flags,
-                   count(*) AS record_count, sum(__measure) AS total_amount,
-                   avg(__measure) AS mean_amount, min(__measure) AS min_amount,
+                   count(*) AS record_count, fsum(__measure) AS total_amount,
+                   fsum(__measure) / nullif(count(__measure), 0) AS mean_amount,
+                   min(__measure) AS min_amount,
                    max(__measure) AS max_amount,
                    {mean_score} AS mean_quality_score,
-                   {tail}, {lit(DAILY_SUMMARY)} AS record_type, year, month, day
-            FROM ({day_rows}) GROUP BY year, month, day, __group
+                   {tail}, {lit(DAILY_SUMMARY)} AS record_type,
+                   strftime(__day, '%Y') AS year, strftime(__day, '%m') AS month,
+                   strftime(__day, '%d') AS day
+            FROM ({day_rows}) GROUP BY __day, __group
         """
         return self._copy(
             f"SELECT * FROM ({summary}) ORDER BY year, month, day, {group}",

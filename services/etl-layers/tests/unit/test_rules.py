@@ -199,6 +199,26 @@ def test_delivery_detail_and_daily_summary(
     assert very_high["amount_category"] == "VERY_HIGH"
 
 
+def test_a_day_of_cents_totals_to_the_cent(
+    run_transform: Any, parquet_rows: Callable[[Path], list[dict[str, Any]]]
+) -> None:
+    """Ten rows of 0.10 are 1.00, not a floating sum's 0.9999999999999999, and the total does
+    not depend on the order the rows come in."""
+    rows = [f"{i},N{i},0.1,2024-01-15,Sales\n" for i in range(1, 11)]
+    rows += [f"{i},N{i},{a},2024-01-15,Ops\n" for i, a in enumerate(["1e16", "1", "-1e16"], 11)]
+    totals = []
+    for ordered in (rows, rows[::-1]):
+        result = run_transform(HEADER + "".join(ordered))
+        (summary,) = [o for o in result.delivery if "DAILY_SUMMARY" in o.partition]
+        totals.append(
+            sorted(
+                (r["category"], r["total_amount"], r["mean_amount"])
+                for r in parquet_rows(summary.path)
+            )
+        )
+    assert totals[0] == totals[1] == [("Ops", 1.0, 1 / 3), ("Sales", 1.0, 0.1)]
+
+
 def test_same_input_gives_the_same_output_names(run_transform: Any) -> None:
     content = HEADER + "1,A,10,2024-01-15,Sales\n2,B,x,2024-01-16,Sales\n"
     first, second = run_transform(content), run_transform(content)
