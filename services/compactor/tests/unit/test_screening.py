@@ -172,8 +172,14 @@ UNDECLARED = [
     "9" * 400,
     '"caf\xe9"',
     '{"in":["\xff"]}',
+    # UTF-8's forbidden forms: an encoded surrogate, past U+10FFFF, overlong.
+    '"\xed\xa0\x80"',
+    '"\xf4\x90\x80\x80"',
+    '"\xc0\xaf"',
     # Not JSON, or not text JSON takes: both screenings refuse it.
     '"\\ud800"',
+    '"\x00"',
+    '"tab\there"',
     "01",
     "NaN",
     "[1,]",
@@ -229,7 +235,7 @@ def test_the_fast_screening_agrees_with_the_exact_one_or_its_chunk_is_screened_a
             unseen += 1
             assert skipped_unseen(con, chunk), line
     # The generated lines reach every side: passing, set aside, and skipped unseen.
-    assert passed > 4_000
+    assert passed > 3_000
     assert agreed - passed > 8_000
     assert unseen > 1_000
 
