@@ -4,6 +4,7 @@ CloudFormation that behaves like the real one, since tests never reach AWS)."""
 from __future__ import annotations
 
 import io
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -208,3 +209,31 @@ class FakeExports:
 
     def paginate(self) -> list[dict[str, Any]]:
         return [{"Exports": []}]
+
+
+def test_a_synchronous_redrive_invoke_waits_for_the_function_and_is_not_retried(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """botocore reads for 60 s and retries a read timeout: a redrive function that runs for
+    up to 120 s would be run a second time beside the first."""
+
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(key, "testing")
+    code = io.BytesIO()
+    with zipfile.ZipFile(code, "w") as archive:
+        archive.writestr("handler.py", "def handler(event, context):\n    return {}\n")
+    with mock_aws():
+        role = aws.client("iam").create_role(
+            RoleName="redrive", AssumeRolePolicyDocument="{}", Path="/"
+        )["Role"]["Arn"]
+        arn = aws.client("lambda").create_function(
+            FunctionName="rocket-dev-asset-events-redrive",
+            Runtime="python3.12",
+            Role=role,
+            Handler="handler.handler",
+            Code={"ZipFile": code.getvalue()},
+            Timeout=120,
+        )["FunctionArn"]
+        config = aws.synchronous_invoker(arn).meta.config
+    assert config.read_timeout == 130
+    assert config.retries["total_max_attempts"] == 1

@@ -17,14 +17,20 @@ _SESSION: boto3.session.Session | None = None
 
 
 def client(
-    service_name: str, *, endpoint_url: str | None = None, region: str = DEFAULT_REGION
+    service_name: str,
+    *,
+    endpoint_url: str | None = None,
+    region: str = DEFAULT_REGION,
+    config: Config | None = None,
 ) -> Any:
     """A boto3 client; with `endpoint_url`, dummy credentials (no AWS account is read)."""
     global _SESSION
     with _CREATE:
         session = _SESSION = _SESSION or boto3.session.Session()
         if endpoint_url is None:
-            return session.client(service_name, region_name=region)  # type: ignore[call-overload]
+            return session.client(  # type: ignore[call-overload]
+                service_name, region_name=region, config=config
+            )
         return session.client(  # type: ignore[call-overload]
             service_name,
             region_name=region,
@@ -34,3 +40,17 @@ def client(
             aws_session_token=_DUMMY,
             config=Config(retries={"max_attempts": 2, "mode": "standard"}, max_pool_connections=32),
         )
+
+
+def synchronous_invoker(function_arn: str, *, region: str = DEFAULT_REGION) -> Any:
+    """A Lambda client for one synchronous Invoke of `function_arn` that waits as long as the
+    function may run (botocore's 60 s read timeout is shorter than some of our functions') and
+    is never retried: a retry after a read timeout would run the function again beside the
+    first run."""
+    probe = client("lambda", region=region)
+    timeout = int(probe.get_function_configuration(FunctionName=function_arn)["Timeout"])
+    return client(
+        "lambda",
+        region=region,
+        config=Config(read_timeout=timeout + 10, retries={"total_max_attempts": 1}),
+    )

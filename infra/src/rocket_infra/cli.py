@@ -540,7 +540,7 @@ def _run_service_redrive(
 ) -> int:
     function = function_arn.rsplit(":", 1)[-1]
     if endpoint is None:
-        lam = aws.client("lambda", region=args.region)
+        lam = aws.synchronous_invoker(function_arn, region=args.region)
         answer = lam.invoke(FunctionName=function_arn, Payload=payload.encode())
         body = json.loads(answer["Payload"].read() or b"null")
         if answer.get("FunctionError"):
