@@ -2,12 +2,14 @@
 
 Three hundred small NDJSON files land under the time-based partitioner's path of one day, a
 few records each, with schema drift (an `experiment` object in some, `duration_ms` null in
-them), three broken lines and two records without their declared `event_id`. The request for
-the day is delivered twice, and a second request for the same day arrives at the same time.
-Expected: one COMPACTED event whose counts add up (records in = rows out + set aside), the
-five set-aside lines in quarantine with their reasons, the day's Glue partition, a few Parquet
-files in place of three hundred, every landing file kept and tagged rocket:compacted, no lock
-left behind, and no second compaction.
+them), three broken lines, two records without their declared `event_id`, and one record
+written in Latin-1 by a producer that is not UTF-8 (`"referrer": "São Paulo"`, a field the
+domain does not declare: the range is screened again the exact way, which sets that line
+aside). The request for the day is delivered twice, and a second request for the same day
+arrives at the same time. Expected: one COMPACTED event whose counts add up (records in = rows
+out + set aside), the six set-aside lines in quarantine with their reasons, the day's Glue
+partition, a few Parquet files in place of three hundred, every landing file kept and tagged
+rocket:compacted, no lock left behind, and no second compaction.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ REQUESTED = "compactor.compaction.requested.v1"
 FILES = 300
 BROKEN = (17, 140, 299)  # files with a truncated line
 UNNAMED = (60, 61)  # files with a record that has no event_id
+LATIN1 = (200,)  # files with a record in Latin-1, its accent in an undeclared field
 
 
 def _click(rng: random.Random, day: date, n: int, drift: bool) -> dict[str, Any]:
@@ -56,20 +59,24 @@ def _land(platform: LocalPlatform, bucket: str, day: date, rng: random.Random) -
     for index in range(FILES):
         body = []
         for _ in range(rng.randint(1, 8)):
-            body.append(json.dumps(_click(rng, day, n, drift=index % 25 == 0)))
+            body.append(json.dumps(_click(rng, day, n, drift=index % 25 == 0)).encode())
             n += 1
         if index in UNNAMED:
-            body.append(json.dumps({**_click(rng, day, n, drift=False), "event_id": None}))
+            body.append(json.dumps({**_click(rng, day, n, drift=False), "event_id": None}).encode())
         if index in BROKEN:
-            body.append('{"event_id": "c-truncated", "page": "/ca')
-        valid += len(body) - (index in UNNAMED) - (index in BROKEN)
+            body.append(b'{"event_id": "c-truncated", "page": "/ca')
+        if index in LATIN1:
+            record = {**_click(rng, day, n, drift=False), "referrer": "São Paulo"}
+            n += 1
+            body.append(json.dumps(record, ensure_ascii=False).encode("latin-1"))
+        valid += len(body) - (index in UNNAMED) - (index in BROKEN) - (index in LATIN1)
         lines += len(body)
         hour = index * 24 // FILES
         key = (
             f"topics/clicks/year={day:%Y}/month={day:%m}/day={day:%d}/hour={hour:02d}/"
             f"clicks+{index % 3}+{index * 10:019d}.json"
         )
-        s3.put_object(Bucket=bucket, Key=key, Body=("\n".join(body) + "\n").encode())
+        s3.put_object(Bucket=bucket, Key=key, Body=b"\n".join(body) + b"\n")
     return valid, lines
 
 
@@ -142,7 +149,8 @@ def run(platform: LocalPlatform) -> ScenarioReport:
     }
     report.quarantined = {f"lines: {reason}": count for reason, count in reasons.items()}
     report.sent_on_purpose(
-        f"{len(BROKEN)} truncated JSON lines, {len(UNNAMED)} records without their event_id",
+        f"{len(BROKEN)} truncated JSON lines, {len(UNNAMED)} records without their event_id, "
+        f"{len(LATIN1)} record in Latin-1",
         f"QUARANTINE {lake}/_quarantine/clicks/dt={day.isoformat()}/: {sum(reasons.values())}"
         " lines, with reasons",
     )
@@ -158,7 +166,12 @@ def run(platform: LocalPlatform) -> ScenarioReport:
         f"expected {lines} lines read, got {event.get('source')}",
     )
     report.expect(
-        reasons == {"invalid_json": len(BROKEN), "missing:event_id": len(UNNAMED)},
+        reasons
+        == {
+            "invalid_json": len(BROKEN),
+            "missing:event_id": len(UNNAMED),
+            "invalid_encoding": len(LATIN1),
+        },
         f"unexpected quarantine reasons {reasons}",
     )
     columns = {c["name"] for c in event.get("columns", [])}
