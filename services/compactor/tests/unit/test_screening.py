@@ -66,6 +66,53 @@ def test_broken_lines_are_set_aside_with_file_line_and_reason(screener: Screener
     assert out.count(b"\n") == 2
 
 
+@pytest.mark.parametrize(
+    ("data", "rejected"),
+    [
+        # Three records over three lines, but two on the first and one broken over the others.
+        (
+            GOOD + b" " + GOOD + b"\n" + GOOD[:9] + b"\n" + GOOD[9:] + b"\n",
+            [(1, "invalid_json"), (2, "invalid_json"), (3, "invalid_json")],
+        ),
+        # Two records on one line of a file that is otherwise clean.
+        (GOOD + b"\n" + GOOD + b" " + GOOD + b"\n", [(2, "invalid_json")]),
+        # Every line a record, one of them with a timestamp that is none.
+        (GOOD + b"\n" + GOOD.replace(b"-21T", b"-31T") + b"\n", [(2, "type:at")]),
+        (GOOD + b"\n" + GOOD.replace(b'"at"', b'"day":"2026-02-30","at"'), [(2, "type:day")]),
+        # A last line ending in CR, and leading spaces.
+        (GOOD + b"\n" + GOOD + b"\r", []),
+        (b"  " + GOOD + b"\n" + GOOD, []),
+    ],
+)
+def test_a_file_decoded_whole_keeps_the_verdicts_of_its_lines(
+    screener: Screener, data: bytes, rejected: list[tuple[int, str]]
+) -> None:
+    into, out = run(screener, data)
+    assert [(r.line, r.reason) for r in into.rejections] == rejected
+    assert into.passed == into.lines - len(rejected) == out.count(b"\n")
+    assert b"\r" not in out
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        (FieldSpec(name="at", type=FieldType.TIMESTAMP),),
+        (FieldSpec(name="id", type=FieldType.STRING),),
+    ],
+    ids=["one-timestamp", "no-timestamp"],
+)
+def test_a_file_decoded_whole_checks_its_one_timestamp(fields: tuple[FieldSpec, ...]) -> None:
+    data = GOOD + b"\n" + GOOD.replace(b"-21T", b"-31T") + b"\n"
+    for fast in (True, False):
+        into, out = Screened(), io.BytesIO()
+        Screener(fields, fast=fast).screen(KEY, data, out, into)
+        if fields[0].type is FieldType.TIMESTAMP:
+            assert [(r.line, r.reason) for r in into.rejections] == [(2, "type:at")]
+            assert out.getvalue() == GOOD + b"\n"
+        else:
+            assert (into.passed, out.getvalue()) == (2, data)
+
+
 DECLARED_CASES = [
     ({"id": None}, "missing:id"),
     ({"n": "1"}, "type:n"),
@@ -238,6 +285,64 @@ def test_the_fast_screening_agrees_with_the_exact_one_or_its_chunk_is_screened_a
     assert passed > 3_000
     assert agreed - passed > 8_000
     assert unseen > 1_000
+
+
+def generated_files(count: int, seed: int) -> Iterator[bytes]:
+    """Files of generated lines, most joined as Kafka Connect writes them (one record a line,
+    a newline after each), some with blank lines, CRLF, no final newline or a record broken
+    over two lines; in most, every line but at most one is one the exact way passes."""
+    rng = random.Random(seed)
+    exact = Screener(FIELDS, fast=False)
+    pool = list(generated_lines(count * 4, seed))
+    good = [line for line in pool if verdict(exact, line)[0]]
+    for _ in range(count):
+        body = rng.choices(good if rng.random() < 0.7 else pool, k=rng.randint(1, 8))
+        if rng.random() < 0.4:
+            # One line of any kind among lines that pass: the file's verdict is that line's.
+            body[rng.randrange(len(body))] = rng.choice(pool)
+        roll = rng.random()
+        if roll < 0.7:
+            yield b"\n".join(body) + b"\n"
+        elif roll < 0.8:
+            yield b"\n".join(body)
+        elif roll < 0.85:
+            yield b"\r\n".join(body) + b"\r\n"
+        elif roll < 0.9:
+            yield b"\n\n".join(body) + b"\n"
+        else:
+            text = b"\n".join(body)
+            cut = text.find(b",")
+            yield (text[: cut + 1] + b"\n" + text[cut + 1 :] if cut > 0 else text) + b"\n"
+
+
+def test_whole_files_get_the_verdicts_of_their_lines_or_are_screened_again(
+    tmp_path: Path,
+) -> None:
+    """The fast way decodes a clean file in one call: its counts, reasons and output are those
+    of the exact way, line by line, or its chunk is sent back to the exact way."""
+    fast, exact = Screener(FIELDS), Screener(FIELDS, fast=False)
+    con = duckdb.connect()
+    chunk = tmp_path / "chunk.ndjson"
+    whole = agreed = unseen = 0
+    for data in generated_files(4_000, seed=20261204):
+        expected, got = Screened(), Screened()
+        expected_out, got_out = io.BytesIO(), io.BytesIO()
+        exact.screen(KEY, data, expected_out, expected)
+        fast.screen(KEY, data, got_out, got)
+        whole += expected.passed == expected.lines and b"\r" not in data
+        verdict = (got.lines, got.passed, got.reasons, got_out.getvalue())
+        if verdict == (expected.lines, expected.passed, expected.reasons, expected_out.getvalue()):
+            assert [(r.line, r.reason) for r in got.rejections] == [
+                (r.line, r.reason) for r in expected.rejections
+            ]
+            agreed += 1
+        else:
+            unseen += 1
+            chunk.write_bytes(got_out.getvalue())
+            assert skipped_unseen(con, chunk), data
+    assert whole > 300
+    assert agreed > 2_500
+    assert unseen > 300
 
 
 def test_a_range_holding_what_the_fast_screening_skips_is_refused(tmp_path: Path) -> None:
