@@ -61,6 +61,10 @@ class _Lambda:
 
     def __init__(self, body: dict[str, Any], *, error: bool = False) -> None:
         self.body, self.error, self.calls = body, error, list[dict[str, Any]]()
+        self.configs: list[Any] = []
+
+    def get_function_configuration(self, FunctionName: str) -> dict[str, Any]:  # noqa: N803
+        return {"FunctionName": FunctionName, "Timeout": 120}
 
     def invoke(self, **call: Any) -> dict[str, Any]:
         self.calls.append(call)
@@ -72,9 +76,14 @@ class _Lambda:
 
 def _on_aws(monkeypatch: pytest.MonkeyPatch, fake: _Lambda) -> None:
     real = aws.client
-    monkeypatch.setattr(
-        aws, "client", lambda name, **kw: fake if name == "lambda" else real(name, **kw)
-    )
+
+    def client(name: str, **kw: Any) -> Any:
+        if name != "lambda":
+            return real(name, **kw)
+        fake.configs.append(kw.get("config"))
+        return fake
+
+    monkeypatch.setattr(aws, "client", client)
 
 
 def test_on_aws_the_function_is_invoked_and_its_report_printed(
@@ -89,6 +98,9 @@ def test_on_aws_the_function_is_invoked_and_its_report_printed(
 
     assert status == 0
     assert fake.calls == [{"FunctionName": FUNCTION, "Payload": b'{"queue": "upsert"}'}]
+    # The invoke waits for the function's 120 s and is not retried.
+    invoking = fake.configs[-1]
+    assert (invoking.read_timeout, invoking.retries["total_max_attempts"]) == (130, 1)
     out = capsys.readouterr().out
     assert 'rocket-local-asset-events-redrive {"queue": "upsert"}: moved 4, parked 1' in out
     assert f"parked {parked}" in out
