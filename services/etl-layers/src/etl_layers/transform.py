@@ -339,11 +339,11 @@ class _Run:
         result.rows_in = staged + rejected
         with self._timed("candidates"):
             self._candidates()
+            # The paths are made for the distinct days, not for every row.
             partitions = [
-                row[0]
-                for row in self.con.execute(
-                    "SELECT DISTINCT 'year=' || year || '/month=' || month || '/day=' || day "
-                    "FROM candidates ORDER BY 1"
+                f"year={year}/month={month}/day={day}"
+                for year, month, day in self.con.execute(
+                    "SELECT DISTINCT year, month, day FROM candidates ORDER BY ALL"
                 ).fetchall()
             ]
         with self._timed("existing"):
