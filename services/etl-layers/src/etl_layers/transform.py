@@ -153,21 +153,32 @@ class TransformResult:
         return sorted({o.partition for o in self.delivery})
 
 
+def _day_path(day: Any) -> str:
+    return f"year={day:%Y}/month={day:%m}/day={day:%d}"
+
+
 class _PartitionWriter:
     """Parquet files `<partition>/<stem>_0.parquet` from batches grouped by their `__partition`
-    column (one writer open).
+    column (one writer open); `path_of` makes a partition's path from its value.
 
     A partition's rows are gathered up to ROW_GROUP_ROWS and written as one row group, so a
     day is one or a few row groups instead of one per streamed batch.
     """
 
-    def __init__(self, target: Path, stem: str, plain: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        target: Path,
+        stem: str,
+        plain: Sequence[str] = (),
+        path_of: Callable[[Any], str] = str,
+    ) -> None:
         self.target = target
         self.stem = stem
         self.plain = frozenset(plain)
+        self.path_of = path_of
         self.outputs: list[LocalOutput] = []
         self._writer: pq.ParquetWriter | None = None
-        self._current: str | None = None
+        self._current: Any = None
         self._pending: list[pa.RecordBatch] = []
         self._pending_rows = 0
 
@@ -179,7 +190,7 @@ class _PartitionWriter:
             encoded.run_ends.to_pylist(), encoded.values.to_pylist(), strict=True
         ):
             if partition != self._current:
-                self._open(str(partition), rows.schema)
+                self._open(partition, rows.schema)
             self._pending.append(rows.slice(start, end - start))
             self._pending_rows += end - start
             if self._pending_rows >= ROW_GROUP_ROWS:
@@ -194,9 +205,9 @@ class _PartitionWriter:
             )
             self._pending, self._pending_rows = [], 0
 
-    def _open(self, partition: str, schema: pa.Schema) -> None:
+    def _open(self, partition: Any, schema: pa.Schema) -> None:
         self.close()
-        relative = f"{partition}/{self.stem}_0.parquet"
+        relative = f"{self.path_of(partition)}/{self.stem}_0.parquet"
         if any(o.relative == relative for o in self.outputs):
             # Rows of one partition must arrive together, or the file would be overwritten.
             raise AssertionError(f"rows of partition {partition} are not contiguous")
@@ -534,7 +545,7 @@ class _Run:
             SELECT * EXCLUDE (__day), {day_text}
                    {rules.amount_category_expr(spec)} AS amount_category,
                    isodow(__day) AS day_of_week,
-                   strftime(__day, 'year=%Y/month=%m/day=%d') AS __partition
+                   __day AS __partition
             FROM sorted
         """
         now = pa.scalar(self.r.now.replace(tzinfo=None), pa.timestamp("us"))
@@ -588,9 +599,13 @@ class _Run:
         distinct = [*spec.key, spec.measure]
         writers = _BackgroundWriter(
             [
-                _PartitionWriter(self.out / "trusted", self.r.stem, distinct),
+                # The day's path is made once per day, from the DATE, not once per row.
+                _PartitionWriter(self.out / "trusted", self.r.stem, distinct, _day_path),
                 _PartitionWriter(
-                    self.out / "delivery" / f"record_type={DETAIL}", self.r.stem, distinct
+                    self.out / "delivery" / f"record_type={DETAIL}",
+                    self.r.stem,
+                    distinct,
+                    _day_path,
                 ),
             ]
         )
