@@ -22,7 +22,7 @@ import operator
 import re
 import sys
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Annotated, Any, Protocol
@@ -251,7 +251,7 @@ class Screener:
         if self.fast and (records := self._whole_file_passes(data)):
             into.lines += records
             into.passed += records
-            out.write(data if data.endswith(b"\n") else data + b"\n")
+            _write_whole(data, out)
             return
         _screen(key, data, self._checks, self._passes if self.fast else None, out, into)
 
@@ -273,16 +273,7 @@ class Screener:
         # A CR is left to the line-by-line way, which writes the lines without it.
         if data.count(b"}\n{") != lines - 1 or len(records) != lines or b"\r" in data:
             return 0
-        values, checks = self._text_values, self._text_checks
-        if values is None:
-            return lines
-        if len(checks) == 1:
-            check = checks[0]
-            return lines if all(check(v) for v in map(values, records)) else 0
-        passes = all(
-            all(c(v) for c, v in zip(checks, row, strict=True)) for row in map(values, records)
-        )
-        return lines if passes else 0
+        return lines if self._texts_read(records) else 0
 
     def _passes(self, line: bytes) -> bool:
         """Whether msgspec takes the line and its timestamps and dates read; a line it does not
@@ -291,12 +282,20 @@ class Screener:
             record = self._decode(line)
         except _REFUSED:
             return False
-        if self._text_values is None:
+        return self._texts_read((record,))
+
+    def _texts_read(self, records: Sequence[Any]) -> bool:
+        """Whether every declared timestamp and date of the decoded records reads as one."""
+        values, checks = self._text_values, self._text_checks
+        if values is None:
             return True
-        values = self._text_values(record)
-        if len(self._text_checks) == 1:
-            values = (values,)
-        return all(check(v) for check, v in zip(self._text_checks, values, strict=True))
+        if len(checks) == 1:
+            # attrgetter of one name gives the value, not a tuple.
+            check = checks[0]
+            return all(check(v) for v in map(values, records))
+        return all(
+            all(c(v) for c, v in zip(checks, row, strict=True)) for row in map(values, records)
+        )
 
 
 def _screen(
@@ -326,15 +325,13 @@ def _screen(
         return
     into.passed += len(passed)
     if len(passed) == lines and b"\r" not in data:
-        # Every line passed: the file's own bytes are the lines (blank lines are skipped by
-        # the parse), so nothing is copied.
-        out.write(data if data.endswith(b"\n") else data + b"\n")
+        _write_whole(data, out)
         return
     passed.append(b"")
     out.write(b"\n".join(line.rstrip(b"\r") for line in passed))
 
 
-def screen(key: str, data: bytes, fields: tuple[FieldSpec, ...], out: Sink, into: Screened) -> None:
-    """Screen one landing file's lines the exact way into `into`, writing the lines that pass
-    to `out`."""
-    _screen(key, data, checks_of(fields), None, out, into)
+def _write_whole(data: bytes, out: Sink) -> None:
+    """A file whose every line passed: its own bytes are the lines (blank lines are skipped by
+    the parse), so nothing is copied."""
+    out.write(data if data.endswith(b"\n") else data + b"\n")
