@@ -540,7 +540,9 @@ class _Run:
         spec = self.spec
         declared = [c.name for c in spec.columns]
         part = spec.column(spec.partition_column)
-        day_text = f"strftime(__day, '%Y-%m-%d') AS {q(part.name)}," if self._day_is_text else ""
+        day_text = ""
+        if self._day_is_text:
+            day_text = f"{self._sorted_value(part.name)} AS {q(part.name)},"
         scan = f"""
             SELECT * EXCLUDE (__day), {day_text}
                    {rules.amount_category_expr(spec)} AS amount_category,
