@@ -42,13 +42,19 @@ CONTRACT_REASONS = ("missing:", "type:")
 RAW_KEPT = 4096
 
 # fullmatch, not `$`: `$` also matches before a trailing newline, and the value is checked as
-# written, never trimmed.
+# written, never trimmed. A time is 00:00-23:59:59 and an offset at most 23:59, and an offset
+# only follows a time: DuckDB's TIMESTAMPTZ refuses the rest (25:00, a leap second 23:59:60,
+# "2026-11-21Z"), and one value it refuses would fail the range's whole parse. It reads an
+# offset past 23:59 as some other instant, and keeps microseconds: a fraction with a digit
+# past the sixth that is not 0 would be cut, so it is refused, not read as another value.
 _TIMESTAMP = re.compile(
-    r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?)?(Z|[+-]\d{2}(:?\d{2})?)?"
+    r"\d{4}-\d{2}-\d{2}"
+    r"([T ]([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,6}0{0,3})?)?"
+    r"(Z|[+-]([01]\d|2[0-3])(:?[0-5]\d)?)?)?"
 ).fullmatch
 # The form most producers write (UTC, whole seconds): the same strings the general pattern
-# accepts, matched in half the time because nothing in it is optional.
-_COMMON_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z").fullmatch
+# accepts, matched in about half the time because nothing in it is optional.
+_COMMON_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T([01]\d|2[0-3]):[0-5]\d:[0-5]\dZ").fullmatch
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}").fullmatch
 
 

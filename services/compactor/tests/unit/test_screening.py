@@ -8,6 +8,7 @@ import io
 import json
 import random
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -136,6 +137,16 @@ DECLARED_CASES = [
     ({"at": 1763719200}, "type:at"),
     ({"at": "2026-11-21T10:00Z"}, None),
     ({"at": "2026-11-21T10:00:00+0300"}, None),
+    # What DuckDB's TIMESTAMPTZ refuses would fail the range's parse; what it would read as
+    # another instant (an offset past 23:59, nanoseconds cut) is not that timestamp.
+    ({"at": "2026-11-21T25:00:00Z"}, "type:at"),
+    ({"at": "2026-11-21T23:60:00Z"}, "type:at"),
+    ({"at": "2026-11-21T23:59:60Z"}, "type:at"),
+    ({"at": "2026-11-21Z"}, "type:at"),
+    ({"at": "2026-11-21T10:00:00+24:00"}, "type:at"),
+    ({"at": "2026-11-21T10:00:00-00:99"}, "type:at"),
+    ({"at": "2026-11-21T10:00:00.123456789Z"}, "type:at"),
+    ({"at": "2026-11-21T10:00:00.123456000Z"}, None),
     ({"opt": "yes"}, "type:opt"),
     ({"opt": None}, None),
     ({"day": "2026-11-21\n"}, "type:day"),
@@ -362,3 +373,66 @@ def test_a_range_the_fast_screening_saw_whole_is_compacted(tmp_path: Path) -> No
         written = compact(lines, tmp_path / "out.parquet", FIELDS, work_dir=tmp_path)
     assert written.rows == 1
     assert {"score", "code"} <= written.names
+
+
+# --- what a timestamp that passes is, read by the parse ---------------------------------------
+
+_STAMP_PARTS = (
+    ["2026-11-21", "2024-02-29", "0001-01-01", "9999-12-31"],
+    ["T", " ", "t", ""],
+    ["00", "09", "23", "24", "25", "9"],
+    [":00", ":59", ":60", ":5", ""],
+    ["", ":00", ":59", ":60", ":61"],
+    ["", ".5", ".123456", ".1234560", ".1234567", ".123456789", ".000000000", "."],
+    ["", "Z", "z", "+05", "+0530", "+05:30", "-23:59", "+24:00", "+05:60", "-00:99", "-0"],
+)
+
+
+def _stamps() -> list[str]:
+    stamps = [""]
+    for choices in _STAMP_PARTS:
+        stamps = [stamp + choice for stamp in stamps for choice in choices]
+    # A day alone, and with an offset.
+    return stamps + [day + tail for day in _STAMP_PARTS[0] for tail in _STAMP_PARTS[6]]
+
+
+def test_every_timestamp_that_passes_is_read_by_the_parse_as_the_instant_it_writes() -> None:
+    """A passing value the parse refused would fail its range; one it read otherwise would be
+    wrong data. The instant it writes is Python's ISO reading (no offset: UTC)."""
+    stamps = _stamps()
+    fields = (FieldSpec(name="at", type=FieldType.TIMESTAMP),)
+    passing = [s for s in stamps if violation({"at": s}, fields) is None]
+    for fast in (True, False):
+        screener = Screener(fields, fast=fast)
+        into, _ = run(screener, b"\n".join(json.dumps({"at": s}).encode() for s in stamps))
+        assert into.passed == len(passing)
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    read = con.execute(
+        "SELECT s, TRY_CAST(s AS TIMESTAMPTZ) FROM unnest($stamps) AS t(s)", {"stamps": passing}
+    ).fetchall()
+    wrong = []
+    for text, value in read:
+        written = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        if written.tzinfo is None:
+            written = written.replace(tzinfo=UTC)
+        try:
+            written.astimezone(UTC)
+        except OverflowError:
+            # 0001-01-01 east of UTC is in 1 BC (9999-12-31 west of it in 10000): an instant
+            # DuckDB holds and Python does not, so it comes back as text.
+            if not isinstance(value, str):
+                wrong.append((text, value))
+            continue
+        if value != written:
+            wrong.append((text, value))
+    assert not wrong
+    # The forms producers write pass.
+    assert {
+        "2026-11-21T09:00:00Z",
+        "2026-11-21 09:59:59.5+05:30",
+        "2026-11-21T23:59:59.123456-23:59",
+        "2026-11-21T09:00:00.1234560Z",
+        "2026-11-21",
+    } <= set(passing)
+    assert len(passing) > 1000

@@ -131,6 +131,22 @@ def test_what_only_the_exact_screening_sees_is_quarantined_and_the_rest_compacte
     ]
 
 
+def test_a_timestamp_the_parse_would_refuse_is_quarantined_and_the_rest_compacted(
+    harness: Harness,
+) -> None:
+    """Hour 25, a leap second or a day with an offset and no time: the parse of the range
+    refuses them, so one such record would fail its whole range."""
+    bad = ["2026-11-21T25:00:00Z", "2026-11-21T23:59:60Z", "2026-11-21Z"]
+    records = [record(n, created_at=stamp) for n, stamp in enumerate(bad, start=1)]
+    harness.store.put(LANDING, landing_key(0, 1), ndjson(record(0), *records, record(9)))
+    _, done = harness.run(job())
+    assert done is not None
+    assert (done.records, done.rejected) == (2, 3)
+    assert {r["order_id"] for r in parquet_rows(harness)} == {"o-0", "o-9"}
+    data = harness.publisher.events[-1][0].model_dump(mode="json", exclude_none=True)
+    assert data["quarantine"]["reasons"] == {"type:created_at": 3}
+
+
 def test_records_breaking_the_declared_fields_are_reported_to_the_producers_once(
     harness: Harness,
 ) -> None:
