@@ -47,15 +47,20 @@ RAW_KEPT = 4096
 # "2026-11-21Z"), and one value it refuses would fail the range's whole parse. It reads an
 # offset past 23:59 as some other instant, and keeps microseconds: a fraction with a digit
 # past the sixth that is not 0 would be cut, so it is refused, not read as another value.
+# ASCII: a str pattern's \d also matches other scripts' digits, which DuckDB does not read.
 _TIMESTAMP = re.compile(
     r"\d{4}-\d{2}-\d{2}"
     r"([T ]([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,6}0{0,3})?)?"
-    r"(Z|[+-]([01]\d|2[0-3])(:?[0-5]\d)?)?)?"
+    r"(Z|[+-]([01]\d|2[0-3])(:?[0-5]\d)?)?)?",
+    re.ASCII,
 ).fullmatch
 # The form most producers write (UTC, whole seconds): the same strings the general pattern
 # accepts, matched in about half the time because nothing in it is optional.
-_COMMON_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T([01]\d|2[0-3]):[0-5]\d:[0-5]\dZ").fullmatch
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}").fullmatch
+_COMMON = r"\d{4}-\d{2}-\d{2}T([01]\d|2[0-3]):[0-5]\d:[0-5]\dZ"
+_COMMON_TIMESTAMP = re.compile(_COMMON, re.ASCII).fullmatch
+# Values of that form, one a line: a file's timestamps checked in one match, not one each.
+_COMMON_TIMESTAMP_LINES = re.compile(rf"(?:{_COMMON}\n)*{_COMMON}", re.ASCII).fullmatch
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII).fullmatch
 
 
 # A day's records share a handful of dates: each is checked once, not once per record.
@@ -74,6 +79,19 @@ def _is_timestamp(value: object) -> bool:
     if _COMMON_TIMESTAMP(value) is None and _TIMESTAMP(value) is None:
         return False
     return _is_day(value[:10])
+
+
+def _common_timestamps(values: list[Any]) -> bool:
+    """Whether every value is a timestamp of the common form (False: look at each, which also
+    takes the other forms). Joined a line each, so a value holding a newline is seen by the
+    count."""
+    try:
+        joined = "\n".join(values)
+    except TypeError:  # a value that is not a string
+        return False
+    if joined.count("\n") != len(values) - 1 or _COMMON_TIMESTAMP_LINES(joined) is None:
+        return False
+    return all(_is_day(day) for day in {value[:10] for value in values})
 
 
 def _is_date(value: object) -> bool:
@@ -298,6 +316,8 @@ class Screener:
         if len(checks) == 1:
             # attrgetter of one name gives the value, not a tuple.
             check = checks[0]
+            if check is _is_timestamp and _common_timestamps(list(map(values, records))):
+                return True
             return all(check(v) for v in map(values, records))
         return all(
             all(c(v) for c, v in zip(checks, row, strict=True)) for row in map(values, records)

@@ -80,6 +80,14 @@ def test_broken_lines_are_set_aside_with_file_line_and_reason(screener: Screener
         # Every line a record, one of them with a timestamp that is none.
         (GOOD + b"\n" + GOOD.replace(b"-21T", b"-31T") + b"\n", [(2, "type:at")]),
         (GOOD + b"\n" + GOOD.replace(b'"at"', b'"day":"2026-02-30","at"'), [(2, "type:day")]),
+        # A file's timestamps are matched together: one holding two, split by a newline, is
+        # still one value that is not a timestamp; so is one of another form that fails.
+        (
+            GOOD + b"\n" + GOOD.replace(b'00Z"', b'00Z\\n2026-11-21T10:00:00Z"') + b"\n",
+            [(2, "type:at")],
+        ),
+        (GOOD + b"\n" + GOOD.replace(b'00Z"', b'00+25:00"') + b"\n" + GOOD, [(2, "type:at")]),
+        (GOOD + b"\n" + GOOD.replace(b'00Z"', b'00+05:00"') + b"\n" + GOOD, []),
         # A last line ending in CR, and leading spaces.
         (GOOD + b"\n" + GOOD + b"\r", []),
         (b"  " + GOOD + b"\n" + GOOD, []),
@@ -102,8 +110,21 @@ def test_a_file_decoded_whole_keeps_the_verdicts_of_its_lines(
     ],
     ids=["one-timestamp", "no-timestamp"],
 )
-def test_a_file_decoded_whole_checks_its_one_timestamp(fields: tuple[FieldSpec, ...]) -> None:
-    data = GOOD + b"\n" + GOOD.replace(b"-21T", b"-31T") + b"\n"
+@pytest.mark.parametrize(
+    "bad",
+    [
+        GOOD.replace(b"-21T", b"-31T"),
+        # The file's timestamps are matched together, a line each: a value holding a newline
+        # between two timestamps is still one value that is not a timestamp.
+        GOOD.replace(b'00Z"', b'00Z\\n2026-11-21T10:00:00Z"'),
+        GOOD.replace(b'00Z"', b'00+25:00"'),
+    ],
+    ids=["no-such-day", "two-in-one", "offset"],
+)
+def test_a_file_decoded_whole_checks_its_one_timestamp(
+    fields: tuple[FieldSpec, ...], bad: bytes
+) -> None:
+    data = GOOD + b"\n" + bad + b"\n"
     for fast in (True, False):
         into, out = Screened(), io.BytesIO()
         Screener(fields, fast=fast).screen(KEY, data, out, into)
@@ -147,6 +168,9 @@ DECLARED_CASES = [
     ({"at": "2026-11-21T10:00:00-00:99"}, "type:at"),
     ({"at": "2026-11-21T10:00:00.123456789Z"}, "type:at"),
     ({"at": "2026-11-21T10:00:00.123456000Z"}, None),
+    # Digits of other scripts are digits to Python's patterns, not to DuckDB.
+    ({"at": "2026-11-21T1\u0661:00:00Z"}, "type:at"),
+    ({"at": "2026-11-21T10:00:00+0\u0665:00"}, "type:at"),
     ({"opt": "yes"}, "type:opt"),
     ({"opt": None}, None),
     ({"day": "2026-11-21\n"}, "type:day"),
