@@ -3,7 +3,9 @@
 Accepted forms (per value): ISO `yyyy-MM-dd` (DuckDB's own cast, with a time for timestamps),
 `yyyy/MM/dd` and `yyyy.MM.dd`, and the numeric day/month forms `dd/MM/yyyy`, `dd/MM/yy`,
 `MM/dd/yyyy`, `MM/dd/yy` with `/`, `-` or `.` between the parts (one or two digits for the
-day and month), a timestamp adding ` HH:MM[:SS[.ffffff]]` or `T...`.
+day and month), a timestamp adding ` HH:MM[:SS[.ffffff]]` or `T...`. An ISO timestamp's
+offset must be at most 23:59, and a fraction's digits past the sixth zeros: the value is
+otherwise not read as another instant but fails `type:<col>`.
 
 Whether `05/01/2024` is 5 January or 1 May is decided once per file and column, from all its
 values (`evidence_sql`, `decide_orders`): a first part above 12 proves day-first, a second
@@ -35,6 +37,12 @@ _YEAR_FIRST = (
     r"^(\d{4})[./](\d{1,2})[./](\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2})(\.\d{1,6})?)?)?$"
 )
 _PARTS = "['a', 'b', 'y', 'h', 'mi', 's', 'f']"
+# What DuckDB's ISO timestamp cast takes but reads as another instant: an offset past 23:59
+# after a time (+25:00, -00:99), and a fraction with a digit that is not 0 past the sixth
+# (microseconds are kept, the rest would be cut).
+_NOT_AN_INSTANT = (
+    r":\d{2}(\.\d*)?\s*[+-]((2[4-9]|[3-9]\d)(:?\d{2})?|\d{2}:?[6-9]\d)$|\.\d{6}\d*[1-9]"
+)
 # The parts that decide a column's order, with the separator (only `-` leaves the year's
 # place open: Brazilian, US and European exports write short dates with `/` or `.`).
 _EVIDENCE = r"^(\d{1,2})([./-])(\d{1,2})[./-](\d{4}|\d{2})(?:[ T].*)?$"
@@ -186,7 +194,10 @@ def parse_expr(
     column's type."""
     timestamp = column.type is ColumnType.TIMESTAMP
     if timestamp:
-        iso = f"TRY_CAST(TRY_CAST({v} AS TIMESTAMPTZ) AT TIME ZONE 'UTC' AS TIMESTAMP)"
+        iso = (
+            f"CASE WHEN NOT regexp_matches({v}, {lit(_NOT_AN_INSTANT)}) THEN "
+            f"TRY_CAST(TRY_CAST({v} AS TIMESTAMPTZ) AT TIME ZONE 'UTC' AS TIMESTAMP) END"
+        )
     else:
         iso = f"TRY_CAST({v} AS DATE)"
     day, month = ("a", "b") if order.format is DateFormat.DAY_FIRST else ("b", "a")

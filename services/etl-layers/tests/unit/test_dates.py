@@ -137,6 +137,32 @@ def test_timestamps_follow_the_columns_order(run_transform: Any, trusted_of: Row
     }
 
 
+def test_an_iso_timestamp_read_as_another_instant_is_quarantined(
+    run_transform: Any, quarantine_of: Rows, trusted_of: Rows
+) -> None:
+    """DuckDB's cast takes an offset past 23:59 and cuts a fraction past microseconds."""
+    result = run_transform(
+        PAYMENTS
+        + "p1,10,2024-03-01T10:00:00+25:00,PIX,10.0,BRL,1\n"
+        + "p2,10,2024-03-01T10:00:00-00:99,PIX,10.0,BRL,1\n"
+        + "p3,10,2024-03-01T10:00:00.123456789Z,PIX,10.0,BRL,1\n"
+        + "p4,10,2024-03-01T10:00:00.123456000Z,PIX,10.0,BRL,1\n"
+        + "p5,10,2024-03-24,PIX,10.0,BRL,1\n"
+        + "p6,10,2024-03-01T10:00:00.5-23:59,PIX,10.0,BRL,1\n",
+        dataset="payments",
+    )
+    got = {r["payment_id"]: r["paid_at"].isoformat() for r in trusted_of(result)}
+    assert got == {
+        "p4": "2024-03-01T10:00:00.123456",
+        "p5": "2024-03-24T00:00:00",
+        "p6": "2024-03-02T09:59:00.500000",
+    }
+    quarantined = {
+        json.loads(r["raw_record"])["payment_id"]: r["failed_rules"] for r in quarantine_of(result)
+    }
+    assert quarantined == {"p1": "type:paid_at", "p2": "type:paid_at", "p3": "type:paid_at"}
+
+
 def test_short_year_first_dates_are_not_read_day_first(run_transform: Any) -> None:
     # 24-01-15 is 15 January 2024 as ISO without its century, or 24 January 2015 read
     # day-first; no date of this file says which.
