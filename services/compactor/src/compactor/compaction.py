@@ -41,10 +41,12 @@ CHUNK_BYTES = 16 * 1024 * 1024
 # A column null in every record has no type (NULL); JSON holds values DuckDB could not unify.
 _UNTYPED = ("NULL", "JSON")
 # What the fast screening skips unseen in fields that are not declared and DuckDB would read
-# wrong (a number past a double's range becomes inf) or fail the range on (invalid UTF-8): a
-# number with a three-digit exponent or of 200 digits or more. It also matches such text inside
-# a string, or 1e100, which only costs the range an exact screening.
-_SKIPPED_PATTERN = r"(^|[\s,:\[])-?([0-9]{200}|[0-9]+(\.[0-9]+)?[eE][-+]?[0-9]{3})"
+# wrong (a number past a double's range becomes inf, an integer past 2^64 a double that is
+# not its value) or fail the range on (invalid UTF-8, an integer past BIGINT's range): a
+# number with a three-digit exponent, or an integer of 20 digits or more or of 19 from 92...
+# It also matches such text inside a string, 1e100, or 9200000000000000000, which only costs
+# the range an exact screening.
+_SKIPPED_PATTERN = r"(^|[\s,:\[])-?([0-9]{20}|9[2-9][0-9]{17}|[0-9]+(\.[0-9]+)?[eE][-+]?[0-9]{3})"
 
 
 @dataclass(frozen=True)

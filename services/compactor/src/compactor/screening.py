@@ -18,6 +18,7 @@ of it, the exact way.
 from __future__ import annotations
 
 import functools
+import json
 import operator
 import re
 import sys
@@ -35,6 +36,9 @@ from compactor.domains import FieldSpec, FieldType
 INVALID_JSON = "invalid_json"
 INVALID_ENCODING = "invalid_encoding"
 NOT_AN_OBJECT = "not_an_object"
+# An integer no BIGINT holds where the domain does not declare a double: DuckDB would fail the
+# range's parse on it (up to 2^64) or read it as a double that is not its value (past it).
+INTEGER_OUT_OF_RANGE = "integer_out_of_range"
 # The reasons of a record that breaks the domain's declared fields (`missing:<field>`,
 # `type:<field>`), as against a line that is not a record at all.
 CONTRACT_REASONS = ("missing:", "type:")
@@ -202,13 +206,52 @@ def _reason_for_unparsable(line: bytes) -> str:
     return INVALID_JSON
 
 
+# JSON text that may be an integer past BIGINT's range: 20 digits or more, or 19 from 92...
+# (2^63 is 9223372036854775808), standing as a number (not inside a word).
+_LONG_INTEGER = re.compile(rb"(?:^|[\s,:\[])-?(?:[0-9]{20}|9[2-9][0-9]{17})")
+
+
+@functools.cache
+def _doubles(checks: tuple[Check, ...]) -> frozenset[str]:
+    """The declared doubles: any number is one, an integer past BIGINT's too."""
+    return frozenset(name for name, _, exact, _ in checks if exact is float)
+
+
+def _holds_long_integer(record: dict[str, Any], skip: frozenset[str]) -> bool:
+    """Whether a value of the record (nested ones too), outside the fields in `skip`, is an
+    integer no BIGINT holds."""
+    stack: list[Any] = [v for k, v in record.items() if k not in skip]
+    while stack:
+        value = stack.pop()
+        kind = type(value)
+        if kind is int:
+            if not BIGINT_MIN <= value <= BIGINT_MAX:
+                return True
+        elif kind is dict:
+            stack.extend(value.values())
+        elif kind is list:
+            stack.extend(value)
+    return False
+
+
 def _exact_reason(line: bytes, checks: tuple[Check, ...]) -> str | None:
     """Why the line is set aside, parsed whole with orjson, or None when it passes."""
     try:
         record = orjson.loads(line)
     except orjson.JSONDecodeError:
         return _reason_for_unparsable(line)
-    return _violation(record, checks) if type(record) is dict else NOT_AN_OBJECT
+    if type(record) is not dict:
+        return NOT_AN_OBJECT
+    reason = _violation(record, checks)
+    if reason is None and _LONG_INTEGER.search(line) is not None:
+        # orjson reads an integer past 2^64 as a double: Python's own parser keeps it exact.
+        try:
+            exact = json.loads(line)
+        except RecursionError:  # nested deeper than Python's parser goes (orjson goes further)
+            return INVALID_JSON
+        if _holds_long_integer(exact, _doubles(checks)):
+            return INTEGER_OUT_OF_RANGE
+    return reason
 
 
 # The declared types as msgspec checks them while decoding. A double is finite (a number past

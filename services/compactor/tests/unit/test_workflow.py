@@ -131,6 +131,27 @@ def test_what_only_the_exact_screening_sees_is_quarantined_and_the_rest_compacte
     ]
 
 
+def test_an_integer_past_bigint_in_an_undeclared_field_is_quarantined_not_the_range(
+    harness: Harness,
+) -> None:
+    """A u64 hash fails DuckDB's BIGINT parse of the whole range; a 30-digit one would be
+    stored as a double that is not its value."""
+    records = [
+        record(0, hash=12345),
+        record(1, hash=18446744073709551615),
+        record(2, hash=123456789012345678901234567890),
+        record(3, hash=-9223372036854775808),
+    ]
+    harness.store.put(LANDING, landing_key(0, 1), ndjson(*records))
+    _, done = harness.run(job())
+    assert done is not None
+    assert (done.records, done.rejected) == (2, 2)
+    rows = {r["order_id"]: r["hash"] for r in parquet_rows(harness)}
+    assert rows == {"o-0": 12345, "o-3": -9223372036854775808}
+    data = harness.publisher.events[-1][0].model_dump(mode="json", exclude_none=True)
+    assert data["quarantine"]["reasons"] == {"integer_out_of_range": 2}
+
+
 def test_a_timestamp_the_parse_would_refuse_is_quarantined_and_the_rest_compacted(
     harness: Harness,
 ) -> None:
