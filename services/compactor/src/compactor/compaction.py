@@ -9,6 +9,7 @@ while screening, so the cast cannot fail or coerce).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ import orjson
 
 from compactor.domains import FieldSpec, FieldType
 from compactor.ducktypes import LIST, STRUCT, VARCHAR, DuckType, Schema, merge, parse, render
+from compactor.screening import lower
 
 _DUCKDB_TYPES: dict[FieldType, str] = {
     FieldType.STRING: "VARCHAR",
@@ -47,6 +49,50 @@ _UNTYPED = ("NULL", "JSON")
 # It also matches such text inside a string, 1e100, or 9200000000000000000, which only costs
 # the range an exact screening.
 _SKIPPED_PATTERN = r"(^|[\s,:\[])-?([0-9]{20}|9[2-9][0-9]{17}|[0-9]+(\.[0-9]+)?[eE][-+]?[0-9]{3})"
+
+
+class RangeParseError(ValueError):
+    """DuckDB could not parse the range's screened lines into one table (names it cannot make
+    columns of, say): the strict screening is the way to set the lines that cause it aside."""
+
+
+class CaseConflictError(ValueError):
+    """Records of the range spell one field in more than one case, which DuckDB's columns
+    cannot hold apart: `spellings` says which spelling is kept."""
+
+    def __init__(self, spellings: dict[tuple[str, ...], str]) -> None:
+        self.spellings = spellings
+        names = ", ".join(".".join(path) for path in sorted(spellings))
+        super().__init__(f"fields spelt in more than one case: {names}")
+
+
+def case_spellings(
+    schema: Sequence[tuple[str, DuckType]], declared: Sequence[str] = ()
+) -> dict[tuple[str, ...], str]:
+    """The names of `schema` (nested ones too) that another name of their object equals but
+    for ASCII case, by lower-case path, with the spelling kept: the declared one, else the
+    first (the columns come in the order most records have them)."""
+    found: dict[tuple[str, ...], str] = {}
+    first = {lower(name): name for name in reversed(declared)}
+    stack: list[tuple[tuple[str, ...], Sequence[tuple[str, DuckType]], dict[str, str]]] = [
+        ((), schema, first)
+    ]
+    while stack:
+        path, fields, kept = stack.pop()
+        spellings: dict[str, set[str]] = {}
+        for name, kind in fields:
+            low = lower(name)
+            spellings.setdefault(low, set()).add(name)
+            kept.setdefault(low, name)
+            inner = kind
+            while inner.name == LIST:
+                inner = inner.fields[0][1]
+            if inner.name == STRUCT:
+                stack.append(((*path, low), inner.fields, {}))
+        for low, names in spellings.items():
+            if len(names) > 1 or kept[low] not in names:
+                found[(*path, low)] = kept[low]
+    return found
 
 
 @dataclass(frozen=True)
@@ -303,6 +349,9 @@ def compact(
     if lines.check_skipped and lines.exact_needed:
         raise ValueError("the range holds lines only the exact screening sees: screen it again")
     detected = lines.schema()
+    spellings = case_spellings(detected, [f.name for f in fields])
+    if spellings:
+        raise CaseConflictError(spellings)
     con = lines.connection
     files = "[" + ", ".join(_literal(str(p)) for p in lines.paths) + "]"
     # The types are known: the parse detects nothing and reads every chunk in one pass.
@@ -317,11 +366,14 @@ def compact(
         f"maximum_object_size=16777216, columns={{{typed}}})"
     )
     select = _select_list(detected, fields)
-    con.execute(
-        f"COPY (SELECT {select} FROM {source}) TO {_literal(str(dest))} "
-        f"(FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL {ZSTD_LEVEL}, "
-        f"ROW_GROUP_SIZE {ROW_GROUP_ROWS})"
-    )
+    try:
+        con.execute(
+            f"COPY (SELECT {select} FROM {source}) TO {_literal(str(dest))} "
+            f"(FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL {ZSTD_LEVEL}, "
+            f"ROW_GROUP_SIZE {ROW_GROUP_ROWS})"
+        )
+    except duckdb.Error as error:
+        raise RangeParseError(f"the range's lines do not parse into one table: {error}") from error
     declared = {f.name for f in fields}
     untyped = frozenset(
         name for name, kind in detected if kind.name == "NULL" and name not in declared

@@ -23,7 +23,7 @@ import operator
 import re
 import sys
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Annotated, Any, Protocol
@@ -39,6 +39,11 @@ NOT_AN_OBJECT = "not_an_object"
 # An integer no BIGINT holds where the domain does not declare a double: DuckDB would fail the
 # range's parse on it (up to 2^64) or read it as a double that is not its value (past it).
 INTEGER_OUT_OF_RANGE = "integer_out_of_range"
+# Field names DuckDB cannot make columns of (its names ignore ASCII case), which fail the
+# range's parse; only the strict screening looks for them (see `Screener`).
+DUPLICATE_FIELD = "duplicate_field"
+EMPTY_FIELD_NAME = "empty_field_name"
+FIELD_CASE_CONFLICT = "field_case_conflict"
 # The reasons of a record that breaks the domain's declared fields (`missing:<field>`,
 # `type:<field>`), as against a line that is not a record at all.
 CONTRACT_REASONS = ("missing:", "type:")
@@ -254,6 +259,61 @@ def _exact_reason(line: bytes, checks: tuple[Check, ...]) -> str | None:
     return reason
 
 
+# A field's path in lower case (lists are transparent) -> the spelling a range keeps, for the
+# names that more than one spelling of the range shares.
+Spellings = Mapping[tuple[str, ...], str]
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def lower(name: str) -> str:
+    """A name as DuckDB compares names: ASCII letters without case."""
+    return name.translate(_ASCII_LOWER)
+
+
+class _BadNameError(Exception):
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+
+def _object_names(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: set[str] = set()
+    for name, _ in pairs:
+        if name == "":
+            raise _BadNameError(EMPTY_FIELD_NAME)
+        if name in seen:
+            raise _BadNameError(DUPLICATE_FIELD)
+        seen.add(name)
+    if len({lower(name) for name in seen}) != len(seen):
+        raise _BadNameError(FIELD_CASE_CONFLICT)
+    return dict(pairs)
+
+
+def _name_reason(line: bytes, spellings: Spellings) -> str | None:
+    """What is wrong with the line's field names for one table: a name empty, twice in one
+    object, twice in one object but for case, or spelt otherwise than the range keeps it."""
+    try:
+        record = json.loads(line, object_pairs_hook=_object_names)
+    except _BadNameError as problem:
+        return problem.reason
+    except RecursionError:  # nested deeper than Python's parser goes (orjson goes further)
+        return INVALID_JSON
+    if not spellings:
+        return None
+    stack: list[tuple[tuple[str, ...], Any]] = [((), record)]
+    while stack:
+        path, value = stack.pop()
+        if type(value) is dict:
+            for name, inner in value.items():
+                at = (*path, lower(name))
+                kept = spellings.get(at)
+                if kept is not None and kept != name:
+                    return FIELD_CASE_CONFLICT
+                stack.append((at, inner))
+        elif type(value) is list:
+            stack.extend((path, inner) for inner in value)
+    return None
+
+
 # The declared types as msgspec checks them while decoding. A double is finite (a number past
 # its range is refused, as orjson refuses it), a bigint is what BIGINT holds; timestamps and
 # dates are strings whose text is looked at after the decode.
@@ -282,12 +342,35 @@ def _or_null(check: Callable[[object], bool]) -> Callable[[object], bool]:
 
 class Screener:
     """Screens the landing files of one domain's range (`fast`: the msgspec way, else the exact
-    way; both give the same verdicts, see the module's text)."""
+    way; both give the same verdicts, see the module's text).
 
-    def __init__(self, fields: tuple[FieldSpec, ...], *, fast: bool = True) -> None:
+    `strict` (the exact way only) also sets aside the lines whose field names DuckDB cannot
+    make one table's columns of: a name empty, twice in an object (also but for case), or
+    spelt otherwise than `spellings` keeps it. Python's own parser reads each line again for
+    that, so it is for the ranges whose parse failed on such names."""
+
+    def __init__(
+        self,
+        fields: tuple[FieldSpec, ...],
+        *,
+        fast: bool = True,
+        strict: bool = False,
+        spellings: Spellings | None = None,
+    ) -> None:
+        if strict and fast:
+            raise ValueError("the strict screening is a way of the exact one")
         self.fields = fields
         self.fast = fast
         self._checks = checks_of(fields)
+        checks, kept = self._checks, dict(spellings or {})
+
+        def strict_reason(line: bytes) -> str | None:
+            reason = _exact_reason(line, checks)
+            return _name_reason(line, kept) if reason is None else reason
+
+        self._reason: Callable[[bytes], str | None] = (
+            strict_reason if strict else functools.partial(_exact_reason, checks=checks)
+        )
         # Attributes are f0, f1, ... named in JSON by the declared names: a declared name may be
         # a Python keyword or a Struct method's name.
         attrs = {f"f{i}": spec for i, spec in enumerate(fields)}
@@ -320,7 +403,7 @@ class Screener:
             into.passed += records
             _write_whole(data, out)
             return
-        _screen(key, data, self._checks, self._passes if self.fast else None, out, into)
+        _screen(key, data, self._reason, self._passes if self.fast else None, out, into)
 
     def _whole_file_passes(self, data: bytes) -> int:
         """The number of records when every line of the file passes (0 otherwise: the file is
@@ -370,7 +453,7 @@ class Screener:
 def _screen(
     key: str,
     data: bytes,
-    checks: tuple[Check, ...],
+    reason_of: Callable[[bytes], str | None],
     passes: Callable[[bytes], bool] | None,
     out: Sink,
     into: Screened,
@@ -384,7 +467,7 @@ def _screen(
         if passes is not None and passes(line):
             passed.append(line)
             continue
-        reason = _exact_reason(line, checks)
+        reason = reason_of(line)
         if reason is None:
             passed.append(line)
         else:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import shutil
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -18,7 +19,14 @@ import orjson
 from rocket_contracts.models.compactor.domain_processed_v1 import CompactorDomainProcessedV1
 
 from compactor import layout
-from compactor.compaction import EngineLimits, RangeLines, compact, conform
+from compactor.compaction import (
+    CaseConflictError,
+    EngineLimits,
+    RangeLines,
+    RangeParseError,
+    compact,
+    conform,
+)
 from compactor.domains import DomainCatalog, DomainSpec
 from compactor.ducktypes import DuckType, Schema, parse
 from compactor.locks import DayLocks, lock_key
@@ -37,6 +45,38 @@ from compactor.ports import (
 from compactor.schema import Column, changes, columns_of, schema_hash, table_columns, unify
 from compactor.screening import CONTRACT_REASONS, Screened, Screener
 from compactor.steps import Finalized, FinalizeTask, Job, Outcome, Planned, RangeDone, RangeTask
+
+
+@dataclass(frozen=True)
+class Way:
+    """How a range is screened: fast (msgspec), exact (orjson), or strict (exact, and field
+    names DuckDB cannot make one table of set aside, `spellings` saying which case is kept)."""
+
+    fast: bool = True
+    strict: bool = False
+    spellings: dict[tuple[str, ...], str] = dataclasses.field(default_factory=dict)
+    why: str = ""
+
+    @property
+    def name(self) -> str:
+        return "fast" if self.fast else "strict" if self.strict else "exact"
+
+
+# The ways a range is screened, in the order it may take them: fast, then exact when the chunk
+# check flags what the fast way skips, then strict when the parse fails, then strict with the
+# spellings to keep when records spell a field in more than one case.
+_EXACT = Way(
+    fast=False,
+    why="a field that is not declared holds invalid UTF-8, a number past a double's range or "
+    "an integer past BIGINT's",
+)
+_STRICT = Way(
+    fast=False,
+    strict=True,
+    why="its lines do not parse into one table (field names empty, repeated in a record, or "
+    "differing only by case)",
+)
+_MAX_PASSES = 4
 
 # Fetch windows: at most this many objects or bytes are held at once while a range is read.
 WINDOW_OBJECTS = 512
@@ -233,18 +273,23 @@ class Compactor:
         day = job.date.isoformat()
         self.config.work_dir.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=self.config.work_dir) as scratch:
-            work = Path(scratch)
-            result = self._screen_and_write(spec, plan, task.index, work, day, fast=True)
-            if result is None:
+            outcome: Way | RangeResult = Way()
+            for attempt in range(_MAX_PASSES):
+                assert isinstance(outcome, Way)
+                work = Path(scratch) / f"pass-{attempt}"
+                work.mkdir()
+                outcome = self._screen_and_write(spec, plan, task.index, work, day, outcome)
+                if isinstance(outcome, RangeResult):
+                    break
+                # A pass's chunk files are not needed by the next: the disk holds one range.
+                shutil.rmtree(work)
                 logger.info(
-                    "range screened again the exact way: a field that is not declared holds "
-                    "invalid UTF-8 or a number past a double's range",
+                    f"range screened again the {outcome.name} way: {outcome.why}",
                     extra={"domain": job.domain, "date": day, "range": task.index},
                 )
-                again = work / "exact"
-                again.mkdir()
-                result = self._screen_and_write(spec, plan, task.index, again, day, fast=False)
-            assert result is not None  # the exact way sees every line
+            # Each way comes after the one before (fast, exact, strict, strict with spellings).
+            assert isinstance(outcome, RangeResult)
+            result = outcome
         self.store.put_json(
             self.config.lake_bucket,
             layout.result_key(task.manifest_key, task.index),
@@ -266,18 +311,32 @@ class Compactor:
         return RangeDone(index=task.index, rows=result.rows, rejected=result.rejected)
 
     def _screen_and_write(
-        self, spec: DomainSpec, plan: Plan, index: int, work: Path, day: str, *, fast: bool
-    ) -> RangeResult | None:
-        """The range screened and written; None when the fast screening could not see all of
-        it (nothing is written then)."""
-        screener = Screener(spec.fields, fast=fast)
+        self, spec: DomainSpec, plan: Plan, index: int, work: Path, day: str, way: Way
+    ) -> RangeResult | Way:
+        """The range screened `way` and written, or the next way to screen it when this one
+        cannot (nothing is written then)."""
+        screener = Screener(spec.fields, fast=way.fast, strict=way.strict, spellings=way.spellings)
         screened = Screened()
-        with RangeLines(work, self.config.limits, check_skipped=fast) as lines:
+        with RangeLines(work, self.config.limits, check_skipped=way.fast) as lines:
             for key, data in self._fetch(plan.ranges[index]):
                 screener.screen(key, data, lines, screened)
-            if fast and lines.exact_needed:
-                return None
-            return self._write_range(spec, plan, index, screened, lines, work, day)
+            if way.fast and lines.exact_needed:
+                return _EXACT
+            try:
+                return self._write_range(spec, plan, index, screened, lines, work, day)
+            except CaseConflictError as conflict:
+                if way.spellings:
+                    raise  # the lines spelt otherwise were set aside
+                return Way(
+                    fast=False,
+                    strict=True,
+                    spellings=conflict.spellings,
+                    why=f"{conflict}; the records that spell them otherwise are set aside",
+                )
+            except RangeParseError:
+                if way.strict:
+                    raise
+                return _STRICT
 
     def _write_range(
         self,
@@ -290,15 +349,18 @@ class Compactor:
         day: str,
     ) -> RangeResult:
         lake = self.config.lake_bucket
+        written, parquet = None, work / "part.parquet"
+        if screened.passed:
+            # Parsed before anything is stored: a range another way screens again leaves
+            # nothing behind.
+            written = compact(lines, parquet, spec.fields, work_dir=work, limits=self.config.limits)
         quarantine = None
         if screened.rejections:
             quarantine = layout.quarantine_key(spec.name, day, index, plan.plan_id)
             body = b"".join(orjson.dumps(r.to_json()) + b"\n" for r in screened.rejections)
             self.store.put_bytes(lake, quarantine, body)
         key, size, rows, columns = None, 0, 0, None
-        if screened.passed:
-            parquet = work / "part.parquet"
-            written = compact(lines, parquet, spec.fields, work_dir=work, limits=self.config.limits)
+        if written is not None:
             if written.rows != screened.passed:
                 raise CountMismatchError(
                     f"range {index}: {screened.passed} records in, {written.rows} rows out"

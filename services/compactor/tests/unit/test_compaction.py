@@ -7,11 +7,17 @@ import threading
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from compactor.compaction import EngineLimits, RangeLines, compact, conform
+from compactor.compaction import (
+    EngineLimits,
+    RangeLines,
+    RangeParseError,
+    case_spellings,
+    compact,
+    conform,
+)
 from compactor.domains import FieldSpec, FieldType
 from compactor.ducktypes import DuckType, parse
 
@@ -177,8 +183,29 @@ def test_conform_turns_what_disagrees_into_text(tmp_path: Path) -> None:
     ]
 
 
-def test_an_integer_past_bigint_fails_the_range_instead_of_changing(tmp_path: Path) -> None:
+def test_an_integer_past_bigint_is_refused_by_the_parse_not_changed(tmp_path: Path) -> None:
+    """Screening sets such lines aside (integer_out_of_range); the parse never alters one."""
     src = tmp_path / "in.ndjson"
     src.write_text('{"n": 1}\n{"n": 18446744073709551615}\n')
-    with pytest.raises(duckdb.Error, match="18446744073709551615"):
+    with pytest.raises(RangeParseError, match="18446744073709551615"):
         compact(src, tmp_path / "out.parquet", (), work_dir=tmp_path, limits=LIMITS)
+
+
+def test_names_spelt_in_two_cases_keep_the_declared_else_the_first_spelling() -> None:
+    schema = [
+        ("Note", parse("VARCHAR")),
+        ("id", parse("VARCHAR")),
+        ("note", parse("VARCHAR")),
+        ("ID", parse("VARCHAR")),
+        ("items", parse("STRUCT(Sku VARCHAR, sku VARCHAR, qty BIGINT)[]")),
+        ("shipping", parse("STRUCT(city VARCHAR)")),
+        ("café", parse("VARCHAR")),
+        ("CAFÉ", parse("VARCHAR")),
+    ]
+    assert case_spellings(schema, declared=["id"]) == {
+        ("note",): "Note",
+        ("id",): "id",
+        ("items", "sku"): "Sku",
+    }
+    assert case_spellings([("ID", parse("BIGINT"))], declared=["id"]) == {("id",): "id"}
+    assert case_spellings([("id", parse("BIGINT"))], declared=["id"]) == {}

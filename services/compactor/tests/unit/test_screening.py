@@ -237,6 +237,37 @@ def test_an_integer_no_bigint_holds_is_set_aside_where_no_double_is_declared(
         assert skipped_unseen(duckdb.connect(), tmp_path / "lines.ndjson")
 
 
+@pytest.mark.parametrize(
+    ("tail", "reason"),
+    [
+        (b'"u":1,"u":1', "duplicate_field"),
+        (b'"u":{"k":1,"k":2}', "duplicate_field"),
+        (b'"":1', "empty_field_name"),
+        (b'"u":[{"":1}]', "empty_field_name"),
+        (b'"Note":1,"note":2', "field_case_conflict"),
+        # Spelt otherwise than the range keeps it, at its own place only.
+        (b'"note":1', "field_case_conflict"),
+        (b'"u":[{"SKU":1}]', "field_case_conflict"),
+        (b'"Note":1,"u":[{"sku":1}],"w":{"note":2}', None),
+        # Case is ASCII's, as DuckDB's: these are two names.
+        (b'"\xc3\xa9":1,"\xc3\x89":2', None),
+    ],
+)
+def test_the_strict_screening_sets_aside_names_no_table_holds(
+    tail: bytes, reason: str | None
+) -> None:
+    spellings = {("note",): "Note", ("u", "sku"): "sku"}
+    line = GOOD[:-1] + b"," + tail + b"}\n"
+    for strict, expected in ((True, reason), (False, None)):
+        into, _ = run(Screener(FIELDS, fast=False, strict=strict, spellings=spellings), line)
+        assert dict(into.reasons) == ({expected: 1} if expected else {})
+
+
+def test_the_strict_screening_is_an_exact_one() -> None:
+    with pytest.raises(ValueError, match="exact"):
+        Screener(FIELDS, strict=True)
+
+
 def test_declared_names_that_are_python_keywords_or_struct_methods() -> None:
     fields = (
         FieldSpec(name="class", type=FieldType.STRING),
