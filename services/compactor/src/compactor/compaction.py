@@ -9,7 +9,6 @@ while screening, so the cast cannot fail or coerce).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,8 +17,17 @@ import duckdb
 import orjson
 
 from compactor.domains import FieldSpec, FieldType
-from compactor.ducktypes import LIST, STRUCT, VARCHAR, DuckType, Schema, merge, parse, render
-from compactor.screening import lower
+from compactor.ducktypes import (
+    LIST,
+    STRUCT,
+    VARCHAR,
+    DuckType,
+    Schema,
+    case_spellings,
+    merge,
+    parse,
+    render,
+)
 
 _DUCKDB_TYPES: dict[FieldType, str] = {
     FieldType.STRING: "VARCHAR",
@@ -64,35 +72,6 @@ class CaseConflictError(ValueError):
         self.spellings = spellings
         names = ", ".join(".".join(path) for path in sorted(spellings))
         super().__init__(f"fields spelt in more than one case: {names}")
-
-
-def case_spellings(
-    schema: Sequence[tuple[str, DuckType]], declared: Sequence[str] = ()
-) -> dict[tuple[str, ...], str]:
-    """The names of `schema` (nested ones too) that another name of their object equals but
-    for ASCII case, by lower-case path, with the spelling kept: the declared one, else the
-    first (the columns come in the order most records have them)."""
-    found: dict[tuple[str, ...], str] = {}
-    first = {lower(name): name for name in reversed(declared)}
-    stack: list[tuple[tuple[str, ...], Sequence[tuple[str, DuckType]], dict[str, str]]] = [
-        ((), schema, first)
-    ]
-    while stack:
-        path, fields, kept = stack.pop()
-        spellings: dict[str, set[str]] = {}
-        for name, kind in fields:
-            low = lower(name)
-            spellings.setdefault(low, set()).add(name)
-            kept.setdefault(low, name)
-            inner = kind
-            while inner.name == LIST:
-                inner = inner.fields[0][1]
-            if inner.name == STRUCT:
-                stack.append(((*path, low), inner.fields, {}))
-        for low, names in spellings.items():
-            if len(names) > 1 or kept[low] not in names:
-                found[(*path, low)] = kept[low]
-    return found
 
 
 @dataclass(frozen=True)

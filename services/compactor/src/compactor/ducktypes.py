@@ -267,3 +267,40 @@ def merge(
 
 def is_stringlike(kind: DuckType) -> bool:
     return kind.name in _STRINGS
+
+
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def lower(name: str) -> str:
+    """A name as DuckDB compares names: ASCII letters without case."""
+    return name.translate(_ASCII_LOWER)
+
+
+def case_spellings(
+    schema: Sequence[tuple[str, DuckType]], declared: Sequence[str] = ()
+) -> dict[tuple[str, ...], str]:
+    """The names of `schema` (nested ones too) that another name of their object equals but
+    for ASCII case, by lower-case path, with the spelling kept: the declared one, else the
+    first (the columns come in the order most records have them)."""
+    found: dict[tuple[str, ...], str] = {}
+    first = {lower(name): name for name in reversed(declared)}
+    stack: list[tuple[tuple[str, ...], Sequence[tuple[str, DuckType]], dict[str, str]]] = [
+        ((), schema, first)
+    ]
+    while stack:
+        path, fields, kept = stack.pop()
+        spellings: dict[str, set[str]] = {}
+        for name, kind in fields:
+            low = lower(name)
+            spellings.setdefault(low, set()).add(name)
+            kept.setdefault(low, name)
+            inner = kind
+            while inner.name == LIST:
+                inner = inner.fields[0][1]
+            if inner.name == STRUCT:
+                stack.append(((*path, low), inner.fields, {}))
+        for low, names in spellings.items():
+            if len(names) > 1 or kept[low] not in names:
+                found[(*path, low)] = kept[low]
+    return found

@@ -8,7 +8,15 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from compactor.ducktypes import DuckType, Schema, SchemaConflictError, glue_type, merge
+from compactor.ducktypes import (
+    DuckType,
+    Schema,
+    SchemaConflictError,
+    case_spellings,
+    glue_type,
+    lower,
+    merge,
+)
 
 __all__ = ["Column", "SchemaChange", "SchemaConflictError", "columns_of", "unify"]
 
@@ -53,8 +61,21 @@ def columns_of(schema: Schema) -> list[Column]:
 
 def unify(schemas: Sequence[Schema]) -> list[tuple[str, DuckType]]:
     """One schema for every range of a day: columns by name in first-seen order, integers
-    widened to doubles, struct fields merged, a column missing from a range null there."""
-    return list(merge(schemas).items())
+    widened to doubles, struct fields merged, a column missing from a range null there.
+
+    Two ranges that spell one field in two cases cannot be one table (DuckDB's and Glue's
+    names ignore case): a SchemaConflictError says which. Inside one range such records are
+    set aside when it is compacted."""
+    unified = list(merge(schemas).items())
+    clashing = case_spellings(unified)
+    if clashing:
+        names = ", ".join(".".join(path) for path in sorted(clashing))
+        raise SchemaConflictError(
+            f"the day's ranges spell fields in more than one case ({names}), which no table "
+            "holds apart: have the producers write one spelling, or declare the field (records "
+            "spelling it otherwise are then set aside), and run the day again with force"
+        )
+    return unified
 
 
 def schema_hash(columns: Sequence[Column]) -> str:
@@ -84,6 +105,8 @@ def changes(before: Sequence[Column] | None, now: Sequence[Column]) -> list[Sche
 
 def table_columns(before: Sequence[Column] | None, now: Sequence[Column]) -> list[Column]:
     """The table's columns after this day: the day's columns (widened types win), then the
-    table's columns the day did not have, so older partitions stay readable."""
-    names = {c.name for c in now}
-    return [*now, *(c for c in before or () if c.name not in names)]
+    table's columns the day did not have, so older partitions stay readable. Names are
+    compared as Glue and Athena compare them, without case: a day that spells a column
+    otherwise renames it, rather than give the table two columns no query tells apart."""
+    names = {lower(c.name) for c in now}
+    return [*now, *(c for c in before or () if lower(c.name) not in names)]

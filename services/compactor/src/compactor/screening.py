@@ -32,6 +32,7 @@ import msgspec
 import orjson
 
 from compactor.domains import FieldSpec, FieldType
+from compactor.ducktypes import lower
 
 INVALID_JSON = "invalid_json"
 INVALID_ENCODING = "invalid_encoding"
@@ -262,12 +263,6 @@ def _exact_reason(line: bytes, checks: tuple[Check, ...]) -> str | None:
 # A field's path in lower case (lists are transparent) -> the spelling a range keeps, for the
 # names that more than one spelling of the range shares.
 Spellings = Mapping[tuple[str, ...], str]
-_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
-
-
-def lower(name: str) -> str:
-    """A name as DuckDB compares names: ASCII letters without case."""
-    return name.translate(_ASCII_LOWER)
 
 
 class _BadNameError(Exception):

@@ -129,6 +129,22 @@ def test_changes_against_the_table() -> None:
     assert [c.name for c in table_columns(before, now)] == ["a", "b", "new", "gone"]
 
 
+def test_a_day_spelling_a_column_otherwise_renames_it_in_the_table() -> None:
+    """Glue and Athena names ignore case: two columns differing only by it break queries."""
+    before = [Column("Code", "bigint"), Column("b", "string")]
+    now = [Column("code", "bigint")]
+    assert [c.name for c in table_columns(before, now)] == ["code", "b"]
+
+
+def test_ranges_spelling_a_field_in_two_cases_are_not_one_schema() -> None:
+    ranges = [[("Code", parse("BIGINT"))], [("code", parse("BIGINT"))]]
+    with pytest.raises(SchemaConflictError, match=r"more than one case \(code\)"):
+        unify(ranges)
+    nested = [[("s", parse("STRUCT(K BIGINT)"))], [("s", parse("STRUCT(k BIGINT)"))]]
+    with pytest.raises(SchemaConflictError, match=r"\(s\.k\)"):
+        unify(nested)
+
+
 def test_schema_hash_changes_with_a_type() -> None:
     assert schema_hash([Column("a", "bigint")]) != schema_hash([Column("a", "double")])
     assert schema_hash([]) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"

@@ -12,6 +12,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
+from compactor.ducktypes import SchemaConflictError
 from compactor.ports import (
     CountMismatchError,
     IncompleteRangesError,
@@ -337,6 +338,20 @@ def test_a_column_typed_apart_in_two_ranges_is_widened_to_text_in_both(tmp_path:
         assert str(schema.field("code").type) == "string"
     codes = {r["code"] for r in parquet_rows(h)}
     assert codes == {str(i) for i in range(700)} | {f"C{i}" for i in range(700, 1400)}
+
+
+def test_two_ranges_spelling_a_field_in_two_cases_fail_finalize_saying_so(
+    tmp_path: Path,
+) -> None:
+    h = Harness(tmp_path, target_mb=1)
+    pad = "x" * 900
+    first = ndjson(*(record(i, Code=i, note=pad) for i in range(700)))
+    h.store.put(LANDING, landing_key(0, 0), first)
+    second = ndjson(*(record(i, code=i, note=pad) for i in range(700, 1400)))
+    h.store.put(LANDING, landing_key(0, 1), second)
+    with pytest.raises(SchemaConflictError, match=r"more than one case \(code\)"):
+        h.run(job())
+    assert not h.publisher.events
 
 
 def test_an_empty_day_says_no_input_and_writes_nothing(harness: Harness) -> None:
