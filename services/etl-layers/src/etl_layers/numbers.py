@@ -1,6 +1,6 @@
-"""Numbers as statements write them: `R$`, a sign before, after or in parentheses, and a
-decimal comma (1.234,56) or a decimal point (1,234.56), decided once per file from all its
-values.
+"""Numbers as statements write them: `R$`, a sign before, after or in parentheses (`+` for a
+credit, U+2212 for a minus), and a decimal comma (1.234,56) or a decimal point (1,234.56),
+decided once per file from all its values.
 
 A value proves the decimal comma when no decimal-point file could write it (`1.234,56`, `2,50`,
 `1.234.567`), and the decimal point likewise (`1,234.56`, `2.50`, `1,234,567`); `1.234` and
@@ -21,6 +21,11 @@ from etl_layers.datasets import ColumnSpec, ColumnType, DatasetSpec
 from etl_layers.sql import lit, q
 
 _CURRENCY_AND_SPACES = r"(R|US)?\$|\s|\x{00A0}"
+# A `+` before the digits, once the currency and spaces are gone: a credit as some banks
+# write it (`+R$ 10,00`).
+_PLUS = r"^\+(\d)"
+# The minus sign spreadsheets and PDF conversions write (U+2212) is a minus.
+_MINUS = "\u2212"
 _SIGN = r"^[(-]|[)-]$"
 # A sign as statements write it: `-1,00`, `1,00-` or `(1,00)`, once `R$`/`$` and spaces go.
 _SIGNED = r"^(\([\d.,]+\)|-[\d.,]+|[\d.,]+-)$"
@@ -66,7 +71,8 @@ def numeric_columns(spec: DatasetSpec) -> list[ColumnSpec]:
 
 
 def cleaned(v: str) -> str:
-    return f"regexp_replace({v}, {lit(_CURRENCY_AND_SPACES)}, '', 'g')"
+    bare = f"regexp_replace(replace({v}, {lit(_MINUS)}, '-'), {lit(_CURRENCY_AND_SPACES)}, '', 'g')"
+    return f"regexp_replace({bare}, {lit(_PLUS)}, '\\1')"
 
 
 def unsigned(v: str) -> str:

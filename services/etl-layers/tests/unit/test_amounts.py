@@ -25,6 +25,12 @@ STATEMENT = "Data;Histórico;Valor (R$);ID;Categoria\r\n"
         ("R$\u00a0250,00", 250.0),
         ("0,01", 0.01),
         ("1.234", 1234.0),
+        # A credit's plus, and the minus sign of spreadsheets and PDF conversions (U+2212).
+        ("+R$ 10,00", 10.0),
+        ("R$ +1.234,56", 1234.56),
+        ("+0,50", 0.5),
+        ("\u22121.234,56", -1234.56),
+        ("R$ \u221210,00", -10.0),
     ],
 )
 def test_decimal_comma_amounts_with_currency_and_sign(
@@ -38,7 +44,10 @@ def test_decimal_comma_amounts_with_currency_and_sign(
     assert got == {1: 5.0, 2: amount}
 
 
-@pytest.mark.parametrize("value", ["1.5", "1,2,3", "R$ 1.23,4", "12,34,56", "--1,00", "1,00 BRL"])
+@pytest.mark.parametrize(
+    "value",
+    ["1.5", "1,2,3", "R$ 1.23,4", "12,34,56", "--1,00", "1,00 BRL", "+-1,00", "++1,00", "1,00+"],
+)
 def test_a_number_in_another_shape_is_quarantined_with_the_expected_format(
     run_transform: Any, quarantine_of: Rows, value: str
 ) -> None:
@@ -61,12 +70,16 @@ def test_dot_decimal_file_with_signs(run_transform: Any, trusted_of: Rows) -> No
         '1,A,"$1,234.50",2024-01-02,S\n'
         "2,B,(12.50),2024-01-02,S\n"
         "3,C,7.25-,2024-01-02,S\n"
+        '4,D,"+$1,000.00",2024-01-02,S\n'
+        "5,E,\u22120.75,2024-01-02,S\n"
     )
     assert not result.decimal.comma
     assert sorted((r["id"], r["amount"]) for r in trusted_of(result)) == [
         (1, 1234.5),
         (2, -12.5),
         (3, -7.25),
+        (4, 1000.0),
+        (5, -0.75),
     ]
 
 

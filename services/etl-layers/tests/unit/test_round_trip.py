@@ -16,7 +16,9 @@ from etl_layers.transform import TransformResult
 
 Rows = Callable[[TransformResult], list[dict[str, Any]]]
 SEPARATORS = ("/", "-", ".")
+# The statements are Latin-1, which has no U+2212 minus: test_amounts has it, in UTF-8.
 SIGNS = ("-{}", "{}-", "({})", "R$ -{}", " - R$ {}", "-R$ {}")
+CREDITS = ("+{}", "+R$ {}", "R$ +{}")
 
 
 def _comma_amount(cents: int, rng: random.Random) -> str:
@@ -26,6 +28,8 @@ def _comma_amount(cents: int, rng: random.Random) -> str:
         text = "R$ " + text
     if cents < 0:
         text = rng.choice(SIGNS).format(text.removeprefix("R$ "))
+    elif rng.random() < 0.2:
+        text = rng.choice(CREDITS).format(text.removeprefix("R$ "))
     return text
 
 
