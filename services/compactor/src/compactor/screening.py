@@ -215,6 +215,10 @@ def _reason_for_unparsable(line: bytes) -> str:
 # JSON text that may be an integer past BIGINT's range: 20 digits or more, or 19 from 92...
 # (2^63 is 9223372036854775808), standing as a number (not inside a word).
 _LONG_INTEGER = re.compile(rb"(?:^|[\s,:\[])-?(?:[0-9]{20}|9[2-9][0-9]{17})")
+# Each digit as 0, anything else as a space: a line without 19 zeros in a row then holds no
+# such integer, which two C calls tell without the regular expression (a tenth of its time).
+_DIGITS_AS_ZEROS = bytes(0x30 if 0x30 <= b <= 0x39 else 0x20 for b in range(256))
+_NINETEEN_DIGITS = b"0" * 19
 
 
 @functools.cache
@@ -249,7 +253,11 @@ def _exact_reason(line: bytes, checks: tuple[Check, ...]) -> str | None:
     if type(record) is not dict:
         return NOT_AN_OBJECT
     reason = _violation(record, checks)
-    if reason is None and _LONG_INTEGER.search(line) is not None:
+    if (
+        reason is None
+        and _NINETEEN_DIGITS in line.translate(_DIGITS_AS_ZEROS)
+        and _LONG_INTEGER.search(line) is not None
+    ):
         # orjson reads an integer past 2^64 as a double: Python's own parser keeps it exact.
         try:
             exact = json.loads(line)
