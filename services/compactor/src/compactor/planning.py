@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -44,6 +45,10 @@ class Plan:
     day: date
     plan_id: str
     ranges: tuple[tuple[ManifestEntry, ...], ...]
+    # The day's objects that are not compacted, by what their key ends with (`.json.gz`,
+    # `.avro`, or `empty` for an object of no bytes): the Plan step says so, the manifest does
+    # not carry them.
+    skipped: dict[str, int] = field(default_factory=dict, compare=False)
 
     @property
     def files(self) -> int:
@@ -87,12 +92,26 @@ def key_day(key: str) -> date | None:
         return None
 
 
-def belongs_to_day(spec: DomainSpec, obj: LandingObject, day: date) -> bool:
-    if not obj.key.endswith(".json") or obj.size == 0:
-        return False
+def _of_day(spec: DomainSpec, obj: LandingObject, day: date) -> bool:
     if spec.day_source is DaySource.KEY_PATH:
         return key_day(obj.key) == day
     return obj.last_modified.date() == day  # the store reports LastModified in UTC
+
+
+def belongs_to_day(spec: DomainSpec, obj: LandingObject, day: date) -> bool:
+    return obj.key.endswith(".json") and obj.size > 0 and _of_day(spec, obj, day)
+
+
+_COMPRESSIONS = frozenset({"gz", "bz2", "xz", "zst", "zstd", "snappy", "lz4"})
+
+
+def _kind(key: str) -> str:
+    """What a key ends with, as said of an object that is not compacted: `.json.gz`, `.avro`."""
+    parts = key.rsplit("/", 1)[-1].split(".")[1:]
+    if not parts:
+        return "no suffix"
+    kept = parts[-2:] if parts[-1] in _COMPRESSIONS else parts[-1:]
+    return "." + ".".join(kept)
 
 
 def cut_ranges(
@@ -122,13 +141,20 @@ def plan_id_of(entries: Iterable[ManifestEntry], target_bytes: int) -> str:
 
 
 def plan_day(spec: DomainSpec, day: date, listed: Iterable[LandingObject]) -> Plan:
-    entries = sorted(
-        (ManifestEntry(o.key, o.size, o.etag) for o in listed if belongs_to_day(spec, o, day)),
-        key=lambda e: e.key,
-    )
+    entries: list[ManifestEntry] = []
+    skipped: Counter[str] = Counter()
+    for obj in listed:
+        if not _of_day(spec, obj, day):
+            continue
+        if belongs_to_day(spec, obj, day):
+            entries.append(ManifestEntry(obj.key, obj.size, obj.etag))
+        else:
+            skipped["empty" if obj.key.endswith(".json") else _kind(obj.key)] += 1
+    entries.sort(key=lambda e: e.key)
     return Plan(
         domain=spec.name,
         day=day,
         plan_id=plan_id_of(entries, spec.target_bytes),
         ranges=cut_ranges(entries, spec.target_bytes),
+        skipped=dict(sorted(skipped.items())),
     )

@@ -213,6 +213,16 @@ class Compactor:
             return Planned(outcome=Outcome.DONE)
         listed = self.store.list_objects(self.config.landing_bucket, spec.day_prefix(job.date))
         plan = plan_day(spec, job.date, listed)
+        if plan.skipped:
+            # Not a failure (the day's .json objects are compacted), but nothing else of the
+            # day is, and it must not go unsaid: a sink writing .json.gz lands nothing here.
+            logger.warning(
+                "objects of the day not compacted: only .json objects with bytes are",
+                extra={"domain": job.domain, "date": day, "skipped": plan.skipped},
+            )
+            metrics.add_metric(
+                name="ObjectsNotCompacted", unit="Count", value=sum(plan.skipped.values())
+            )
         if not plan.ranges:
             return Planned(outcome=Outcome.EMPTY)
         key = layout.manifest_key(job.domain, day, plan.plan_id)

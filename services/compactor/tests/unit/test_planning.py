@@ -8,6 +8,7 @@ from compactor.domains import DaySource, DomainSpec
 from compactor.planning import LandingObject, ManifestEntry, Plan, cut_ranges, key_day, plan_day
 
 DAY = date(2026, 11, 21)
+YESTERDAY = datetime(2026, 11, 20, tzinfo=UTC)
 
 
 def spec(source: DaySource, target_mb: int = 1) -> DomainSpec:
@@ -78,13 +79,21 @@ def test_key_path_day_comes_from_the_partitioner_path() -> None:
     assert key_day("topics/x/year=2026/month=02/day=30/a.json") is None
 
 
-def test_empty_and_non_json_objects_are_left_out() -> None:
+def test_empty_and_non_json_objects_are_left_out_and_counted() -> None:
     listed = [
         obj("topics/orders/partition=0/orders+0+1.json", size=0),
         obj("topics/orders/partition=0/_SUCCESS"),
         obj("topics/orders/partition=0/orders+0+2.json"),
+        obj("topics/orders/partition=0/orders+0+3.json.gz"),
+        obj("topics/orders/partition=0/orders+0+4.json.gz"),
+        obj("topics/orders/partition=0/orders+0+5.avro"),
+        # Another day's object of another kind is not this day's concern.
+        obj("topics/orders/partition=0/orders+0+6.json.gz", when=YESTERDAY),
     ]
-    assert plan_day(spec(DaySource.LAST_MODIFIED), DAY, listed).files == 1
+    plan = plan_day(spec(DaySource.LAST_MODIFIED), DAY, listed)
+    assert plan.files == 1
+    assert plan.skipped == {".avro": 1, ".json.gz": 2, "empty": 1, "no suffix": 1}
+    assert Plan.from_json(plan.to_json()) == plan  # the manifest does not carry them
 
 
 def test_same_input_gives_the_same_plan_id_in_any_listing_order() -> None:

@@ -363,6 +363,21 @@ def test_an_empty_day_says_no_input_and_writes_nothing(harness: Harness) -> None
     assert harness.catalog.partitions == {}
 
 
+def test_a_day_of_objects_that_are_not_json_says_what_it_left(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A sink writing gzip lands .json.gz: nothing of it is compacted, and the Plan says so."""
+    key = landing_key(0, 1).replace(".json", ".json.gz")
+    harness.store.put(LANDING, key, b"\x1f\x8b compressed")
+    planned, done = harness.run(job())
+    assert planned.outcome is Outcome.EMPTY
+    assert done is not None
+    assert done.status == "NO_INPUT"
+    (warning,) = [r for r in caplog.records if r.getMessage().startswith("objects of the day")]
+    assert warning.levelname == "WARNING"
+    assert warning.skipped == {".json.gz": 1}  # type: ignore[attr-defined]
+
+
 def test_a_repeated_request_is_a_no_op_that_answers(harness: Harness) -> None:
     land_day(harness)
     harness.run(job("exec-1"))
