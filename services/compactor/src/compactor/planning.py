@@ -19,6 +19,11 @@ from typing import Any
 from compactor.domains import DaySource, DomainSpec
 
 _KEY_DAY = re.compile(r"/year=(\d{4})/month=(\d{2})/day=(\d{2})/")
+# What a sink writes: JSON lines, or the same gzipped (`s3.compression.type=gzip`).
+COMPACTED_SUFFIXES = (".json", ".json.gz")
+# A gzipped object counts this many times its size when ranges are cut: JSON lines compress
+# about that much, so a range of them lands near the target once read.
+GZIP_EXPANSION = 8
 
 
 @dataclass(frozen=True)
@@ -99,7 +104,7 @@ def _of_day(spec: DomainSpec, obj: LandingObject, day: date) -> bool:
 
 
 def belongs_to_day(spec: DomainSpec, obj: LandingObject, day: date) -> bool:
-    return obj.key.endswith(".json") and obj.size > 0 and _of_day(spec, obj, day)
+    return obj.key.endswith(COMPACTED_SUFFIXES) and obj.size > 0 and _of_day(spec, obj, day)
 
 
 _COMPRESSIONS = frozenset({"gz", "bz2", "xz", "zst", "zstd", "snappy", "lz4"})
@@ -123,11 +128,12 @@ def cut_ranges(
     current: list[ManifestEntry] = []
     size = 0
     for entry in entries:
-        if current and size + entry.size > target_bytes:
+        weight = entry.size * (GZIP_EXPANSION if entry.key.endswith(".gz") else 1)
+        if current and size + weight > target_bytes:
             ranges.append(tuple(current))
             current, size = [], 0
         current.append(entry)
-        size += entry.size
+        size += weight
     if current:
         ranges.append(tuple(current))
     return tuple(ranges)
@@ -149,7 +155,7 @@ def plan_day(spec: DomainSpec, day: date, listed: Iterable[LandingObject]) -> Pl
         if belongs_to_day(spec, obj, day):
             entries.append(ManifestEntry(obj.key, obj.size, obj.etag))
         else:
-            skipped["empty" if obj.key.endswith(".json") else _kind(obj.key)] += 1
+            skipped["empty" if obj.key.endswith(COMPACTED_SUFFIXES) else _kind(obj.key)] += 1
     entries.sort(key=lambda e: e.key)
     return Plan(
         domain=spec.name,

@@ -164,6 +164,12 @@ class Screened:
         raw = line[:RAW_KEPT].decode("utf-8", errors="replace")
         self.rejections.append(Rejection(key, number, reason, raw))
 
+    def reject_object(self, key: str, reason: str) -> None:
+        """A landing object none of whose lines can be read: one line in and set aside, at
+        line 0 (its records are not known)."""
+        self.lines += 1
+        self.reject(key, 0, b"", reason)
+
 
 # A declared field's check: its name, required, the one Python type that passes without a
 # closer look (None: always look), and the closer look. Most values are of the exact type, so

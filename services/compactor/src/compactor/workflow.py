@@ -29,6 +29,7 @@ from compactor.compaction import (
 )
 from compactor.domains import DomainCatalog, DomainSpec
 from compactor.ducktypes import DuckType, Schema, parse
+from compactor.landing import UnreadableObjectError, lines_of
 from compactor.locks import DayLocks, lock_key
 from compactor.observability import logger, metrics
 from compactor.planning import ManifestEntry, Plan, plan_day
@@ -329,7 +330,12 @@ class Compactor:
         screened = Screened()
         with RangeLines(work, self.config.limits, check_skipped=way.fast) as lines:
             for key, data in self._fetch(plan.ranges[index]):
-                screener.screen(key, data, lines, screened)
+                try:
+                    body = lines_of(key, data)
+                except UnreadableObjectError as unreadable:
+                    screened.reject_object(key, unreadable.reason)
+                    continue
+                screener.screen(key, body, lines, screened)
             if way.fast and lines.exact_needed:
                 return _EXACT
             try:

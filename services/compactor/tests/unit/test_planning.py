@@ -84,15 +84,15 @@ def test_empty_and_non_json_objects_are_left_out_and_counted() -> None:
         obj("topics/orders/partition=0/orders+0+1.json", size=0),
         obj("topics/orders/partition=0/_SUCCESS"),
         obj("topics/orders/partition=0/orders+0+2.json"),
-        obj("topics/orders/partition=0/orders+0+3.json.gz"),
-        obj("topics/orders/partition=0/orders+0+4.json.gz"),
+        obj("topics/orders/partition=0/orders+0+3.json.snappy"),
+        obj("topics/orders/partition=0/orders+0+4.json.snappy"),
         obj("topics/orders/partition=0/orders+0+5.avro"),
         # Another day's object of another kind is not this day's concern.
-        obj("topics/orders/partition=0/orders+0+6.json.gz", when=YESTERDAY),
+        obj("topics/orders/partition=0/orders+0+6.avro", when=YESTERDAY),
     ]
     plan = plan_day(spec(DaySource.LAST_MODIFIED), DAY, listed)
     assert plan.files == 1
-    assert plan.skipped == {".avro": 1, ".json.gz": 2, "empty": 1, "no suffix": 1}
+    assert plan.skipped == {".avro": 1, ".json.snappy": 2, "empty": 1, "no suffix": 1}
     assert Plan.from_json(plan.to_json()) == plan  # the manifest does not carry them
 
 
@@ -110,3 +110,15 @@ def test_same_input_gives_the_same_plan_id_in_any_listing_order() -> None:
 def test_plan_round_trips_through_its_manifest() -> None:
     plan = plan_day(spec(DaySource.LAST_MODIFIED), DAY, [obj("topics/orders/partition=0/a.json")])
     assert Plan.from_json(plan.to_json()) == plan
+
+
+def test_gzipped_objects_are_the_day_s_and_weigh_as_what_they_unpack_to() -> None:
+    listed = [
+        obj("topics/orders/partition=0/orders+0+1.json.gz", size=200_000),
+        obj("topics/orders/partition=0/orders+0+2.json", size=300_000),
+        obj("topics/orders/partition=0/orders+0+3.json.gz", size=200_000),
+    ]
+    plan = plan_day(spec(DaySource.LAST_MODIFIED), DAY, listed)
+    assert plan.files == 3
+    # 1 MB target: a 200 kB gzip is ~1.6 MB of lines, a range of its own.
+    assert [len(r) for r in plan.ranges] == [1, 1, 1]

@@ -3,6 +3,7 @@ catalog, the event, quarantine, and what repeats, races and crashes do."""
 
 from __future__ import annotations
 
+import gzip
 import io
 import json
 import threading
@@ -363,19 +364,44 @@ def test_an_empty_day_says_no_input_and_writes_nothing(harness: Harness) -> None
     assert harness.catalog.partitions == {}
 
 
+def test_gzipped_objects_are_compacted_and_one_that_cannot_be_read_is_set_aside(
+    harness: Harness,
+) -> None:
+    """A sink with s3.compression.type=gzip writes .json.gz: read like .json; a broken one is
+    one line set aside (its records are not known), the rest of the day compacted."""
+    harness.store.put(LANDING, landing_key(0, 1), ndjson(record(1)))
+    gz = landing_key(0, 2).replace(".json", ".json.gz")
+    harness.store.put(LANDING, gz, gzip.compress(ndjson(record(2), "{broken", record(3))))
+    broken = landing_key(0, 4).replace(".json", ".json.gz")
+    harness.store.put(LANDING, broken, gzip.compress(ndjson(record(4)))[:-10])
+    _, done = harness.run(job())
+    assert done is not None
+    assert (done.records, done.rejected) == (3, 2)
+    assert {r["order_id"] for r in parquet_rows(harness)} == {"o-1", "o-2", "o-3"}
+    data = harness.publisher.events[-1][0].model_dump(mode="json", exclude_none=True)
+    assert data["quarantine"]["reasons"] == {"invalid_json": 1, "invalid_gzip": 1}
+    quarantined = {
+        (q["key"], q["line"], q["reason"])
+        for k in harness.store.keys(LAKE, "_quarantine/orders/dt=2026-11-21/")
+        for q in map(json.loads, harness.store.objects[(LAKE, k)][0].splitlines())
+    }
+    assert quarantined == {(gz, 2, "invalid_json"), (broken, 0, "invalid_gzip")}
+
+
 def test_a_day_of_objects_that_are_not_json_says_what_it_left(
     harness: Harness, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """A sink writing gzip lands .json.gz: nothing of it is compacted, and the Plan says so."""
-    key = landing_key(0, 1).replace(".json", ".json.gz")
-    harness.store.put(LANDING, key, b"\x1f\x8b compressed")
+    """A sink writing snappy lands .json.snappy: nothing of it is compacted, and the Plan
+    says so."""
+    key = landing_key(0, 1).replace(".json", ".json.snappy")
+    harness.store.put(LANDING, key, b"compressed")
     planned, done = harness.run(job())
     assert planned.outcome is Outcome.EMPTY
     assert done is not None
     assert done.status == "NO_INPUT"
     (warning,) = [r for r in caplog.records if r.getMessage().startswith("objects of the day")]
     assert warning.levelname == "WARNING"
-    assert warning.skipped == {".json.gz": 1}  # type: ignore[attr-defined]
+    assert warning.skipped == {".json.snappy": 1}  # type: ignore[attr-defined]
 
 
 def test_a_repeated_request_is_a_no_op_that_answers(harness: Harness) -> None:
