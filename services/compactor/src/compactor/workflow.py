@@ -221,9 +221,11 @@ class Compactor:
                 "objects of the day not compacted: only .json objects with bytes are",
                 extra={"domain": job.domain, "date": day, "skipped": plan.skipped},
             )
-            metrics.add_metric(
-                name="ObjectsNotCompacted", unit="Count", value=sum(plan.skipped.values())
-            )
+            # Data in another format is what the alarm is for; an empty object or a marker
+            # such as _SUCCESS is not.
+            other_formats = sum(n for kind, n in plan.skipped.items() if kind.startswith("."))
+            if other_formats:
+                metrics.add_metric(name="ObjectsNotCompacted", unit="Count", value=other_formats)
         if not plan.ranges:
             return Planned(outcome=Outcome.EMPTY)
         key = layout.manifest_key(job.domain, day, plan.plan_id)
