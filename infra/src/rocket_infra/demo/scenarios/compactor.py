@@ -5,15 +5,18 @@ few records each, with schema drift (an `experiment` object in some, `duration_m
 them), three broken lines, two records without their declared `event_id`, and one record
 written in Latin-1 by a producer that is not UTF-8 (`"referrer": "São Paulo"`, a field the
 domain does not declare: the range is screened again the exact way, which sets that line
-aside). The request for the day is delivered twice, and a second request for the same day
-arrives at the same time. Expected: one COMPACTED event whose counts add up (records in = rows
-out + set aside), the six set-aside lines in quarantine with their reasons, the day's Glue
-partition, a few Parquet files in place of three hundred, every landing file kept and tagged
-rocket:compacted, no lock left behind, and no second compaction.
+aside). Two of the files are gzipped (`.json.gz`, as a sink with `s3.compression.type=gzip`
+writes them) and are compacted like the rest. The request for the day is delivered twice,
+and a second request for the same day arrives at the same time. Expected: one COMPACTED
+event whose counts add up (records in = rows out + set aside), the six set-aside lines in
+quarantine with their reasons, the day's Glue partition, a few Parquet files in place of
+three hundred, every landing file kept and tagged rocket:compacted, no lock left behind, and
+no second compaction.
 """
 
 from __future__ import annotations
 
+import gzip
 import json
 import random
 import uuid
@@ -36,6 +39,7 @@ FILES = 300
 BROKEN = (17, 140, 299)  # files with a truncated line
 UNNAMED = (60, 61)  # files with a record that has no event_id
 LATIN1 = (200,)  # files with a record in Latin-1, its accent in an undeclared field
+GZIPPED = (33, 250)  # files written gzipped, as .json.gz
 
 
 def _click(rng: random.Random, day: date, n: int, drift: bool) -> dict[str, Any]:
@@ -76,7 +80,10 @@ def _land(platform: LocalPlatform, bucket: str, day: date, rng: random.Random) -
             f"topics/clicks/year={day:%Y}/month={day:%m}/day={day:%d}/hour={hour:02d}/"
             f"clicks+{index % 3}+{index * 10:019d}.json"
         )
-        s3.put_object(Bucket=bucket, Key=key, Body=b"\n".join(body) + b"\n")
+        data = b"\n".join(body) + b"\n"
+        if index in GZIPPED:
+            key, data = key + ".gz", gzip.compress(data)
+        s3.put_object(Bucket=bucket, Key=key, Body=data)
     return valid, lines
 
 
@@ -117,7 +124,12 @@ def run(platform: LocalPlatform) -> ScenarioReport:
 
     report = ScenarioReport(
         service="compactor",
-        came_in={"landing files": FILES, "landing lines": lines, REQUESTED: 3},
+        came_in={
+            "landing files": FILES,
+            "of them gzipped": len(GZIPPED),
+            "landing lines": lines,
+            REQUESTED: 3,
+        },
     )
     report.expect(platform.wait_idle(240), "the platform did not go idle within 240 s")
 
