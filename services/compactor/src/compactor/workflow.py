@@ -215,10 +215,10 @@ class Compactor:
         listed = self.store.list_objects(self.config.landing_bucket, spec.day_prefix(job.date))
         plan = plan_day(spec, job.date, listed)
         if plan.skipped:
-            # Not a failure (the day's .json objects are compacted), but nothing else of the
-            # day is, and it must not go unsaid: a sink writing .json.gz lands nothing here.
+            # Not a failure (the day's JSON objects are compacted), but nothing else of the
+            # day is, and it must not go unsaid: a sink writing Avro lands nothing here.
             logger.warning(
-                "objects of the day not compacted: only .json objects with bytes are",
+                "objects of the day not compacted: only .json and .json.gz objects with bytes are",
                 extra={"domain": job.domain, "date": day, "skipped": plan.skipped},
             )
             # Data in another format is what the alarm is for; an empty object or a marker
