@@ -214,7 +214,8 @@ def staged_sql(
              kinds AS (SELECT *{", " + kinds if kinds else ""} FROM texts),
              forms AS (SELECT *{", " + forms if forms else ""} FROM kinds),
              parsed AS (SELECT *, {typed} FROM forms),
-             checked AS (SELECT *, {_flag_list(hard)} AS failed_rules FROM parsed)
+             finite AS ({_finite_sql(spec)}),
+             checked AS (SELECT *, {_flag_list(hard)} AS failed_rules FROM finite)
         SELECT {values}, {day},
                failed_rules,
                {_flag_list(soft)} AS flags,
@@ -225,6 +226,17 @@ def staged_sql(
                    NULLIF(array_to_string({_flag_list(errors)}, '; '), '') END AS error
         FROM checked
     """
+
+
+def _finite_sql(spec: DatasetSpec) -> str:
+    """`parsed` with each double that is not finite made NULL: DuckDB casts `inf`, `nan`,
+    `-Infinity` and `1e400` (past a double's range) to infinities and NaN, which no amount
+    is, so they fail `type:<col>` like any text that is no number."""
+    doubles = [c for c in spec.columns if c.type is ColumnType.DOUBLE]
+    if not doubles:
+        return "SELECT * FROM parsed"
+    kept = ", ".join(f"CASE WHEN isfinite({_p(c)}) THEN {_p(c)} END AS {_p(c)}" for c in doubles)
+    return f"SELECT * REPLACE ({kept}) FROM parsed"
 
 
 def outlier_columns(spec: DatasetSpec) -> list[ColumnSpec]:

@@ -127,3 +127,40 @@ def test_a_fraction_in_a_whole_number_column_is_quarantined_not_rounded(
     assert [r["id"] for r in trusted_of(result)] == [12]
     (row,) = quarantine_of(result)
     assert (row["failed_rules"], row["error"]) == ("type:id", f"id {value} is not a whole number")
+
+
+def test_an_amount_that_is_no_finite_number_is_quarantined_not_stored_as_infinity(
+    run_transform: Any, trusted_of: Rows, quarantine_of: Rows
+) -> None:
+    """DuckDB casts `inf`, `nan`, `-Infinity` and `1e400` to infinities and NaN: TRUSTED and
+    the day's totals would hold them."""
+    result = run_transform(
+        "id,name,amount,date,category\n"
+        "1,A,10.50,2024-01-02,S\n"
+        "2,B,1e400,2024-01-02,S\n"
+        "3,C,inf,2024-01-02,S\n"
+        "4,D,nan,2024-01-02,S\n"
+        "5,E,-Infinity,2024-01-02,S\n"
+        "6,F,1e308,2024-01-02,S\n"
+    )
+    assert sorted((r["id"], r["amount"]) for r in trusted_of(result)) == [(1, 10.5), (6, 1e308)]
+    quarantined = {json.loads(r["raw_record"])["id"]: r for r in quarantine_of(result)}
+    assert sorted(quarantined) == ["2", "3", "4", "5"]
+    assert {r["failed_rules"] for r in quarantined.values()} == {"type:amount"}
+    assert quarantined["2"]["error"].startswith("amount 1e400 is not a number")
+
+
+def test_a_json_number_past_a_double_is_quarantined(
+    run_transform: Any, trusted_of: Rows, quarantine_of: Rows
+) -> None:
+    tail = '"paid_at": "2024-03-01T10:00:00Z", "method": "PIX", "currency": "BRL"'
+    result = run_transform(
+        '{"payment_id": "p1", "merchant_id": 1, "amount": 10.5, ' + tail + "}\n"
+        '{"payment_id": "p2", "merchant_id": 1, "amount": 1e400, ' + tail + "}\n",
+        name="pix.ndjson",
+        dataset="payments",
+    )
+    assert [r["payment_id"] for r in trusted_of(result)] == ["p1"]
+    (row,) = quarantine_of(result)
+    assert json.loads(row["raw_record"])["payment_id"] == "p2"
+    assert row["failed_rules"] == "type:amount"
