@@ -28,6 +28,7 @@ from compactor.ducktypes import (
     parse,
     render,
 )
+from compactor.screening import LONG_INTEGER_DIGITS, NUMBER_START
 
 _DUCKDB_TYPES: dict[FieldType, str] = {
     FieldType.STRING: "VARCHAR",
@@ -56,7 +57,9 @@ _UNTYPED = ("NULL", "JSON")
 # number with a three-digit exponent, or an integer of 20 digits or more or of 19 from 92...
 # It also matches such text inside a string, 1e100, or 9200000000000000000, which only costs
 # the range an exact screening.
-_SKIPPED_PATTERN = r"(^|[\s,:\[])-?([0-9]{20}|9[2-9][0-9]{17}|[0-9]+(\.[0-9]+)?[eE][-+]?[0-9]{3})"
+_SKIPPED_PATTERN = (
+    rf"{NUMBER_START}(?:{LONG_INTEGER_DIGITS}|[0-9]+(?:\.[0-9]+)?[eE][-+]?[0-9]{{3}})"
+)
 
 
 class RangeParseError(ValueError):

@@ -16,6 +16,10 @@ INVALID_GZIP = "invalid_gzip"
 GZIP_TOO_LARGE = "gzip_too_large"
 
 
+def is_gzipped(key: str) -> bool:
+    return key.endswith(".gz")
+
+
 class UnreadableObjectError(ValueError):
     def __init__(self, reason: str, detail: str) -> None:
         super().__init__(detail)
@@ -24,7 +28,7 @@ class UnreadableObjectError(ValueError):
 
 def lines_of(key: str, data: bytes, limit: int = MAX_OBJECT_BYTES) -> bytes:
     """The object's JSON lines; raise UnreadableObjectError when they cannot be had."""
-    if not key.endswith(".gz"):
+    if not is_gzipped(key):
         return data
     parts: list[bytes] = []
     size, rest = 0, data

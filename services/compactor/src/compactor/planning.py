@@ -17,6 +17,7 @@ from datetime import date, datetime
 from typing import Any
 
 from compactor.domains import DaySource, DomainSpec
+from compactor.landing import is_gzipped
 
 _KEY_DAY = re.compile(r"/year=(\d{4})/month=(\d{2})/day=(\d{2})/")
 # What a sink writes: JSON lines, or the same gzipped (`s3.compression.type=gzip`).
@@ -50,7 +51,7 @@ class Plan:
     day: date
     plan_id: str
     ranges: tuple[tuple[ManifestEntry, ...], ...]
-    # The day's objects that are not compacted, by what their key ends with (`.json.gz`,
+    # The day's objects that are not compacted, by what their key ends with (`.json.snappy`,
     # `.avro`, or `empty` for an object of no bytes): the Plan step says so, the manifest does
     # not carry them.
     skipped: dict[str, int] = field(default_factory=dict, compare=False)
@@ -111,7 +112,8 @@ _COMPRESSIONS = frozenset({"gz", "bz2", "xz", "zst", "zstd", "snappy", "lz4"})
 
 
 def _kind(key: str) -> str:
-    """What a key ends with, as said of an object that is not compacted: `.json.gz`, `.avro`."""
+    """What a key ends with, as said of an object that is not compacted: `.json.snappy`,
+    `.avro`."""
     parts = key.rsplit("/", 1)[-1].split(".")[1:]
     if not parts:
         return "no suffix"
@@ -128,7 +130,7 @@ def cut_ranges(
     current: list[ManifestEntry] = []
     size = 0
     for entry in entries:
-        weight = entry.size * (GZIP_EXPANSION if entry.key.endswith(".gz") else 1)
+        weight = entry.size * (GZIP_EXPANSION if is_gzipped(entry.key) else 1)
         if current and size + weight > target_bytes:
             ranges.append(tuple(current))
             current, size = [], 0
