@@ -79,15 +79,15 @@ def unsigned(v: str) -> str:
     return f"regexp_replace({cleaned(v)}, {lit(_SIGN)}, '', 'g')"
 
 
-def _kind_expr(text: str) -> str:
-    """'comma' or 'dot' when the trimmed text `text` proves that style, else NULL.
+def _kind_expr(text: str, u: str) -> str:
+    """'comma' or 'dot' when the trimmed text `text` proves that style, else NULL; `u` is its
+    unsigned text, made only where DuckDB cannot cast `text` as it is (NULL elsewhere).
 
     Text DuckDB casts as it is and that holds a `.` (`-12.50`) proves the point unless it is
     `1.234`; it is most values of most files, so only the rest goes through the regexes."""
-    u = unsigned(text)
     return (
         f"CASE WHEN NOT (contains({text}, ',') OR contains({text}, '.')) THEN NULL "
-        f"WHEN TRY_CAST({text} AS DOUBLE) IS NOT NULL THEN "
+        f"WHEN {u} IS NULL THEN "
         f"CASE WHEN regexp_matches({text}, {lit(_SIGNED_AMBIGUOUS)}) THEN NULL ELSE 'dot' END "
         f"WHEN regexp_matches({u}, {lit(AMBIGUOUS)}) THEN NULL "
         f"WHEN regexp_matches({u}, {lit(_PROVES_COMMA)}) THEN 'comma' "
@@ -95,22 +95,33 @@ def _kind_expr(text: str) -> str:
     )
 
 
-def evidence_sql(spec: DatasetSpec) -> tuple[list[str], list[str]]:
-    """Projections over `raw_rows` (each numeric column's text and the style it proves) and
-    aggregates over them, two per column: how many values prove the decimal comma, and the
-    point, with one of each."""
-    projections, parts = [], []
+def evidence_sql(spec: DatasetSpec) -> tuple[list[str], list[str], list[str]]:
+    """Over `raw_rows`: projections (each numeric column's text, and its unsigned text where
+    it does not cast as it is), the style each value proves (over the projections), and
+    aggregates over both, two per column: how many values prove the decimal comma, and the
+    point, with one of each.
+
+    Three steps, so the regexes run once per value, and only on values that need them: an
+    expression used twice in one step is computed for every row, whatever CASE it is in."""
+    projections, kinds, parts = [], [], []
     for column in numeric_columns(spec):
-        v, kind = q("n__" + column.name), q("k__" + column.name)
+        v, u, kind = (q(f"{prefix}__{column.name}") for prefix in ("n", "u", "k"))
         text = f"trim({q(column.name)})"
-        projections.append(f"{text} AS {v}, {_kind_expr(text)} AS {kind}")
+        needs_regexes = (
+            f"(contains({text}, ',') OR contains({text}, '.')) "
+            f"AND TRY_CAST({text} AS DOUBLE) IS NULL"
+        )
+        projections.append(
+            f"{text} AS {v}, CASE WHEN {needs_regexes} THEN {unsigned(text)} END AS {u}"
+        )
+        kinds.append(f"{_kind_expr(v, u)} AS {kind}")
         for style in ("comma", "dot"):
             proves = f"{kind} = '{style}'"
             parts.append(
                 f"{{'n': count(*) FILTER (WHERE {proves}), "
                 f"'example': min({v}) FILTER (WHERE {proves})}}"
             )
-    return projections, parts
+    return projections, kinds, parts
 
 
 def decide(values: Sequence[Any]) -> DecimalStyle:
@@ -138,10 +149,63 @@ def _body(x: str, style: DecimalStyle) -> str:
     )
 
 
-def text_expr(v: str, style: DecimalStyle) -> str:
-    """SQL turning the trimmed text `v` into a number's text DuckDB casts exactly (NULL when
-    it is no number in `style`, or cannot be decided in a file of both styles)."""
-    c, u = cleaned(v), unsigned(v)
+@dataclass(frozen=True)
+class Steps:
+    """The columns one numeric column's text `v` is read through, each made in a step of the
+    staging of its own (`staging_steps`): `fast`, the value DuckDB casts from the text as it
+    is; `cleaned`, the text without `R$`, spaces and `+`, made only where `fast` is NULL;
+    `unsigned`, that without its sign; `text`, the number's text DuckDB casts exactly.
+
+    An expression used twice in one step is computed for every row, whatever CASE it is in:
+    as columns of earlier steps, the regexes run once per value, on the values that need them.
+    """
+
+    v: str
+    fast: str
+    cleaned: str
+    unsigned: str
+    text: str
+
+    @classmethod
+    def of(cls, v: str, name: str) -> Steps:
+        fast, cleaned_, unsigned_, text = (q(f"{p}__{name}") for p in ("f", "c", "u", "t"))
+        return cls(v, fast, cleaned_, unsigned_, text)
+
+
+def _as_is(v: str, sql_type: str) -> str:
+    if sql_type == "BIGINT":
+        return f"CASE WHEN NOT contains({v}, '.') THEN TRY_CAST({v} AS BIGINT) END"
+    return f"TRY_CAST({v} AS {sql_type})"
+
+
+def _has_fast_path(style: DecimalStyle) -> bool:
+    # In a decimal-point file, text DuckDB casts as it is (`-12.50`, `7`) reads the same as
+    # through the cleaning, which only changes text with `R$`, `,`, `(`, spaces or a sign
+    # after the number, and none of those casts: only the rest is cleaned.
+    return not (style.comma or style.mixed)
+
+
+def staging_steps(steps: Steps, style: DecimalStyle, sql_type: str) -> list[list[str]]:
+    """The projections of each step, in order, that make `steps`' columns."""
+    if _has_fast_path(style):
+        as_is = _as_is(steps.v, sql_type)
+        first = [
+            f"{as_is} AS {steps.fast}",
+            f"CASE WHEN {as_is} IS NULL THEN {cleaned(steps.v)} END AS {steps.cleaned}",
+        ]
+    else:
+        first = [f"NULL::{sql_type} AS {steps.fast}", f"{cleaned(steps.v)} AS {steps.cleaned}"]
+    return [
+        first,
+        [f"regexp_replace({steps.cleaned}, {lit(_SIGN)}, '', 'g') AS {steps.unsigned}"],
+        [f"{text_expr(steps.cleaned, steps.unsigned, style)} AS {steps.text}"],
+    ]
+
+
+def text_expr(c: str, u: str, style: DecimalStyle) -> str:
+    """SQL turning cleaned text `c` (and `u`, it unsigned) into a number's text DuckDB casts
+    exactly (NULL when it is no number in `style`, or cannot be decided in a file of both
+    styles)."""
     signed = (
         f"CASE WHEN regexp_matches({c}, {lit(_SIGNED)}) "
         f"THEN '-' || {_body(u, style)} ELSE {_body(c, style)} END"
@@ -161,27 +225,18 @@ def _whole(text: str) -> str:
     )
 
 
-def parse_expr(v: str, style: DecimalStyle, sql_type: str) -> str:
-    """SQL reading the trimmed text `v` as a number of `sql_type` (DOUBLE or BIGINT), NULL
+def parse_expr(steps: Steps, style: DecimalStyle, sql_type: str) -> str:
+    """SQL reading the column of `steps` as a number of `sql_type` (DOUBLE or BIGINT), NULL
     when it is none (for BIGINT, also when it has a fraction)."""
-    text = text_expr(v, style)
-    if sql_type == "BIGINT":
-        exact, as_is = (
-            _whole(text),
-            f"CASE WHEN NOT contains({v}, '.') THEN TRY_CAST({v} AS BIGINT) END",
-        )
-    else:
-        exact, as_is = f"TRY_CAST({text} AS {sql_type})", f"TRY_CAST({v} AS {sql_type})"
-    if style.comma or style.mixed:
+    exact = _whole(steps.text) if sql_type == "BIGINT" else f"TRY_CAST({steps.text} AS {sql_type})"
+    if not _has_fast_path(style):
         return exact
-    # In a decimal-point file, text DuckDB casts as it is (`-12.50`, `7`) reads the same as
-    # through the cleaning above, which only changes text with `R$`, `,`, `(`, spaces or a
-    # sign after the number, and none of those casts: COALESCE runs the regexes on the rest.
-    return f"COALESCE({as_is}, {exact})"
+    return f"COALESCE({steps.fast}, {exact})"
 
 
-def error_expr(column: ColumnSpec, v: str, p: str, style: DecimalStyle) -> str:
-    """Why `v` did not parse as a number, naming the value and the form expected."""
+def error_expr(column: ColumnSpec, steps: Steps, p: str, style: DecimalStyle) -> str:
+    """Why the text did not parse as a number, naming the value and the form expected."""
+    v = steps.v
     name = column.name
     separator = "comma" if style.comma else "point"
     expected = f" is not a number as {style.form} (decimal {separator}, as the file is read)"
@@ -203,6 +258,6 @@ def error_expr(column: ColumnSpec, v: str, p: str, style: DecimalStyle) -> str:
         f"(such as {dot_example}) and as {COMMA_FORM} (such as {comma_example})"
     )
     return (
-        f"CASE WHEN {v} IS NOT NULL AND {p} IS NULL AND regexp_matches({unsigned(v)}, "
+        f"CASE WHEN {v} IS NOT NULL AND {p} IS NULL AND regexp_matches({steps.unsigned}, "
         f"{lit(AMBIGUOUS)}) THEN {lit(name + ' ')} || {v} || {lit(both)} ELSE {plain} END"
     )

@@ -61,10 +61,8 @@ def parse_expr(
     match column.type:
         case ColumnType.STRING:
             return v
-        case ColumnType.BIGINT:
-            return numbers.parse_expr(v, style, "BIGINT")
-        case ColumnType.DOUBLE:
-            return numbers.parse_expr(v, style, "DOUBLE")
+        case ColumnType.BIGINT | ColumnType.DOUBLE:
+            return numbers.parse_expr(_steps(column), style, sql_type(column))
         case ColumnType.DATE:
             return f"COALESCE(TRY_CAST({v} AS DATE), TRY_STRPTIME({v}, '%d/%m/%Y')::DATE)"
         case ColumnType.TIMESTAMP:
@@ -82,6 +80,10 @@ def parse_expr(
 
 def _v(column: ColumnSpec) -> str:
     return q("v__" + column.name)
+
+
+def _steps(column: ColumnSpec) -> numbers.Steps:
+    return numbers.Steps.of(_v(column), column.name)
 
 
 def _p(column: ColumnSpec) -> str:
@@ -159,7 +161,7 @@ def error_exprs(spec: DatasetSpec, style: DecimalStyle, orders: dict[str, DateOr
                 f"{lit(name + ' ')} || {v} || {lit(' is before ' + spec.min_date.isoformat())} END"
             )
         elif column.type in (ColumnType.DOUBLE, ColumnType.BIGINT):
-            exprs.append(numbers.error_expr(column, v, p, style))
+            exprs.append(numbers.error_expr(column, _steps(column), p, style))
             continue
         else:
             expected = f"a {column.type.value}"
@@ -190,6 +192,11 @@ def staged_sql(
         for c in dates.date_columns(spec)
         for i, expr in enumerate(dates.extract_expr(_v(c), _i(c)))
     )
+    # Each numeric column is read through three steps of its own (numbers.Steps).
+    number_steps = [
+        numbers.staging_steps(_steps(c), style, sql_type(c)) for c in numbers.numeric_columns(spec)
+    ]
+    number_step = ["".join(", " + e for steps in number_steps for e in steps[i]) for i in range(3)]
     typed = ", ".join(
         f"{parse_expr(c, _v(c), style, orders.get(c.name))} AS {_p(c)}" for c in spec.columns
     )
@@ -211,9 +218,10 @@ def staged_sql(
     raw_record = ", ".join(f"{lit(c.name)}: {_v(c)}" for c in spec.columns)
     return f"""
         WITH texts AS (SELECT {parsed} FROM raw_rows),
-             kinds AS (SELECT *{", " + kinds if kinds else ""} FROM texts),
-             forms AS (SELECT *{", " + forms if forms else ""} FROM kinds),
-             parsed AS (SELECT *, {typed} FROM forms),
+             kinds AS (SELECT *{", " + kinds if kinds else ""}{number_step[0]} FROM texts),
+             forms AS (SELECT *{", " + forms if forms else ""}{number_step[1]} FROM kinds),
+             numbers AS (SELECT *{number_step[2]} FROM forms),
+             parsed AS (SELECT *, {typed} FROM numbers),
              finite AS ({_finite_sql(spec)}),
              checked AS (SELECT *, {_flag_list(hard)} AS failed_rules FROM finite)
         SELECT {values}, {day},
