@@ -112,6 +112,9 @@ DEFAULT_LIMITS = EngineLimits()
 BATCH_ROWS = 16 * 1024
 ROW_GROUP_ROWS = 64 * 1024
 WRITE_MEMORY_LIMIT = "64MB"
+# Arrow's allocator keeps freed memory for reuse; handing it back to the system after every
+# file cost ~2.5 CPU s over the 732 files of a 10 M-row run, after every 16th it is noise.
+RELEASE_EVERY_FILES = 16
 
 
 @dataclass(frozen=True)
@@ -181,6 +184,7 @@ class _PartitionWriter:
         self._current: Any = None
         self._pending: list[pa.RecordBatch] = []
         self._pending_rows = 0
+        self._closed = 0
 
     def write(self, batch: pa.RecordBatch) -> None:
         encoded = pc.run_end_encode(batch.column("__partition"))
@@ -206,7 +210,9 @@ class _PartitionWriter:
             self._pending, self._pending_rows = [], 0
 
     def _open(self, partition: Any, schema: pa.Schema) -> None:
-        self.close()
+        self._close_file()
+        if self._closed and self._closed % RELEASE_EVERY_FILES == 0:
+            pa.default_memory_pool().release_unused()
         relative = f"{self.path_of(partition)}/{self.stem}_0.parquet"
         if any(o.relative == relative for o in self.outputs):
             # Rows of one partition must arrive together, or the file would be overwritten.
@@ -220,11 +226,15 @@ class _PartitionWriter:
         self._current = partition
         self.outputs.append(LocalOutput(relative, path))
 
-    def close(self) -> None:
+    def _close_file(self) -> None:
         if self._writer is not None:
             self._flush()
             self._writer.close()
             self._writer = None
+            self._closed += 1
+
+    def close(self) -> None:
+        self._close_file()
         pa.default_memory_pool().release_unused()
 
 
