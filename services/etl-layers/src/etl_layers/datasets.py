@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import Self
+from typing import Annotated, Self
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -86,6 +86,12 @@ class DatasetSpec(BaseModel):
     date_format: DateFormat | None = None
     # A date or timestamp before this fails `type:<col>`: a misread year never gets through.
     min_date: date = date(1900, 1, 1)
+    # The currency signs a number may carry (`R$ 1.234,56`, `$1,234.50`). Another sign
+    # (`US$`, `€`) fails `type:<col>` saying so: a foreign amount never passes as this one.
+    currency: tuple[Annotated[str, Field(pattern=r"^[^\d\s.,()+\-\u2212]{1,4}$")], ...] = (
+        "R$",
+        "$",
+    )
 
     @model_validator(mode="after")
     def _check_references(self) -> Self:

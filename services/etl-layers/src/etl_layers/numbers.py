@@ -13,6 +13,7 @@ guess would be a thousand times off.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,7 +21,9 @@ from typing import Any
 from etl_layers.datasets import ColumnSpec, ColumnType, DatasetSpec
 from etl_layers.sql import lit, q
 
-_CURRENCY_AND_SPACES = r"(R|US)?\$|\s|\x{00A0}"
+_SPACES = r"\s|\x{00A0}"
+# A currency sign as written beside a number: `R$`, `US$`, `$`, `€`, `£`, `¥`.
+_CURRENCY_SIGN = r"[A-Za-z]*\$|[€£¥]"
 # A `+` before the digits, once the currency and spaces are gone: a credit as some banks
 # write it (`+R$ 10,00`).
 _PLUS = r"^\+(\d)"
@@ -70,13 +73,21 @@ def numeric_columns(spec: DatasetSpec) -> list[ColumnSpec]:
     return [c for c in spec.columns if c.type in (ColumnType.DOUBLE, ColumnType.BIGINT)]
 
 
-def cleaned(v: str) -> str:
-    bare = f"regexp_replace(replace({v}, {lit(_MINUS)}, '-'), {lit(_CURRENCY_AND_SPACES)}, '', 'g')"
+def _signs(currency: Sequence[str]) -> str:
+    """A regex matching the dataset's currency signs, the longest first (`R$` before `$`)."""
+    return "|".join(re.escape(sign) for sign in sorted(currency, key=len, reverse=True))
+
+
+def cleaned(v: str, currency: Sequence[str]) -> str:
+    """`v` without the dataset's currency signs, spaces and a credit's `+`, with U+2212 as
+    `-`. Another currency's sign stays, so its amount is no number here."""
+    removed = "|".join(p for p in (_signs(currency), _SPACES) if p)
+    bare = f"regexp_replace(replace({v}, {lit(_MINUS)}, '-'), {lit(removed)}, '', 'g')"
     return f"regexp_replace({bare}, {lit(_PLUS)}, '\\1')"
 
 
-def unsigned(v: str) -> str:
-    return f"regexp_replace({cleaned(v)}, {lit(_SIGN)}, '', 'g')"
+def unsigned(v: str, currency: Sequence[str]) -> str:
+    return f"regexp_replace({cleaned(v, currency)}, {lit(_SIGN)}, '', 'g')"
 
 
 def _kind_expr(text: str, u: str) -> str:
@@ -112,7 +123,8 @@ def evidence_sql(spec: DatasetSpec) -> tuple[list[str], list[str], list[str]]:
             f"AND TRY_CAST({text} AS DOUBLE) IS NULL"
         )
         projections.append(
-            f"{text} AS {v}, CASE WHEN {needs_regexes} THEN {unsigned(text)} END AS {u}"
+            f"{text} AS {v}, "
+            f"CASE WHEN {needs_regexes} THEN {unsigned(text, spec.currency)} END AS {u}"
         )
         kinds.append(f"{_kind_expr(v, u)} AS {kind}")
         for style in ("comma", "dot"):
@@ -185,16 +197,21 @@ def _has_fast_path(style: DecimalStyle) -> bool:
     return not (style.comma or style.mixed)
 
 
-def staging_steps(steps: Steps, style: DecimalStyle, sql_type: str) -> list[list[str]]:
+def staging_steps(
+    steps: Steps, style: DecimalStyle, sql_type: str, currency: Sequence[str]
+) -> list[list[str]]:
     """The projections of each step, in order, that make `steps`' columns."""
     if _has_fast_path(style):
         as_is = _as_is(steps.v, sql_type)
         first = [
             f"{as_is} AS {steps.fast}",
-            f"CASE WHEN {as_is} IS NULL THEN {cleaned(steps.v)} END AS {steps.cleaned}",
+            f"CASE WHEN {as_is} IS NULL THEN {cleaned(steps.v, currency)} END AS {steps.cleaned}",
         ]
     else:
-        first = [f"NULL::{sql_type} AS {steps.fast}", f"{cleaned(steps.v)} AS {steps.cleaned}"]
+        first = [
+            f"NULL::{sql_type} AS {steps.fast}",
+            f"{cleaned(steps.v, currency)} AS {steps.cleaned}",
+        ]
     return [
         first,
         [f"regexp_replace({steps.cleaned}, {lit(_SIGN)}, '', 'g') AS {steps.unsigned}"],
@@ -234,18 +251,26 @@ def parse_expr(steps: Steps, style: DecimalStyle, sql_type: str) -> str:
     return f"COALESCE({steps.fast}, {exact})"
 
 
-def error_expr(column: ColumnSpec, steps: Steps, p: str, style: DecimalStyle) -> str:
-    """Why the text did not parse as a number, naming the value and the form expected."""
+def error_expr(
+    column: ColumnSpec, steps: Steps, p: str, style: DecimalStyle, currency: Sequence[str]
+) -> str:
+    """Why the text did not parse as a number, naming the value and the form expected (or
+    the currency, when it is another's)."""
     v = steps.v
     name = column.name
+    failed = f"{v} IS NOT NULL AND {p} IS NULL"
+    sign = f"regexp_extract({v}, {lit(_CURRENCY_SIGN)})"
+    declared = f"it reads {', '.join(currency)}" if currency else "it declares none"
+    foreign = (
+        f"WHEN {failed} AND {sign} NOT IN ({', '.join([lit(''), *map(lit, currency)])}) THEN "
+        f"{lit(name + ' ')} || {v} || "
+        f"{lit(f' is in a currency the dataset does not declare ({declared})')} "
+    )
     separator = "comma" if style.comma else "point"
     expected = f" is not a number as {style.form} (decimal {separator}, as the file is read)"
     if column.type is ColumnType.BIGINT:
         expected = " is not a whole number"
-    plain = (
-        f"CASE WHEN {v} IS NOT NULL AND {p} IS NULL THEN "
-        f"{lit(name + ' ')} || {v} || {lit(expected)} END"
-    )
+    plain = f"CASE {foreign}WHEN {failed} THEN {lit(name + ' ')} || {v} || {lit(expected)} END"
     if not style.mixed:
         return plain
     comma_example, dot_example = (
@@ -258,6 +283,6 @@ def error_expr(column: ColumnSpec, steps: Steps, p: str, style: DecimalStyle) ->
         f"(such as {dot_example}) and as {COMMA_FORM} (such as {comma_example})"
     )
     return (
-        f"CASE WHEN {v} IS NOT NULL AND {p} IS NULL AND regexp_matches({steps.unsigned}, "
+        f"CASE {foreign}WHEN {failed} AND regexp_matches({steps.unsigned}, "
         f"{lit(AMBIGUOUS)}) THEN {lit(name + ' ')} || {v} || {lit(both)} ELSE {plain} END"
     )

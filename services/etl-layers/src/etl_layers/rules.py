@@ -161,7 +161,7 @@ def error_exprs(spec: DatasetSpec, style: DecimalStyle, orders: dict[str, DateOr
                 f"{lit(name + ' ')} || {v} || {lit(' is before ' + spec.min_date.isoformat())} END"
             )
         elif column.type in (ColumnType.DOUBLE, ColumnType.BIGINT):
-            exprs.append(numbers.error_expr(column, _steps(column), p, style))
+            exprs.append(numbers.error_expr(column, _steps(column), p, style, spec.currency))
             continue
         else:
             expected = f"a {column.type.value}"
@@ -194,7 +194,8 @@ def staged_sql(
     )
     # Each numeric column is read through three steps of its own (numbers.Steps).
     number_steps = [
-        numbers.staging_steps(_steps(c), style, sql_type(c)) for c in numbers.numeric_columns(spec)
+        numbers.staging_steps(_steps(c), style, sql_type(c), spec.currency)
+        for c in numbers.numeric_columns(spec)
     ]
     number_step = ["".join(", " + e for steps in number_steps for e in steps[i]) for i in range(3)]
     typed = ", ".join(

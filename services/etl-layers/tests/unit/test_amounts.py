@@ -164,3 +164,41 @@ def test_a_json_number_past_a_double_is_quarantined(
     (row,) = quarantine_of(result)
     assert json.loads(row["raw_record"])["payment_id"] == "p2"
     assert row["failed_rules"] == "type:amount"
+
+
+@pytest.mark.parametrize("value", ["US$ 10,00", "US$10,00", "-US$ 1.234,56", "€ 5,00", "10,00 €"])
+def test_an_amount_in_a_currency_the_dataset_does_not_declare_is_quarantined(
+    run_transform: Any, trusted_of: Rows, quarantine_of: Rows, value: str
+) -> None:
+    # A card statement in reais with one purchase abroad: the dollar amount is no amount in
+    # reais, so it is not read as one with its sign dropped.
+    result = run_transform(
+        STATEMENT
+        + "02/01/2024;TARIFA;R$ 5,00;1;Tarifas\r\n"
+        + f"03/01/2024;COMPRA EXTERIOR;{value};2;Compras\r\n"
+    )
+    assert [r["id"] for r in trusted_of(result)] == [1]
+    (row,) = quarantine_of(result)
+    assert (row["failed_rules"], row["error"]) == (
+        "type:amount",
+        f"amount {value} is in a currency the dataset does not declare (it reads R$, $)",
+    )
+
+
+def test_a_dataset_declares_the_currency_signs_it_reads(
+    run_transform: Any, datasets: Any, trusted_of: Rows, quarantine_of: Rows
+) -> None:
+    spec = datasets.get("transactions").model_copy(update={"currency": ("US$",)})
+    result = run_transform(
+        "id,name,amount,date,category\n"
+        '1,A,"US$ 1,234.50",2024-01-02,S\n'
+        "2,B,US$-7.25,2024-01-02,S\n"
+        "3,C,R$ 10.00,2024-01-02,S\n",
+        spec=spec,
+    )
+    assert sorted((r["id"], r["amount"]) for r in trusted_of(result)) == [(1, 1234.5), (2, -7.25)]
+    (row,) = quarantine_of(result)
+    assert (
+        row["error"]
+        == "amount R$ 10.00 is in a currency the dataset does not declare (it reads US$)"
+    )
