@@ -307,6 +307,34 @@ def _json_path(key: str) -> str:
     return "$." + json.dumps(key, ensure_ascii=False)
 
 
+# A JSON record has no line of its own (an array file has one line for all).
+JSON_REJECTS = """
+    SELECT NULL::BIGINT AS line, failed_rules, conflict AS error, json::VARCHAR AS raw_record
+    FROM json_records WHERE conflict <> ''
+"""
+
+
+def _json_conflict(column: str, keys: Sequence[str], paths: Sequence[str]) -> str:
+    """Why a record's `keys` (those naming `column`, read by `paths`) do not give it one
+    value; NULL when they do."""
+    named = f"list_filter(json_keys(json), lambda k: k IN ({', '.join(map(lit, keys))}))"
+    repeated = (
+        f"WHEN len({named}) > len(list_distinct({named})) THEN "
+        f"{lit(column + ' is given more than once: the record repeats a key of it (')} || "
+        f"array_to_string({named}, ', ') || ')'"
+    )
+    if len(paths) == 1:
+        return f"CASE {repeated} END"
+    values = f"list_distinct(list_filter([{', '.join(paths)}], lambda x: x IS NOT NULL))"
+    given = " || ', ' || ".join(
+        f"{lit(k + ' = ')} || COALESCE({p}, 'null')" for k, p in zip(keys, paths, strict=True)
+    )
+    return (
+        f"CASE {repeated} WHEN len({values}) > 1 THEN "
+        f"{lit(column + ' is given twice with different values: ')} || {given} END"
+    )
+
+
 def stage_json(con: duckdb.DuckDBPyConnection, path: Path, spec: DatasetSpec) -> ReadResult:
     layout = _json_layout(path)
     source = (
@@ -319,11 +347,10 @@ def stage_json(con: duckdb.DuckDBPyConnection, path: Path, spec: DatasetSpec) ->
         for row in con.execute(f"SELECT DISTINCT unnest(json_keys(json)) FROM {source}").fetchall()
     ]
     sources = json_sources(keys, spec)
-    selected = []
+    selected, conflicts = [], []
     for column in spec.columns:
-        paths = [
-            f"json_extract_string(json, {lit(_json_path(k))})" for k in sources.get(column.name, [])
-        ]
+        found = sources.get(column.name, [])
+        paths = [f"json_extract_string(json, {lit(_json_path(k))})" for k in found]
         value = (
             "NULL::VARCHAR"
             if not paths
@@ -332,11 +359,30 @@ def stage_json(con: duckdb.DuckDBPyConnection, path: Path, spec: DatasetSpec) ->
             else f"COALESCE({', '.join(paths)})"
         )
         selected.append(f"{value} AS {q(column.name)}")
-    con.execute(f"CREATE VIEW raw_rows AS SELECT {', '.join(selected)} FROM {source}")
+        if found:
+            conflicts.append((column.name, _json_conflict(column.name, found, paths)))
+    # A record naming a column twice (a repeated key, or two of its aliases with different
+    # values) is rejected: the parser keeps the first, and which one the source meant is unknown.
+    each = "".join(f", {why} AS {q('j__' + name)}" for name, why in conflicts)
+    reasons = ", ".join(q("j__" + name) for name, _ in conflicts) or "NULL"
+    rules = ", ".join(
+        f"CASE WHEN {q('j__' + name)} IS NOT NULL THEN {lit('ambiguous:' + name)} END"
+        for name, _ in conflicts
+    )
+    con.execute(f"""
+        CREATE VIEW json_records AS
+        SELECT json, concat_ws('; ', {reasons}) AS conflict,
+               concat_ws(',', {rules or "NULL"}) AS failed_rules
+        FROM (SELECT json{each} FROM {source})
+    """)
+    con.execute(
+        f"CREATE VIEW raw_rows AS SELECT {', '.join(selected)} FROM json_records "
+        "WHERE conflict = ''"
+    )
     used = {k for found in sources.values() for k in found}
     ignored = tuple(sorted(k for k in keys if k not in used))[:50]
     fmt = FileFormat.JSON if layout == "array" else FileFormat.NDJSON
-    return ReadResult(fmt, "utf-8", ignored_columns=ignored)
+    return ReadResult(fmt, "utf-8", ignored_columns=ignored, rejects_sql=JSON_REJECTS)
 
 
 # --- Parquet ---------------------------------------------------------------------------------

@@ -356,7 +356,10 @@ class _Run:
             self._stage(read, style, orders)
             staged = self.count("SELECT count(*) FROM staged")
             self.con.execute(f"CREATE TEMP TABLE rejects AS {read.rejects_sql}")
-            rejected = self.count("SELECT count(DISTINCT line) FROM rejects")
+            # A CSV line may fail more than one way; a JSON record has no line.
+            rejected = self.count(
+                "SELECT count(DISTINCT line) + count(*) FILTER (WHERE line IS NULL) FROM rejects"
+            )
         result.rows_in = staged + rejected
         with self._timed("candidates"):
             self._candidates()

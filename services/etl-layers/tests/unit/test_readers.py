@@ -195,6 +195,33 @@ def test_ndjson(run_transform: Any, trusted_of: Rows) -> None:
     assert [r["amount"] for r in trusted_of(result)] == [1.5, 2.5]
 
 
+def test_a_json_record_naming_a_column_twice_is_quarantined_not_read_as_either(
+    run_transform: Any, trusted_of: Rows, quarantine_of: Rows
+) -> None:
+    """A JSON parser keeps the first of two equal keys; which one the source meant is not
+    known, so neither is written. Two aliases of one column that agree are one value."""
+    text = (
+        '{"id": 1, "name": "A", "amount": 1.5, "date": "2024-01-15", "category": "S"}\n'
+        '{"id": 2, "name": "B", "amount": 2.5, "amount": 25, "date": "2024-01-15"}\n'
+        '{"id": 3, "name": "C", "valor": 3.5, "amount": 35, "date": "2024-01-15"}\n'
+        '{"id": 4, "name": "D", "valor": 4.5, "amount": 4.5, "date": "2024-01-15"}\n'
+    )
+    result = run_transform(text, name="batch.ndjson")
+    assert [(r["id"], r["amount"]) for r in trusted_of(result)] == [(1, 1.5), (4, 4.5)]
+    assert (result.rows_in, result.rows_quarantined) == (4, 2)
+    quarantined = {json.loads(r["raw_record"])["id"]: r for r in quarantine_of(result)}
+    assert {i: (r["failed_rules"], r["error"]) for i, r in quarantined.items()} == {
+        2: (
+            "ambiguous:amount",
+            "amount is given more than once: the record repeats a key of it (amount, amount)",
+        ),
+        3: (
+            "ambiguous:amount",
+            "amount is given twice with different values: amount = 35, valor = 3.5",
+        ),
+    }
+
+
 def test_broken_json_is_unreadable(run_transform: Any) -> None:
     with pytest.raises(UnreadableFileError, match="json file is not readable"):
         run_transform('[{"id": 1, "amount": ', name="broken.json")
