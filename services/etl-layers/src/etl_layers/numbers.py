@@ -27,6 +27,10 @@ _CURRENCY_SIGN = r"[A-Za-z]*\$|[€£¥]"
 # A `+` before the digits, once the currency and spaces are gone: a credit as some banks
 # write it (`+R$ 10,00`).
 _PLUS = r"^\+(\d)"
+# A debit or credit letter after the amount, once spaces are gone, as Banco do Brasil's
+# statements write it (`1.234,56 D`, `50,00 C`): D is a minus after the number, C no sign.
+_DEBIT = (r"^([\d.,]+)D$", "\\1-")
+_CREDIT = (r"^([\d.,]+)C$", "\\1")
 # The minus sign spreadsheets and PDF conversions write (U+2212) is a minus.
 _MINUS = "\u2212"
 _SIGN = r"^[(-]|[)-]$"
@@ -39,6 +43,10 @@ _PROVES_DOT = r"^(\d{1,3}(,\d{3})*\.\d+|\d+\.\d+|\d{1,3}(,\d{3}){2,})$"
 AMBIGUOUS = r"^\d{1,3}[.,]\d{3}$"
 _SIGNED_AMBIGUOUS = r"^[-+]?\d{1,3}\.\d{3}$"
 
+_PAST_BIGINT = (
+    " is past a bigint's range (-9223372036854775808 to 9223372036854775807): "
+    "declare the column a double or a string"
+)
 COMMA_FORM = "1.234,56"
 DOT_FORM = "1,234.56"
 
@@ -83,6 +91,8 @@ def cleaned(v: str, currency: Sequence[str]) -> str:
     `-`. Another currency's sign stays, so its amount is no number here."""
     removed = "|".join(p for p in (_signs(currency), _SPACES) if p)
     bare = f"regexp_replace(replace({v}, {lit(_MINUS)}, '-'), {lit(removed)}, '', 'g')"
+    for pattern, replacement in (_DEBIT, _CREDIT):
+        bare = f"regexp_replace({bare}, {lit(pattern)}, {lit(replacement)})"
     return f"regexp_replace({bare}, {lit(_PLUS)}, '\\1')"
 
 
@@ -270,6 +280,12 @@ def error_expr(
     expected = f" is not a number as {style.form} (decimal {separator}, as the file is read)"
     if column.type is ColumnType.BIGINT:
         expected = " is not a whole number"
+        # A whole number can still fail: past what a bigint holds (9,223,372,036,854,775,807).
+        number = f"TRY_CAST({steps.text} AS DOUBLE)"
+        foreign += (
+            f"WHEN {failed} AND {number} % 1 = 0 AND abs({number}) >= 9.2e18 THEN "
+            f"{lit(name + ' ')} || {v} || {lit(_PAST_BIGINT)} "
+        )
     plain = f"CASE {foreign}WHEN {failed} THEN {lit(name + ' ')} || {v} || {lit(expected)} END"
     if not style.mixed:
         return plain

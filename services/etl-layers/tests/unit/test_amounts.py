@@ -31,6 +31,11 @@ STATEMENT = "Data;Histórico;Valor (R$);ID;Categoria\r\n"
         ("+0,50", 0.5),
         ("\u22121.234,56", -1234.56),
         ("R$ \u221210,00", -10.0),
+        # Debit and credit letters after the amount, as Banco do Brasil's statements write.
+        ("1.234,56 D", -1234.56),
+        ("50,00 C", 50.0),
+        ("R$ 10,00 D", -10.0),
+        ("0,99D", -0.99),
     ],
 )
 def test_decimal_comma_amounts_with_currency_and_sign(
@@ -46,7 +51,20 @@ def test_decimal_comma_amounts_with_currency_and_sign(
 
 @pytest.mark.parametrize(
     "value",
-    ["1.5", "1,2,3", "R$ 1.23,4", "12,34,56", "--1,00", "1,00 BRL", "+-1,00", "++1,00", "1,00+"],
+    [
+        "1.5",
+        "1,2,3",
+        "R$ 1.23,4",
+        "12,34,56",
+        "--1,00",
+        "1,00 BRL",
+        "+-1,00",
+        "++1,00",
+        "1,00+",
+        "-1,00 D",
+        "1,00 DC",
+        "1,00 d",
+    ],
 )
 def test_a_number_in_another_shape_is_quarantined_with_the_expected_format(
     run_transform: Any, quarantine_of: Rows, value: str
@@ -202,3 +220,18 @@ def test_a_dataset_declares_the_currency_signs_it_reads(
         row["error"]
         == "amount R$ 10.00 is in a currency the dataset does not declare (it reads US$)"
     )
+
+
+def test_a_whole_number_past_a_bigint_says_so(run_transform: Any, quarantine_of: Rows) -> None:
+    result = run_transform(
+        "id,name,amount,date,category\n"
+        "1,A,1.00,2024-01-02,S\n"
+        "99999999999999999999,B,2.00,2024-01-02,S\n"
+        "-9223372036854775809,C,3.00,2024-01-02,S\n"
+    )
+    errors = sorted(r["error"] for r in quarantine_of(result))
+    assert errors == [
+        f"id {value} is past a bigint's range (-9223372036854775808 to 9223372036854775807): "
+        "declare the column a double or a string"
+        for value in ("-9223372036854775809", "99999999999999999999")
+    ]

@@ -17,8 +17,8 @@ from etl_layers.transform import TransformResult
 Rows = Callable[[TransformResult], list[dict[str, Any]]]
 SEPARATORS = ("/", "-", ".")
 # The statements are Latin-1, which has no U+2212 minus: test_amounts has it, in UTF-8.
-SIGNS = ("-{}", "{}-", "({})", "R$ -{}", " - R$ {}", "-R$ {}")
-CREDITS = ("+{}", "+R$ {}", "R$ +{}")
+SIGNS = ("-{}", "{}-", "({})", "R$ -{}", " - R$ {}", "-R$ {}", "{} D", "R$ {}D")
+CREDITS = ("+{}", "+R$ {}", "R$ +{}", "{} C", "R$ {}C")
 
 
 def _comma_amount(cents: int, rng: random.Random) -> str:
