@@ -62,6 +62,12 @@ _SKIPPED_PATTERN = (
 )
 
 
+# The largest integer below which every integer is a double exactly (2^53).
+EXACT_DOUBLE_INTEGER = 2**53
+_WIDE_INTEGER_TYPES = ("BIGINT", "HUGEINT", "UBIGINT")
+_LOSSY = "a double does not hold the integer of column "
+
+
 class RangeParseError(ValueError):
     """DuckDB could not parse the range's screened lines into one table (names it cannot make
     columns of, say): the strict screening is the way to set the lines that cause it aside."""
@@ -89,6 +95,9 @@ class CompactedFile:
     rows: int
     # The columns as DuckDB reads them back from the file (DESCRIBE's type text).
     columns: tuple[tuple[str, str], ...]
+    # Integer columns holding a value past 2^53, which a double does not hold exactly: where
+    # another range has fractions in them, the day keeps their text instead (schema.unify).
+    wide_integers: tuple[str, ...] = ()
 
     @property
     def names(self) -> set[str]:
@@ -107,10 +116,40 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _select_list(described: Schema, fields: tuple[FieldSpec, ...]) -> str:
+def _lossy_column(error: duckdb.Error, doubles: list[str]) -> str | None:
+    """The double column `_checked_double` failed `error` for, if it did."""
+    index = str(error).partition(_LOSSY)[2].split()[:1]
+    return doubles[int(index[0])] if index and index[0].isdigit() else None
+
+
+def _checked_double(name: str, index: int) -> str:
+    """The double of text column `name`, failing the statement (naming `index`) where the
+    text is an integer past 2^53."""
+    column = _quote(name)
+    past = (
+        f"length({column}) > 15 AND regexp_full_match({column}, '-?[0-9]+') "
+        f"AND abs(CAST({column} AS HUGEINT)) > {EXACT_DOUBLE_INTEGER}"
+    )
+    return (
+        f"CASE WHEN {past} THEN error({_literal(_LOSSY + str(index))}) "
+        f"ELSE CAST({column} AS DOUBLE) END AS {column}"
+    )
+
+
+def _select_list(
+    described: Schema, fields: tuple[FieldSpec, ...], doubles: dict[str, bool] | None = None
+) -> str:
+    """The range's columns, declared ones cast to their type; `doubles` are double columns
+    read as text, each kept as text (True) or cast with a check (False)."""
     declared = {f.name: _DUCKDB_TYPES[f.type] for f in fields if f.type in _DUCKDB_TYPES}
+    doubles = doubles or {}
+    checked = list(doubles)
     parts: list[str] = []
     for name, kind in described:
+        if name in doubles:
+            kept = doubles[name]
+            parts.append(_quote(name) if kept else _checked_double(name, checked.index(name)))
+            continue
         target = declared.get(name)
         if target is None and kind.name in _UNTYPED:
             target = "VARCHAR"
@@ -148,7 +187,15 @@ def _written(
     counted = con.execute(f"SELECT count(*) FROM {parquet}").fetchone()
     rows = int(counted[0]) if counted else 0
     columns = tuple((str(r[0]), '"NULL"' if str(r[0]) in untyped else str(r[1])) for r in described)
-    return CompactedFile(dest, rows, columns)
+    integers = [str(r[0]) for r in described if str(r[1]) in _WIDE_INTEGER_TYPES]
+    wide: tuple[str, ...] = ()
+    if integers and rows:
+        past = ", ".join(
+            f"bool_or(abs(CAST({_quote(n)} AS HUGEINT)) > {EXACT_DOUBLE_INTEGER})" for n in integers
+        )
+        flags = con.execute(f"SELECT {past} FROM {parquet}").fetchone() or ()
+        wide = tuple(n for n, flag in zip(integers, flags, strict=True) if flag)
+    return CompactedFile(dest, rows, columns, wide)
 
 
 def _plain(kind: DuckType) -> DuckType:
@@ -339,23 +386,34 @@ def compact(
     # The types are known: the parse detects nothing and reads every chunk in one pass.
     # Declared fields are parsed straight into their declared type (their values were checked).
     declared_types = {f.name: _DUCKDB_TYPES[f.type] for f in fields if f.type in _DUCKDB_TYPES}
-    typed = ", ".join(
-        f"{_literal(name)}: {_literal(declared_types.get(name) or render(kind))}"
-        for name, kind in detected
-    )
+    # A column of integers and fractions is a double; an integer past 2^53 in it is not its
+    # value as one. Such columns are read as text and cast with a check: when the check fails
+    # the column keeps its text, which holds both exactly.
+    doubles = [n for n, kind in detected if kind.name == "DOUBLE" and n not in declared_types]
+    read_as = {name: declared_types.get(name) or render(kind) for name, kind in detected}
+    read_as.update(dict.fromkeys(doubles, "VARCHAR"))
+    typed = ", ".join(f"{_literal(name)}: {_literal(kind)}" for name, kind in read_as.items())
     source = (
         f"read_json({files}, format='newline_delimited', "
         f"maximum_object_size=16777216, columns={{{typed}}})"
     )
-    select = _select_list(detected, fields)
-    try:
-        con.execute(
-            f"COPY (SELECT {select} FROM {source}) TO {_literal(str(dest))} "
-            f"(FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL {ZSTD_LEVEL}, "
-            f"ROW_GROUP_SIZE {ROW_GROUP_ROWS})"
-        )
-    except duckdb.Error as error:
-        raise RangeParseError(f"the range's lines do not parse into one table: {error}") from error
+    texts: set[str] = set()
+    while True:
+        select = _select_list(detected, fields, {n: n in texts for n in doubles})
+        try:
+            con.execute(
+                f"COPY (SELECT {select} FROM {source}) TO {_literal(str(dest))} "
+                f"(FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL {ZSTD_LEVEL}, "
+                f"ROW_GROUP_SIZE {ROW_GROUP_ROWS})"
+            )
+            break
+        except duckdb.Error as error:
+            lossy = _lossy_column(error, doubles)
+            if lossy is None or lossy in texts:
+                raise RangeParseError(
+                    f"the range's lines do not parse into one table: {error}"
+                ) from error
+            texts.add(lossy)
     declared = {f.name for f in fields}
     untyped = frozenset(
         name for name, kind in detected if kind.name == "NULL" and name not in declared

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from compactor.ducktypes import (
+    VARCHAR,
     DuckType,
     Schema,
     SchemaConflictError,
@@ -59,14 +60,23 @@ def columns_of(schema: Schema) -> list[Column]:
     return [Column(catalog_name(name), glue_type(kind, catalog_name)) for name, kind in schema]
 
 
-def unify(schemas: Sequence[Schema]) -> list[tuple[str, DuckType]]:
+def unify(
+    schemas: Sequence[Schema], wide_integers: Collection[str] = ()
+) -> list[tuple[str, DuckType]]:
     """One schema for every range of a day: columns by name in first-seen order, integers
     widened to doubles, struct fields merged, a column missing from a range null there.
+
+    A column whose integers a double does not hold exactly (`wide_integers`: past 2^53 in
+    some range) is not widened to a double where another range has fractions: it is VARCHAR,
+    every value its text.
 
     Two ranges that spell one field in two cases cannot be one table (DuckDB's and Glue's
     names ignore case): a SchemaConflictError says which. Inside one range such records are
     set aside when it is compacted."""
-    unified = list(merge(schemas).items())
+    unified = [
+        (name, VARCHAR if name in wide_integers and kind.name == "DOUBLE" else kind)
+        for name, kind in merge(schemas).items()
+    ]
     clashing = case_spellings(unified)
     if clashing:
         names = ", ".join(".".join(path) for path in sorted(clashing))

@@ -119,6 +119,8 @@ class RangeResult:
     quarantine_key: str | None
     # The file's columns as DuckDB reads them back (name, type text); None without a file.
     columns: tuple[tuple[str, str], ...] | None
+    # Its integer columns holding a value a double does not hold exactly (past 2^53).
+    wide_integers: tuple[str, ...] = ()
 
     @property
     def schema(self) -> list[tuple[str, DuckType]] | None:
@@ -137,6 +139,7 @@ class RangeResult:
             "reasons": self.reasons,
             "quarantine_key": self.quarantine_key,
             "columns": None if self.columns is None else [list(c) for c in self.columns],
+            "wide_integers": list(self.wide_integers),
         }
 
     @classmethod
@@ -152,6 +155,7 @@ class RangeResult:
             reasons={str(k): int(v) for k, v in dict(body.get("reasons") or {}).items()},
             quarantine_key=body.get("quarantine_key"),
             columns=None if columns is None else tuple((str(n), str(t)) for n, t in columns),
+            wide_integers=tuple(str(n) for n in body.get("wide_integers") or ()),
         )
 
 
@@ -378,6 +382,7 @@ class Compactor:
             body = b"".join(orjson.dumps(r.to_json()) + b"\n" for r in screened.rejections)
             self.store.put_bytes(lake, quarantine, body)
         key, size, rows, columns = None, 0, 0, None
+        wide: tuple[str, ...] = ()
         if written is not None:
             if written.rows != screened.passed:
                 raise CountMismatchError(
@@ -390,6 +395,7 @@ class Compactor:
             key = layout.part_key(spec.name, day, index, plan.plan_id)
             self.store.upload(parquet, lake, key)
             size, rows, columns = parquet.stat().st_size, written.rows, written.columns
+            wide = written.wide_integers
         return RangeResult(
             index=index,
             key=key,
@@ -400,6 +406,7 @@ class Compactor:
             reasons=dict(screened.reasons),
             quarantine_key=quarantine,
             columns=columns,
+            wide_integers=wide,
         )
 
     # --- finalize ---------------------------------------------------------------------------
@@ -526,7 +533,10 @@ class Compactor:
         lake = self.config.lake_bucket
         self.locks.renew(lock_key(job.domain, day), job.execution, self.clock())
         results = self._read_results(planned)
-        schema = unify([r.schema for r in results if r.schema is not None])
+        schema = unify(
+            [r.schema for r in results if r.schema is not None],
+            {name for r in results for name in r.wide_integers},
+        )
         self._check_counts(results, schema)
         results = self._conform(planned.manifest_key, results, schema)
         columns = columns_of(schema)

@@ -209,3 +209,27 @@ def test_names_spelt_in_two_cases_keep_the_declared_else_the_first_spelling() ->
     }
     assert case_spellings([("ID", parse("BIGINT"))], declared=["id"]) == {("id",): "id"}
     assert case_spellings([("id", parse("BIGINT"))], declared=["id"]) == {}
+
+
+def test_an_integer_no_double_holds_keeps_its_column_as_text(tmp_path: Path) -> None:
+    """Integers and fractions in one field make a double column; 2^53 + 1 is no double (it
+    would be stored as 2^53), so that range keeps the field's text, exact for both."""
+    src = tmp_path / "in.ndjson"
+    src.write_text('{"v": 1.5, "w": 2}\n{"v": 9007199254740993, "w": 2.5}\n{"v": null, "w": 3}\n')
+    written = compact(src, tmp_path / "out.parquet", (), work_dir=tmp_path, limits=LIMITS)
+    assert dict(written.columns) == {"v": "VARCHAR", "w": "DOUBLE"}
+    assert pq.read_table(written.path).to_pylist() == [
+        {"v": "1.5", "w": 2.0},
+        {"v": "9007199254740993", "w": 2.5},
+        {"v": None, "w": 3.0},
+    ]
+
+
+def test_integer_columns_past_two_to_the_53_are_reported(tmp_path: Path) -> None:
+    """So that the day does not widen them to doubles where another range has fractions."""
+    src = tmp_path / "in.ndjson"
+    src.write_text(
+        '{"big": 9007199254740993, "small": 9007199254740992, "neg": -9007199254740993}\n'
+    )
+    written = compact(src, tmp_path / "out.parquet", (), work_dir=tmp_path, limits=LIMITS)
+    assert written.wide_integers == ("big", "neg")

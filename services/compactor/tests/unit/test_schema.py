@@ -54,6 +54,14 @@ def test_ranges_unify_by_name_widening_integers_and_merging_structs() -> None:
     assert unified["n"] == parse("BOOLEAN")  # null everywhere in one range gives way
 
 
+def test_integers_a_double_does_not_hold_are_text_beside_fractions() -> None:
+    first = [("id", parse("BIGINT")), ("n", parse("BIGINT"))]
+    second = [("id", parse("DOUBLE")), ("n", parse("DOUBLE"))]
+    unified = dict(unify([first, second], {"id"}))
+    assert unified == {"id": parse("VARCHAR"), "n": parse("DOUBLE")}
+    assert dict(unify([first, first], {"id"}))["id"] == parse("BIGINT")
+
+
 @pytest.mark.parametrize(
     ("a", "b", "wide"),
     [

@@ -341,6 +341,33 @@ def test_a_column_typed_apart_in_two_ranges_is_widened_to_text_in_both(tmp_path:
     assert codes == {str(i) for i in range(700)} | {f"C{i}" for i in range(700, 1400)}
 
 
+def test_integers_past_two_to_the_53_beside_another_range_s_fractions_stay_exact(
+    tmp_path: Path,
+) -> None:
+    """`ref` holds integers past 2^53 in one range and fractions in the other: as a double the
+    integers would each be another number, so the day keeps `ref` as text, exact in both."""
+    h = Harness(tmp_path, target_mb=1)
+    pad = "x" * 900
+    big = 2**53 + 1
+    h.store.put(
+        LANDING,
+        landing_key(0, 0),
+        ndjson(*(record(i, ref=big + 2 * i, note=pad) for i in range(700))),
+    )
+    h.store.put(
+        LANDING,
+        landing_key(0, 1),
+        ndjson(*(record(i, ref=i + 0.5, note=pad) for i in range(700, 1400))),
+    )
+    planned, done = h.run(job())
+    assert len(planned.ranges) == 2
+    assert done is not None
+    event = h.publisher.events[-1][0].model_dump(mode="json")
+    assert {"name": "ref", "type": "string"} in event["columns"]
+    refs = {r["ref"] for r in parquet_rows(h)}
+    assert refs == {str(big + 2 * i) for i in range(700)} | {str(i + 0.5) for i in range(700, 1400)}
+
+
 def test_two_ranges_spelling_a_field_in_two_cases_fail_finalize_saying_so(
     tmp_path: Path,
 ) -> None:
