@@ -307,11 +307,8 @@ def _json_path(key: str) -> str:
     return "$." + json.dumps(key, ensure_ascii=False)
 
 
-# A JSON record has no line of its own (an array file has one line for all).
-JSON_REJECTS = """
-    SELECT NULL::BIGINT AS line, failed_rules, conflict AS error, json::VARCHAR AS raw_record
-    FROM json_records WHERE conflict <> ''
-"""
+def _differ(paths: Sequence[str]) -> str:
+    return f"list_unique([{', '.join(paths)}]) > 1"
 
 
 def _json_conflict(column: str, keys: Sequence[str], paths: Sequence[str]) -> str:
@@ -325,12 +322,11 @@ def _json_conflict(column: str, keys: Sequence[str], paths: Sequence[str]) -> st
     )
     if len(paths) == 1:
         return f"CASE {repeated} END"
-    values = f"list_distinct(list_filter([{', '.join(paths)}], lambda x: x IS NOT NULL))"
     given = " || ', ' || ".join(
         f"{lit(k + ' = ')} || COALESCE({p}, 'null')" for k, p in zip(keys, paths, strict=True)
     )
     return (
-        f"CASE {repeated} WHEN len({values}) > 1 THEN "
+        f"CASE {repeated} WHEN {_differ(paths)} THEN "
         f"{lit(column + ' is given twice with different values: ')} || {given} END"
     )
 
@@ -341,13 +337,16 @@ def stage_json(con: duckdb.DuckDBPyConnection, path: Path, spec: DatasetSpec) ->
         f"read_json_objects({lit(str(path))}, format = {lit(layout)}, "
         "maximum_object_size = 16777216)"
     )
-    # The keys of every record, not a sample's: a key only later records carry still counts.
-    keys = [
-        row[0]
-        for row in con.execute(f"SELECT DISTINCT unnest(json_keys(json)) FROM {source}").fetchall()
-    ]
+    # The keys of every record, not a sample's: a key only later records carry still counts;
+    # and whether any record repeats a key, which only then is looked for record by record.
+    found = con.execute(
+        "SELECT list_distinct(flatten(list(keys))), bool_or(len(keys) > list_unique(keys)) "
+        f"FROM (SELECT DISTINCT json_keys(json) AS keys FROM {source})"
+    ).fetchone()
+    keys = sorted(str(key) for key in (found[0] if found and found[0] else []))
+    repeats = bool(found and found[1])
     sources = json_sources(keys, spec)
-    selected, conflicts = [], []
+    selected, conflicts, differing = [], [], []
     for column in spec.columns:
         found = sources.get(column.name, [])
         paths = [f"json_extract_string(json, {lit(_json_path(k))})" for k in found]
@@ -361,28 +360,41 @@ def stage_json(con: duckdb.DuckDBPyConnection, path: Path, spec: DatasetSpec) ->
         selected.append(f"{value} AS {q(column.name)}")
         if found:
             conflicts.append((column.name, _json_conflict(column.name, found, paths)))
+        if len(paths) > 1:
+            differing.append(_differ(paths))
     # A record naming a column twice (a repeated key, or two of its aliases with different
     # values) is rejected: the parser keeps the first, and which one the source meant is unknown.
-    each = "".join(f", {why} AS {q('j__' + name)}" for name, why in conflicts)
-    reasons = ", ".join(q("j__" + name) for name, _ in conflicts) or "NULL"
-    rules = ", ".join(
-        f"CASE WHEN {q('j__' + name)} IS NOT NULL THEN {lit('ambiguous:' + name)} END"
-        for name, _ in conflicts
-    )
-    con.execute(f"""
-        CREATE VIEW json_records AS
-        SELECT json, concat_ws('; ', {reasons}) AS conflict,
-               concat_ws(',', {rules or "NULL"}) AS failed_rules
-        FROM (SELECT json{each} FROM {source})
-    """)
-    con.execute(
-        f"CREATE VIEW raw_rows AS SELECT {', '.join(selected)} FROM json_records "
-        "WHERE conflict = ''"
-    )
+    # Only files with a repeated key or a column under two keys are checked record by record,
+    # and the reasons are made only for the records rejected.
+    named = [k for found in sources.values() for k in found]
+    checks = [*(["len(__named) > list_unique(__named)"] if repeats else []), *differing]
+    rejects = NO_REJECTS
+    if checks:
+        con.execute(f"""
+            CREATE VIEW json_records AS
+            SELECT json, {" OR ".join(checks)} AS __ambiguous
+            FROM (SELECT json, list_filter(json_keys(json), lambda k: k IN ({
+            ", ".join(map(lit, named))
+        })) AS __named FROM {source})
+        """)
+        source = "json_records WHERE NOT __ambiguous"
+        reasons = ", ".join(q("j__" + name) for name, _ in conflicts)
+        rules = ", ".join(
+            f"CASE WHEN {q('j__' + name)} IS NOT NULL THEN {lit('ambiguous:' + name)} END"
+            for name, _ in conflicts
+        )
+        each = "".join(f", {why} AS {q('j__' + name)}" for name, why in conflicts)
+        rejects = f"""
+            SELECT NULL::BIGINT AS line, concat_ws(',', {rules}) AS failed_rules,
+                   concat_ws('; ', {reasons}) AS error, json::VARCHAR AS raw_record
+            FROM (SELECT json{each} FROM json_records WHERE __ambiguous)
+        """
+    con.execute(f"CREATE VIEW raw_rows AS SELECT {', '.join(selected)} FROM {source}")
     used = {k for found in sources.values() for k in found}
     ignored = tuple(sorted(k for k in keys if k not in used))[:50]
     fmt = FileFormat.JSON if layout == "array" else FileFormat.NDJSON
-    return ReadResult(fmt, "utf-8", ignored_columns=ignored, rejects_sql=JSON_REJECTS)
+    # A JSON record has no line of its own (an array file has one line for all).
+    return ReadResult(fmt, "utf-8", ignored_columns=ignored, rejects_sql=rejects)
 
 
 # --- Parquet ---------------------------------------------------------------------------------
