@@ -339,12 +339,12 @@ def stage_json(con: duckdb.DuckDBPyConnection, path: Path, spec: DatasetSpec) ->
     )
     # The keys of every record, not a sample's: a key only later records carry still counts;
     # and whether any record repeats a key, which only then is looked for record by record.
-    found = con.execute(
+    every = con.execute(
         "SELECT list_distinct(flatten(list(keys))), bool_or(len(keys) > list_unique(keys)) "
         f"FROM (SELECT DISTINCT json_keys(json) AS keys FROM {source})"
     ).fetchone()
-    keys = sorted(str(key) for key in (found[0] if found and found[0] else []))
-    repeats = bool(found and found[1])
+    keys = sorted(str(key) for key in (every[0] if every and every[0] else []))
+    repeats = bool(every and every[1])
     sources = json_sources(keys, spec)
     selected, conflicts, differing = [], [], []
     for column in spec.columns:
