@@ -44,7 +44,7 @@ class FieldSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    name: str = Field(pattern=r"^[a-z_][a-z0-9_]{0,254}$")
+    name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,254}$")
     type: FieldType
     required: bool = True
 
@@ -62,8 +62,9 @@ class DomainSpec(BaseModel):
 
     @model_validator(mode="after")
     def _unique_fields(self) -> Self:
-        if len({f.name for f in self.fields}) != len(self.fields):
-            raise ValueError("field names must be unique")
+        # Table columns (DuckDB's and Glue's) ignore case: `orderId` and `orderid` are one.
+        if len({f.name.lower() for f in self.fields}) != len(self.fields):
+            raise ValueError("field names must be unique, case aside")
         return self
 
     @property

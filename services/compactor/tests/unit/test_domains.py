@@ -42,6 +42,8 @@ def test_target_size_defaults_to_256_mb() -> None:
         {"day_source": "hourly"},
         {"fields": [{"name": "a", "type": "string"}, {"name": "a", "type": "bigint"}]},
         {"fields": [{"name": "a", "type": "varchar"}]},
+        {"fields": [{"name": "orderId", "type": "bigint"}, {"name": "orderid", "type": "bigint"}]},
+        {"fields": [{"name": "order-id", "type": "bigint"}]},
         {"target_file_mb": 0},
         {"unknown": 1},
     ],

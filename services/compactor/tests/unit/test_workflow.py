@@ -13,6 +13,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
+from compactor.domains import DomainCatalog, FieldSpec, FieldType
 from compactor.ducktypes import SchemaConflictError
 from compactor.ports import (
     CountMismatchError,
@@ -102,6 +103,38 @@ def test_broken_lines_and_contract_violations_go_to_quarantine_with_the_reason(
     ]
     assert b'"line":2' in lines[0]
     assert key.encode() in lines[0]
+
+
+def test_a_domain_declares_its_producer_s_camel_case_fields(harness: Harness) -> None:
+    """Kafka producers often write `orderId`: a domain declares the fields as they are
+    written; the table's columns are their lower-case names, as Glue keeps them."""
+    orders = harness.compactor.domains.get("orders")
+    fields = (
+        FieldSpec(name="orderId", type=FieldType.STRING),
+        FieldSpec(name="customerId", type=FieldType.BIGINT),
+    )
+    harness.compactor.domains = DomainCatalog([orders.model_copy(update={"fields": fields})])
+    harness.store.put(
+        LANDING,
+        landing_key(1, 5),
+        ndjson(
+            {"orderId": "o-1", "customerId": 7, "amount": 1.5},
+            {"orderId": "o-2", "customerId": "x", "amount": 2.5},
+            {"customerId": 9, "amount": 3.5},
+            {"orderId": "o-4", "customerId": 10, "amount": 4.5},
+        ),
+    )
+    _, done = harness.run(job())
+    assert done is not None
+    assert (done.records, done.rejected) == (2, 2)
+    data = harness.publisher.events[-1][0].model_dump(mode="json", exclude_none=True)
+    assert data["quarantine"]["reasons"] == {"type:customerId": 1, "missing:orderId": 1}
+    assert {"name": "orderid", "type": "string"} in data["columns"]
+    assert {"name": "customerid", "type": "bigint"} in data["columns"]
+    assert sorted((r["orderId"], r["customerId"]) for r in parquet_rows(harness)) == [
+        ("o-1", 7),
+        ("o-4", 10),
+    ]
 
 
 def test_what_only_the_exact_screening_sees_is_quarantined_and_the_rest_compacted(

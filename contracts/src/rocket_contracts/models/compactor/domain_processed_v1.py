@@ -107,7 +107,8 @@ class Quarantine(BaseModel):
     reasons: Annotated[
         dict[
             Annotated[
-                str, StringConstraints(pattern=r"^[a-z_]+(:[a-z_][a-z0-9_]{0,254})?$")
+                str,
+                StringConstraints(pattern=r"^[a-z_]+(:[A-Za-z_][A-Za-z0-9_]{0,254})?$"),
             ],
             ReasonsAdditionalProperty,
         ],
