@@ -106,15 +106,20 @@ def normalize_header(name: str) -> str:
 
 
 def map_columns(header: Sequence[str], spec: DatasetSpec) -> tuple[dict[str, str], list[str]]:
-    """Declared column -> source column name, and the source columns nobody declared."""
-    by_normal: dict[str, str] = {}
+    """Declared column -> source column name, and the source columns nobody declared.
+
+    Header names that fold to one (`Valor (R$)` and `Valor (US$)`, as card statements write
+    them) are told apart by the unit in parentheses: the one whose unit is none or one of the
+    dataset's currency signs is the column. Where that leaves more than one, the file cannot
+    say which it means, and it is refused rather than read from a guess."""
+    by_normal: dict[str, list[str]] = {}
     for name in header:
-        by_normal.setdefault(normalize_header(name), name)
+        by_normal.setdefault(normalize_header(name), []).append(name)
     mapping: dict[str, str] = {}
     for column in spec.columns:
         for candidate in map(normalize_header, column.header_names()):
             if candidate in by_normal:
-                mapping[column.name] = by_normal[candidate]
+                mapping[column.name] = _one_of(column.name, by_normal[candidate], spec.currency)
                 break
     missing = [c.name for c in spec.columns if c.required and c.name not in mapping]
     if missing:
@@ -123,6 +128,24 @@ def map_columns(header: Sequence[str], spec: DatasetSpec) -> tuple[dict[str, str
         )
     used = set(mapping.values())
     return mapping, [name for name in header if name not in used]
+
+
+def _one_of(column: str, names: Sequence[str], currency: Sequence[str]) -> str:
+    if len(names) == 1:
+        return names[0]
+    own = [n for n in names if (unit := _unit(n)) is None or unit in currency]
+    if len(own) == 1:
+        return own[0]
+    listed = ", ".join(repr(n) for n in names)
+    raise UnreadableFileError(
+        f"the header has {len(names)} columns that read as {column} ({listed}): rename or "
+        "drop all but one in the export"
+    )
+
+
+def _unit(name: str) -> str | None:
+    found = re.search(r"\(([^)]*)\)", name)
+    return found.group(1).strip() if found else None
 
 
 def _select_declared(mapping: dict[str, str], spec: DatasetSpec, cast: bool = False) -> str:

@@ -90,3 +90,31 @@ def test_json_keys_are_folded_like_csv_headers(
         ("PIX ENVIADO MARIA JOSÉ", 150.0, "2024-01-02", "Transferência"),
         ("PAGTO CONTA LUZ", 89.9, "2024-01-03", "UNCATEGORIZED"),
     ]
+
+
+def test_a_card_statement_s_two_amount_columns_read_the_dataset_s_currency(
+    run_transform: Any, trusted_of: Rows
+) -> None:
+    """Card statements write each purchase in dollars and in reais: both headers fold to
+    `valor`, and the unit says which is the dataset's."""
+    content = (
+        "ID;Data;Descrição;Valor (US$);Valor (R$);Categoria\r\n"
+        "1;02/01/2024;AMAZON US;10,00;52,30;Compras\r\n"
+        "2;03/01/2024;PADARIA;0,00;12,50;Alimentação\r\n"
+    )
+    result = run_transform(content)
+    assert sorted((r["id"], r["amount"]) for r in trusted_of(result)) == [(1, 52.3), (2, 12.5)]
+    assert "Valor (US$)" in result.read.ignored_columns
+
+
+def test_two_headers_for_one_column_that_nothing_tells_apart_refuse_the_file(
+    run_transform: Any,
+) -> None:
+    from etl_layers.readers import UnreadableFileError
+
+    with pytest.raises(UnreadableFileError) as refused:
+        run_transform("ID;Data;Valor;VALOR;Categoria\r\n1;02/01/2024;1,00;2,00;X\r\n")
+    assert refused.value.reason == (
+        "the header has 2 columns that read as amount ('Valor', 'VALOR'): rename or drop all "
+        "but one in the export"
+    )
