@@ -390,7 +390,8 @@ def stage_json(con: duckdb.DuckDBPyConnection, path: Path, spec: DatasetSpec) ->
     # Only files with a repeated key or a column under two keys are checked record by record,
     # and the reasons are made only for the records rejected.
     named = [k for found in sources.values() for k in found]
-    checks = [*(["len(__named) > list_unique(__named)"] if repeats else []), *differing]
+    repeated = ["len(__named) > list_unique(__named)"] if repeats and named else []
+    checks = [*repeated, *differing]
     rejects = NO_REJECTS
     if checks:
         con.execute(f"""

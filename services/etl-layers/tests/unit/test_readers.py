@@ -348,3 +348,22 @@ def test_line_endings_are_judged_over_the_whole_file(
     path = tmp_path / "endings.csv"
     path.write_bytes(b"a;b" + b" " * pad + head_end + rows)
     assert scan_bytes(path) == ByteScan("utf-8", mixed_line_endings=mixed)
+
+
+def test_a_repeated_key_no_column_reads_leaves_the_records_as_they_are(
+    run_transform: Any, trusted_of: Rows
+) -> None:
+    text = (
+        '{"id": 1, "name": "A", "amount": 1.5, "date": "2024-01-15", "note": "x", "note": "y"}\n'
+        '{"id": 2, "name": "B", "amount": 2.5, "date": "2024-01-15"}\n'
+    )
+    result = run_transform(text, name="batch.ndjson")
+    assert [r["id"] for r in trusted_of(result)] == [1, 2]
+
+
+def test_a_file_of_no_declared_key_with_a_repeated_one_is_quarantined_row_by_row(
+    run_transform: Any, quarantine_of: Rows
+) -> None:
+    result = run_transform('{"x": 1, "x": 2}\n', name="batch.ndjson")
+    (row,) = quarantine_of(result)
+    assert "required:id" in row["failed_rules"]
