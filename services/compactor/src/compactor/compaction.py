@@ -178,10 +178,15 @@ def _connect(work_dir: Path, limits: EngineLimits | None) -> duckdb.DuckDBPyConn
 
 
 def _written(
-    con: duckdb.DuckDBPyConnection, dest: Path, untyped: frozenset[str] = frozenset()
+    con: duckdb.DuckDBPyConnection,
+    dest: Path,
+    untyped: frozenset[str] = frozenset(),
+    *,
+    find_wide: bool = False,
 ) -> CompactedFile:
     """The file as written; a column null in every record (`untyped`) is reported as NULL,
-    so another range's type for it wins when the day's schema is unified."""
+    so another range's type for it wins when the day's schema is unified. With `find_wide`
+    (a range's own file, before the day is unified), its integer columns past 2^53 too."""
     parquet = f"read_parquet({_literal(str(dest))})"
     described = con.execute(f"DESCRIBE SELECT * FROM {parquet}").fetchall()
     counted = con.execute(f"SELECT count(*) FROM {parquet}").fetchone()
@@ -189,7 +194,7 @@ def _written(
     columns = tuple((str(r[0]), '"NULL"' if str(r[0]) in untyped else str(r[1])) for r in described)
     integers = [str(r[0]) for r in described if str(r[1]) in _WIDE_INTEGER_TYPES]
     wide: tuple[str, ...] = ()
-    if integers and rows:
+    if find_wide and integers and rows:
         past = ", ".join(
             f"bool_or(abs(CAST({_quote(n)} AS HUGEINT)) > {EXACT_DOUBLE_INTEGER})" for n in integers
         )
@@ -418,7 +423,7 @@ def compact(
     untyped = frozenset(
         name for name, kind in detected if kind.name == "NULL" and name not in declared
     )
-    return _written(con, dest, untyped)
+    return _written(con, dest, untyped, find_wide=True)
 
 
 def _conformed(present: DuckType | None, name: str, kind: DuckType) -> str:

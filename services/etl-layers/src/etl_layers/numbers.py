@@ -1,6 +1,7 @@
-"""Numbers as statements write them: `R$`, a sign before, after or in parentheses (`+` for a
-credit, U+2212 for a minus), and a decimal comma (1.234,56) or a decimal point (1,234.56),
-decided once per file from all its values.
+"""Numbers as statements write them: the dataset's currency signs (`R$`), a sign before, after
+or in parentheses (`+` for a credit, U+2212 for a minus, a `D`/`C` letter after), and a
+decimal comma (1.234,56) or a decimal point (1,234.56), decided once per file from all its
+values.
 
 A value proves the decimal comma when no decimal-point file could write it (`1.234,56`, `2,50`,
 `1.234.567`), and the decimal point likewise (`1,234.56`, `2.50`, `1,234,567`); `1.234` and
@@ -175,7 +176,7 @@ def _body(x: str, style: DecimalStyle) -> str:
 class Steps:
     """The columns one numeric column's text `v` is read through, each made in a step of the
     staging of its own (`staging_steps`): `fast`, the value DuckDB casts from the text as it
-    is; `cleaned`, the text without `R$`, spaces and `+`, made only where `fast` is NULL;
+    is; `cleaned`, the text as `cleaned()` leaves it, made only where `fast` is NULL;
     `unsigned`, that without its sign; `text`, the number's text DuckDB casts exactly.
 
     An expression used twice in one step is computed for every row, whatever CASE it is in:
@@ -271,7 +272,8 @@ def error_expr(
     failed = f"{v} IS NOT NULL AND {p} IS NULL"
     sign = f"regexp_extract({v}, {lit(_CURRENCY_SIGN)})"
     declared = f"it reads {', '.join(currency)}" if currency else "it declares none"
-    foreign = (
+    # Failures whose cause is known beyond the form: another currency, a bigint's range.
+    known = (
         f"WHEN {failed} AND {sign} NOT IN ({', '.join([lit(''), *map(lit, currency)])}) THEN "
         f"{lit(name + ' ')} || {v} || "
         f"{lit(f' is in a currency the dataset does not declare ({declared})')} "
@@ -282,11 +284,11 @@ def error_expr(
         expected = " is not a whole number"
         # A whole number can still fail: past what a bigint holds (9,223,372,036,854,775,807).
         number = f"TRY_CAST({steps.text} AS DOUBLE)"
-        foreign += (
+        known += (
             f"WHEN {failed} AND {number} % 1 = 0 AND abs({number}) >= 9.2e18 THEN "
             f"{lit(name + ' ')} || {v} || {lit(_PAST_BIGINT)} "
         )
-    plain = f"CASE {foreign}WHEN {failed} THEN {lit(name + ' ')} || {v} || {lit(expected)} END"
+    plain = f"CASE {known}WHEN {failed} THEN {lit(name + ' ')} || {v} || {lit(expected)} END"
     if not style.mixed:
         return plain
     comma_example, dot_example = (
@@ -299,6 +301,6 @@ def error_expr(
         f"(such as {dot_example}) and as {COMMA_FORM} (such as {comma_example})"
     )
     return (
-        f"CASE {foreign}WHEN {failed} AND regexp_matches({steps.unsigned}, "
+        f"CASE {known}WHEN {failed} AND regexp_matches({steps.unsigned}, "
         f"{lit(AMBIGUOUS)}) THEN {lit(name + ' ')} || {v} || {lit(both)} ELSE {plain} END"
     )
