@@ -28,6 +28,16 @@ from compactor.ducktypes import (
     parse,
     render,
 )
+from compactor.exact_numbers import (
+    Leaf,
+    any_value,
+    as_text,
+    double_leaves,
+    integer_leaves,
+    past_double,
+    past_double_text,
+    replaced,
+)
 from compactor.screening import LONG_INTEGER_DIGITS, NUMBER_START
 
 _DUCKDB_TYPES: dict[FieldType, str] = {
@@ -62,10 +72,7 @@ _SKIPPED_PATTERN = (
 )
 
 
-# The largest integer below which every integer is a double exactly (2^53).
-EXACT_DOUBLE_INTEGER = 2**53
-_WIDE_INTEGER_TYPES = ("BIGINT", "HUGEINT", "UBIGINT")
-_LOSSY = "a double does not hold the integer of column "
+_LOSSY = "a double does not hold the integer of leaf "
 
 
 class RangeParseError(ValueError):
@@ -95,9 +102,10 @@ class CompactedFile:
     rows: int
     # The columns as DuckDB reads them back from the file (DESCRIBE's type text).
     columns: tuple[tuple[str, str], ...]
-    # Integer columns holding a value past 2^53, which a double does not hold exactly: where
-    # another range has fractions in them, the day keeps their text instead (schema.unify).
-    wide_integers: tuple[str, ...] = ()
+    # Integer leaves (columns, or fields inside them) holding a value past 2^53, which a double
+    # does not hold exactly: where another range has fractions there, the day keeps their text
+    # instead (schema.unify).
+    wide_integers: tuple[Leaf, ...] = ()
 
     @property
     def names(self) -> set[str]:
@@ -116,39 +124,46 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _lossy_column(error: duckdb.Error, doubles: list[str]) -> str | None:
-    """The double column `_checked_double` failed `error` for, if it did."""
+def _lossy_leaf(error: duckdb.Error, checked: list[Leaf]) -> Leaf | None:
+    """The double leaf `_checked_doubles` failed `error` for, if it did."""
     index = str(error).partition(_LOSSY)[2].split()[:1]
-    return doubles[int(index[0])] if index and index[0].isdigit() else None
+    return checked[int(index[0])] if index and index[0].isdigit() else None
 
 
-def _checked_double(name: str, index: int) -> str:
-    """The double of text column `name`, failing the statement (naming `index`) where the
-    text is an integer past 2^53."""
-    column = _quote(name)
-    past = (
-        f"length({column}) > 15 AND regexp_full_match({column}, '-?[0-9]+') "
-        f"AND abs(CAST({column} AS HUGEINT)) > {EXACT_DOUBLE_INTEGER}"
+def _checked_doubles(name: str, read: DuckType, checked: list[Leaf], texts: set[Leaf]) -> str:
+    """Column `name`, read as `read` (its double leaves as text), with each leaf of `checked`
+    it holds cast to a double, failing the statement (naming the leaf's index) where a value
+    is an integer past 2^53; leaves in `texts` keep their text."""
+    mine = [leaf for leaf in checked if leaf[0] == name and leaf not in texts]
+    if not mine:
+        return _quote(name)
+    target = read
+    for leaf in mine:
+        target = replaced(target, leaf[1:], DuckType("DOUBLE"))
+    tests = " ".join(
+        f"WHEN {any_value(_quote(name), read, leaf[1:], past_double_text)} "
+        f"THEN error({_literal(_LOSSY + str(checked.index(leaf)))})"
+        for leaf in mine
     )
-    return (
-        f"CASE WHEN {past} THEN error({_literal(_LOSSY + str(index))}) "
-        f"ELSE CAST({column} AS DOUBLE) END AS {column}"
-    )
+    return f"CASE {tests} ELSE CAST({_quote(name)} AS {render(target)}) END AS {_quote(name)}"
 
 
 def _select_list(
-    described: Schema, fields: tuple[FieldSpec, ...], doubles: dict[str, bool] | None = None
+    described: Schema,
+    fields: tuple[FieldSpec, ...],
+    read: dict[str, DuckType] | None = None,
+    checked: list[Leaf] | None = None,
+    texts: set[Leaf] | None = None,
 ) -> str:
-    """The range's columns, declared ones cast to their type; `doubles` are double columns
-    read as text, each kept as text (True) or cast with a check (False)."""
+    """The range's columns, declared ones cast to their type; columns holding `checked` double
+    leaves were read as `read` (those leaves as text), each leaf kept as text (in `texts`) or
+    cast with a check."""
     declared = {f.name: _DUCKDB_TYPES[f.type] for f in fields if f.type in _DUCKDB_TYPES}
-    doubles = doubles or {}
-    checked = list(doubles)
+    read, checked, texts = read or {}, checked or [], texts or set()
     parts: list[str] = []
     for name, kind in described:
-        if name in doubles:
-            kept = doubles[name]
-            parts.append(_quote(name) if kept else _checked_double(name, checked.index(name)))
+        if name in read:
+            parts.append(_checked_doubles(name, read[name], checked, texts))
             continue
         target = declared.get(name)
         if target is None and kind.name in _UNTYPED:
@@ -192,14 +207,16 @@ def _written(
     counted = con.execute(f"SELECT count(*) FROM {parquet}").fetchone()
     rows = int(counted[0]) if counted else 0
     columns = tuple((str(r[0]), '"NULL"' if str(r[0]) in untyped else str(r[1])) for r in described)
-    integers = [str(r[0]) for r in described if str(r[1]) in _WIDE_INTEGER_TYPES]
-    wide: tuple[str, ...] = ()
+    integers = [leaf for name, kind in columns for leaf in integer_leaves(name, parse(kind))]
+    wide: tuple[Leaf, ...] = ()
     if find_wide and integers and rows:
+        kinds = {name: parse(kind) for name, kind in columns}
         past = ", ".join(
-            f"bool_or(abs(CAST({_quote(n)} AS HUGEINT)) > {EXACT_DOUBLE_INTEGER})" for n in integers
+            f"bool_or({any_value(_quote(leaf[0]), kinds[leaf[0]], leaf[1:], past_double)})"
+            for leaf in integers
         )
         flags = con.execute(f"SELECT {past} FROM {parquet}").fetchone() or ()
-        wide = tuple(n for n, flag in zip(integers, flags, strict=True) if flag)
+        wide = tuple(leaf for leaf, flag in zip(integers, flags, strict=True) if flag)
     return CompactedFile(dest, rows, columns, wide)
 
 
@@ -214,9 +231,10 @@ def _plain(kind: DuckType) -> DuckType:
 
 
 # json_structure's names for JSON's scalar kinds, as the columns they are read into. It says
-# UBIGINT for any integer that is not negative: read as BIGINT (an integer past 2^63 - 1 fails
-# the parse, and so the range, rather than being altered).
-_STRUCTURE_SCALARS = {"UBIGINT": "BIGINT", "JSON": "VARCHAR"}
+# UBIGINT for any integer that is not negative, and HUGEINT for an array holding both signs:
+# read as BIGINT (an integer past 2^63 - 1 fails the parse, and so the range, rather than
+# being altered). A HUGEINT column would be written to Parquet as doubles.
+_STRUCTURE_SCALARS = {"UBIGINT": "BIGINT", "HUGEINT": "BIGINT", "JSON": "VARCHAR"}
 
 
 def _structure_type(shape: object) -> DuckType:
@@ -391,20 +409,28 @@ def compact(
     # The types are known: the parse detects nothing and reads every chunk in one pass.
     # Declared fields are parsed straight into their declared type (their values were checked).
     declared_types = {f.name: _DUCKDB_TYPES[f.type] for f in fields if f.type in _DUCKDB_TYPES}
-    # A column of integers and fractions is a double; an integer past 2^53 in it is not its
-    # value as one. Such columns are read as text and cast with a check: when the check fails
-    # the column keeps its text, which holds both exactly.
-    doubles = [n for n, kind in detected if kind.name == "DOUBLE" and n not in declared_types]
+    # A field of integers and fractions is a double, at the top of a record or inside its
+    # objects and arrays; an integer past 2^53 in it is not its value as one. Such leaves are
+    # read as text and cast with a check: when the check fails the leaf keeps its text, which
+    # holds both exactly.
+    checked = [
+        leaf for n, kind in detected if n not in declared_types for leaf in double_leaves(n, kind)
+    ]
+    read = {
+        n: as_text(kind, [leaf[1:] for leaf in checked if leaf[0] == n])
+        for n, kind in detected
+        if any(leaf[0] == n for leaf in checked)
+    }
     read_as = {name: declared_types.get(name) or render(kind) for name, kind in detected}
-    read_as.update(dict.fromkeys(doubles, "VARCHAR"))
+    read_as.update({name: render(kind) for name, kind in read.items()})
     typed = ", ".join(f"{_literal(name)}: {_literal(kind)}" for name, kind in read_as.items())
     source = (
         f"read_json({files}, format='newline_delimited', "
         f"maximum_object_size=16777216, columns={{{typed}}})"
     )
-    texts: set[str] = set()
+    texts: set[Leaf] = set()
     while True:
-        select = _select_list(detected, fields, {n: n in texts for n in doubles})
+        select = _select_list(detected, fields, read, checked, texts)
         try:
             con.execute(
                 f"COPY (SELECT {select} FROM {source}) TO {_literal(str(dest))} "
@@ -413,7 +439,7 @@ def compact(
             )
             break
         except duckdb.Error as error:
-            lossy = _lossy_column(error, doubles)
+            lossy = _lossy_leaf(error, checked)
             if lossy is None or lossy in texts:
                 raise RangeParseError(
                     f"the range's lines do not parse into one table: {error}"

@@ -18,6 +18,7 @@ from compactor.ducktypes import (
     lower,
     merge,
 )
+from compactor.exact_numbers import Leaf, replaced, type_at
 
 __all__ = ["Column", "SchemaChange", "SchemaConflictError", "columns_of", "unify"]
 
@@ -61,22 +62,25 @@ def columns_of(schema: Schema) -> list[Column]:
 
 
 def unify(
-    schemas: Sequence[Schema], wide_integers: Collection[str] = ()
+    schemas: Sequence[Schema], wide_integers: Collection[Leaf] = ()
 ) -> list[tuple[str, DuckType]]:
     """One schema for every range of a day: columns by name in first-seen order, integers
     widened to doubles, struct fields merged, a column missing from a range null there.
 
-    A column whose integers a double does not hold exactly (`wide_integers`: past 2^53 in
-    some range) is not widened to a double where another range has fractions: it is VARCHAR,
-    every value its text.
+    An integer leaf (a column, or a field inside one) that a double does not hold exactly
+    (`wide_integers`: past 2^53 in some range) is not widened to a double where another range
+    has fractions: it is VARCHAR, every value its text.
 
     Two ranges that spell one field in two cases cannot be one table (DuckDB's and Glue's
     names ignore case): a SchemaConflictError says which. Inside one range such records are
     set aside when it is compacted."""
-    unified = [
-        (name, VARCHAR if name in wide_integers and kind.name == "DOUBLE" else kind)
-        for name, kind in merge(schemas).items()
-    ]
+    unified = []
+    for name, kind in merge(schemas).items():
+        for leaf in wide_integers:
+            found = type_at(kind, leaf[1:]) if leaf[0] == name else None
+            if found is not None and found.name == "DOUBLE":
+                kind = replaced(kind, leaf[1:], VARCHAR)
+        unified.append((name, kind))
     clashing = case_spellings(unified)
     if clashing:
         names = ", ".join(".".join(path) for path in sorted(clashing))

@@ -29,6 +29,7 @@ from compactor.compaction import (
 )
 from compactor.domains import DomainCatalog, DomainSpec
 from compactor.ducktypes import DuckType, Schema, parse
+from compactor.exact_numbers import Leaf
 from compactor.landing import UnreadableObjectError, lines_of
 from compactor.locks import DayLocks, lock_key
 from compactor.observability import logger, metrics
@@ -119,8 +120,9 @@ class RangeResult:
     quarantine_key: str | None
     # The file's columns as DuckDB reads them back (name, type text); None without a file.
     columns: tuple[tuple[str, str], ...] | None
-    # Its integer columns holding a value a double does not hold exactly (past 2^53).
-    wide_integers: tuple[str, ...] = ()
+    # Its integer leaves (a column, or the path to a field inside one) holding a value a
+    # double does not hold exactly (past 2^53).
+    wide_integers: tuple[Leaf, ...] = ()
 
     @property
     def schema(self) -> list[tuple[str, DuckType]] | None:
@@ -139,7 +141,7 @@ class RangeResult:
             "reasons": self.reasons,
             "quarantine_key": self.quarantine_key,
             "columns": None if self.columns is None else [list(c) for c in self.columns],
-            "wide_integers": list(self.wide_integers),
+            "wide_integers": [list(leaf) for leaf in self.wide_integers],
         }
 
     @classmethod
@@ -155,7 +157,9 @@ class RangeResult:
             reasons={str(k): int(v) for k, v in dict(body.get("reasons") or {}).items()},
             quarantine_key=body.get("quarantine_key"),
             columns=None if columns is None else tuple((str(n), str(t)) for n, t in columns),
-            wide_integers=tuple(str(n) for n in body.get("wide_integers") or ()),
+            wide_integers=tuple(
+                tuple(str(step) for step in leaf) for leaf in body.get("wide_integers") or ()
+            ),
         )
 
 
@@ -382,7 +386,7 @@ class Compactor:
             body = b"".join(orjson.dumps(r.to_json()) + b"\n" for r in screened.rejections)
             self.store.put_bytes(lake, quarantine, body)
         key, size, rows, columns = None, 0, 0, None
-        wide: tuple[str, ...] = ()
+        wide: tuple[Leaf, ...] = ()
         if written is not None:
             if written.rows != screened.passed:
                 raise CountMismatchError(
@@ -535,7 +539,7 @@ class Compactor:
         results = self._read_results(planned)
         schema = unify(
             [r.schema for r in results if r.schema is not None],
-            {name for r in results for name in r.wide_integers},
+            {leaf for r in results for leaf in r.wide_integers},
         )
         self._check_counts(results, schema)
         results = self._conform(planned.manifest_key, results, schema)

@@ -232,4 +232,64 @@ def test_integer_columns_past_two_to_the_53_are_reported(tmp_path: Path) -> None
         '{"big": 9007199254740993, "small": 9007199254740992, "neg": -9007199254740993}\n'
     )
     written = compact(src, tmp_path / "out.parquet", (), work_dir=tmp_path, limits=LIMITS)
-    assert written.wide_integers == ("big", "neg")
+    assert written.wide_integers == (("big",), ("neg",))
+
+
+def test_a_nested_integer_no_double_holds_keeps_its_leaf_as_text(tmp_path: Path) -> None:
+    """Inside objects and arrays as at the top: 2^53 + 1 beside fractions keeps that leaf's
+    text, and the leaves beside it stay doubles."""
+    src = tmp_path / "in.ndjson"
+    src.write_text(
+        '{"o": {"ref": 1.5, "x": 2}, "items": [{"p": 2.5}, {"p": 9007199254740993}]}\n'
+        '{"o": {"ref": 9007199254740993, "x": 2.5}, "items": [{"p": 3}], "m": [[1.5]]}\n'
+        '{"o": null, "items": [], "m": [[-9007199254740995, 2]]}\n'
+    )
+    written = compact(src, tmp_path / "out.parquet", (), work_dir=tmp_path, limits=LIMITS)
+    assert dict(written.columns) == {
+        "o": 'STRUCT("ref" VARCHAR, x DOUBLE)',
+        "items": "STRUCT(p VARCHAR)[]",
+        "m": "VARCHAR[][]",
+    }
+    assert pq.read_table(written.path).to_pylist() == [
+        {
+            "o": {"ref": "1.5", "x": 2.0},
+            "items": [{"p": "2.5"}, {"p": "9007199254740993"}],
+            "m": None,
+        },
+        {"o": {"ref": "9007199254740993", "x": 2.5}, "items": [{"p": "3"}], "m": [["1.5"]]},
+        {"o": None, "items": [], "m": [["-9007199254740995", "2"]]},
+    ]
+
+
+def test_nested_doubles_that_hold_their_values_stay_doubles(tmp_path: Path) -> None:
+    src = write_lines(
+        tmp_path / "in.ndjson",
+        [
+            {"items": [{"p": 2.5}, {"p": 2**53}], "o": {"v": -(2**53)}},
+            {"items": None, "o": {"v": 0.5}},
+        ],
+    )
+    written = compact(src, tmp_path / "out.parquet", (), work_dir=tmp_path, limits=LIMITS)
+    assert dict(written.columns) == {"items": "STRUCT(p DOUBLE)[]", "o": "STRUCT(v DOUBLE)"}
+    assert pq.read_table(written.path).to_pylist() == [
+        {"items": [{"p": 2.5}, {"p": float(2**53)}], "o": {"v": -float(2**53)}},
+        {"items": None, "o": {"v": 0.5}},
+    ]
+
+
+def test_nested_integer_leaves_past_two_to_the_53_are_reported(tmp_path: Path) -> None:
+    src = tmp_path / "in.ndjson"
+    src.write_text(
+        '{"o": {"big": 9007199254740993, "small": 1}, "l": [[1, -9007199254740993]], "k": [1]}\n'
+    )
+    written = compact(src, tmp_path / "out.parquet", (), work_dir=tmp_path, limits=LIMITS)
+    assert written.wide_integers == (("o", "big"), ("l", "element", "element"))
+
+
+def test_an_array_of_integers_of_both_signs_stays_integers(tmp_path: Path) -> None:
+    """json_structure calls such an array's elements HUGEINT, which Parquet would store as
+    doubles (and the catalog would call decimal)."""
+    src = write_lines(tmp_path / "in.ndjson", [{"l": [1, -5]}, {"l": [2**62, -(2**62)]}])
+    written = compact(src, tmp_path / "out.parquet", (), work_dir=tmp_path, limits=LIMITS)
+    assert dict(written.columns) == {"l": "BIGINT[]"}
+    assert pq.read_table(written.path).to_pylist() == [{"l": [1, -5]}, {"l": [2**62, -(2**62)]}]

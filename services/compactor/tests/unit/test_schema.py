@@ -57,9 +57,21 @@ def test_ranges_unify_by_name_widening_integers_and_merging_structs() -> None:
 def test_integers_a_double_does_not_hold_are_text_beside_fractions() -> None:
     first = [("id", parse("BIGINT")), ("n", parse("BIGINT"))]
     second = [("id", parse("DOUBLE")), ("n", parse("DOUBLE"))]
-    unified = dict(unify([first, second], {"id"}))
+    unified = dict(unify([first, second], {("id",)}))
     assert unified == {"id": parse("VARCHAR"), "n": parse("DOUBLE")}
-    assert dict(unify([first, first], {"id"}))["id"] == parse("BIGINT")
+    assert dict(unify([first, first], {("id",)}))["id"] == parse("BIGINT")
+
+
+def test_nested_integers_a_double_does_not_hold_are_text_beside_fractions() -> None:
+    """Only the leaf whose integers a double does not hold becomes text; its neighbours
+    widen as usual."""
+    first = [("o", parse("STRUCT(ref BIGINT, n BIGINT, items STRUCT(id BIGINT)[])"))]
+    second = [("o", parse("STRUCT(ref DOUBLE, n DOUBLE, items STRUCT(id DOUBLE)[])"))]
+    wide = {("o", "ref"), ("o", "items", "element", "id")}
+    assert dict(unify([first, second], wide))["o"] == parse(
+        "STRUCT(ref VARCHAR, n DOUBLE, items STRUCT(id VARCHAR)[])"
+    )
+    assert dict(unify([first, first], wide))["o"] == first[0][1]
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ import gzip
 import io
 import json
 import threading
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -374,31 +375,59 @@ def test_a_column_typed_apart_in_two_ranges_is_widened_to_text_in_both(tmp_path:
     assert codes == {str(i) for i in range(700)} | {f"C{i}" for i in range(700, 1400)}
 
 
+BIG = 2**53 + 1
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "columns", "value"),
+    [
+        (
+            lambda i: {"ref": BIG + 2 * i},
+            lambda i: {"ref": i + 0.5},
+            {"ref": "string"},
+            lambda r: r["ref"],
+        ),
+        (
+            lambda i: {"o": {"ref": BIG + 2 * i, "n": i}, "l": [BIG + 2 * i]},
+            lambda i: {"o": {"ref": i + 0.5, "n": 0.5}, "l": [i + 0.5]},
+            {"o": "struct<ref:string,n:double>", "l": "array<string>"},
+            lambda r: r["o"]["ref"] + r["l"][0],
+        ),
+    ],
+    ids=["column", "nested"],
+)
 def test_integers_past_two_to_the_53_beside_another_range_s_fractions_stay_exact(
     tmp_path: Path,
+    first: Callable[[int], JSON],
+    second: Callable[[int], JSON],
+    columns: dict[str, str],
+    value: Callable[[JSON], str],
 ) -> None:
     """`ref` holds integers past 2^53 in one range and fractions in the other: as a double the
-    integers would each be another number, so the day keeps `ref` as text, exact in both."""
+    integers would each be another number, so the day keeps `ref` as text, exact in both; the
+    same inside an object and an array, where only the leaves that would change are text."""
     h = Harness(tmp_path, target_mb=1)
     pad = "x" * 900
-    big = 2**53 + 1
     h.store.put(
         LANDING,
         landing_key(0, 0),
-        ndjson(*(record(i, ref=big + 2 * i, note=pad) for i in range(700))),
+        ndjson(*(record(i, **first(i), note=pad) for i in range(700))),
     )
     h.store.put(
         LANDING,
         landing_key(0, 1),
-        ndjson(*(record(i, ref=i + 0.5, note=pad) for i in range(700, 1400))),
+        ndjson(*(record(i, **second(i), note=pad) for i in range(700, 1400))),
     )
     planned, done = h.run(job())
     assert len(planned.ranges) == 2
     assert done is not None
     event = h.publisher.events[-1][0].model_dump(mode="json")
-    assert {"name": "ref", "type": "string"} in event["columns"]
-    refs = {r["ref"] for r in parquet_rows(h)}
-    assert refs == {str(big + 2 * i) for i in range(700)} | {str(i + 0.5) for i in range(700, 1400)}
+    assert {c["name"]: c["type"] for c in event["columns"] if c["name"] in columns} == columns
+    texts = {value(r) for r in parquet_rows(h)}
+    width = len(columns)
+    assert texts == {str(BIG + 2 * i) * width for i in range(700)} | {
+        str(i + 0.5) * width for i in range(700, 1400)
+    }
 
 
 def test_two_ranges_spelling_a_field_in_two_cases_fail_finalize_saying_so(
