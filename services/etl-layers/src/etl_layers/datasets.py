@@ -68,6 +68,11 @@ class AmountBand(BaseModel):
     below: float | None = None
 
 
+class DecimalSeparator(StrEnum):
+    COMMA = "comma"  # 1.234,56
+    POINT = "point"  # 1,234.56
+
+
 class DatasetSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -84,6 +89,9 @@ class DatasetSpec(BaseModel):
     # Used for a file whose numeric dates do not show their order (no part above 12, or
     # `24-01-15` with no date of the column saying where its year is).
     date_format: DateFormat | None = None
+    # Used for a file whose numbers do not show their decimal separator (only `1.234`- or
+    # `1,234`-shaped values, or whole numbers): unset, such values fail `type:<col>`.
+    decimal: DecimalSeparator | None = None
     # A date or timestamp before this fails `type:<col>`: a misread year never gets through.
     min_date: date = date(1900, 1, 1)
     # The currency signs a number may carry (`R$ 1.234,56`, `$1,234.50`). Another sign

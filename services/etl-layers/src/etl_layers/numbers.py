@@ -6,10 +6,13 @@ values.
 A value proves the decimal comma when no decimal-point file could write it (`1.234,56`, `2,50`,
 `1.234.567`), and the decimal point likewise (`1,234.56`, `2.50`, `1,234,567`); `1.234` and
 `1,234` prove nothing (a thousand in one style, a fraction in the other). The file is read in
-the style more of its values prove, the point when none does. When values prove both styles
-(two exports pasted into one file), the values of the other style fail `type:<col>` as any
-unreadable number does, and so do the `1.234` / `1,234` values: they cannot be decided, and a
-guess would be a thousand times off.
+the style more of its values prove. When values prove both styles (two exports pasted into one
+file), the values of the other style fail `type:<col>` as any unreadable number does, and so do
+the `1.234` / `1,234` values: they cannot be decided, and a guess would be a thousand times
+off. When no value proves either, the file is read in the dataset's declared `decimal`; a
+dataset declaring none reads it with the point, and its `1.234` / `1,234` values fail, saying
+that no number of the file decides them (a statement of whole reais, `R$ 1.234`, would
+otherwise be read as 1.234).
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from etl_layers.datasets import ColumnSpec, ColumnType, DatasetSpec
+from etl_layers.datasets import ColumnSpec, ColumnType, DatasetSpec, DecimalSeparator
 from etl_layers.sql import lit, q
 
 _SPACES = r"\s|\x{00A0}"
@@ -60,6 +63,10 @@ class DecimalStyle:
     example: str | None = None
     # A value proving the other style: set when the file writes both.
     other_example: str | None = None
+    # No value proves either style and the dataset declares none: `1.234` and `1,234` fail.
+    undecided: bool = False
+    # No value proves either style and the dataset's `decimal` is used.
+    declared: bool = False
 
     @property
     def form(self) -> str:
@@ -69,10 +76,16 @@ class DecimalStyle:
     def mixed(self) -> bool:
         return self.other_example is not None
 
+    @property
+    def refuses_ambiguous(self) -> bool:
+        """Whether `1.234` / `1,234` fail: the file writes both styles, or none it decides."""
+        return self.mixed or self.undecided
+
     def describe(self) -> dict[str, str | None]:
+        decided_by = "values" if self.example else "declared" if self.declared else "default"
         return {
             "format": self.form,
-            "decided_by": "values" if self.example else "default",
+            "decided_by": decided_by,
             "example": self.example,
             "other_example": self.other_example,
         }
@@ -147,10 +160,15 @@ def evidence_sql(spec: DatasetSpec) -> tuple[list[str], list[str], list[str]]:
     return projections, kinds, parts
 
 
-def decide(values: Sequence[Any]) -> DecimalStyle:
-    """The file's style from the values `evidence_sql` yields, over all numeric columns."""
+def decide(values: Sequence[Any], declared: DecimalSeparator | None = None) -> DecimalStyle:
+    """The file's style from the values `evidence_sql` yields, over all numeric columns; the
+    dataset's `declared` separator when none proves either."""
     comma, dot = values[0::2], values[1::2]
     comma_n, dot_n = sum(v["n"] for v in comma), sum(v["n"] for v in dot)
+    if comma_n == dot_n == 0:
+        if declared is None:
+            return DecimalStyle(undecided=True)
+        return DecimalStyle(comma=declared is DecimalSeparator.COMMA, declared=True)
     comma_example = next((v["example"] for v in comma if v["example"] is not None), None)
     dot_example = next((v["example"] for v in dot if v["example"] is not None), None)
     if comma_n > dot_n:
@@ -205,7 +223,7 @@ def _has_fast_path(style: DecimalStyle) -> bool:
     # In a decimal-point file, text DuckDB casts as it is (`-12.50`, `7`) reads the same as
     # through the cleaning, which only changes text with `R$`, `,`, `(`, spaces or a sign
     # after the number, and none of those casts: only the rest is cleaned.
-    return not (style.comma or style.mixed)
+    return not (style.comma or style.refuses_ambiguous)
 
 
 def staging_steps(
@@ -238,7 +256,7 @@ def text_expr(c: str, u: str, style: DecimalStyle) -> str:
         f"CASE WHEN regexp_matches({c}, {lit(_SIGNED)}) "
         f"THEN '-' || {_body(u, style)} ELSE {_body(c, style)} END"
     )
-    if not style.mixed:
+    if not style.refuses_ambiguous:
         return signed
     return f"CASE WHEN regexp_matches({u}, {lit(AMBIGUOUS)}) THEN NULL ELSE {signed} END"
 
@@ -289,7 +307,7 @@ def error_expr(
             f"{lit(name + ' ')} || {v} || {lit(_PAST_BIGINT)} "
         )
     plain = f"CASE {known}WHEN {failed} THEN {lit(name + ' ')} || {v} || {lit(expected)} END"
-    if not style.mixed:
+    if not style.refuses_ambiguous:
         return plain
     comma_example, dot_example = (
         (style.example, style.other_example)
@@ -300,6 +318,11 @@ def error_expr(
         f" could be read either way: the file writes numbers both as {DOT_FORM} "
         f"(such as {dot_example}) and as {COMMA_FORM} (such as {comma_example})"
     )
+    if style.undecided:
+        both = (
+            f" could be read either way ({COMMA_FORM} or {DOT_FORM}), and no number of the "
+            "file decides which: declare the dataset's decimal (comma or point)"
+        )
     return (
         f"CASE {known}WHEN {failed} AND regexp_matches({steps.unsigned}, "
         f"{lit(AMBIGUOUS)}) THEN {lit(name + ' ')} || {v} || {lit(both)} ELSE {plain} END"

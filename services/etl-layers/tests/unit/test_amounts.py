@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from etl_layers.datasets import DecimalSeparator
 from etl_layers.transform import TransformResult
 
 Rows = Callable[[TransformResult], list[dict[str, Any]]]
@@ -235,3 +236,46 @@ def test_a_whole_number_past_a_bigint_says_so(run_transform: Any, quarantine_of:
         "declare the column a double or a string"
         for value in ("-9223372036854775809", "99999999999999999999")
     ]
+
+
+UNDECIDED = (
+    "Data;Histórico;Valor (R$);ID\r\n02/01/2024;PIX;R$ 1.234;1\r\n03/01/2024;TED;R$ 50;2\r\n"
+)
+
+
+@pytest.mark.parametrize("value", ["R$ 1.234", "1,234", "-2.500", "5.899"])
+def test_a_file_no_number_of_which_decides_the_separator_fails_its_ambiguous_amounts(
+    run_transform: Any, trusted_of: Rows, quarantine_of: Rows, value: str
+) -> None:
+    """A statement of whole reais writes `R$ 1.234` for a thousand; a price list `5.899` for a
+    fraction. With no `2,50` or `2.50` in the file to say which, a guess is a thousand times
+    off for one of them: the value fails, saying so."""
+    result = run_transform(UNDECIDED.replace("R$ 1.234", value))
+    assert result.decimal.undecided
+    assert [(r["id"], r["amount"]) for r in trusted_of(result)] == [(2, 50.0)]
+    (row,) = quarantine_of(result)
+    assert (row["failed_rules"], row["error"]) == (
+        "type:amount",
+        f"amount {value} could be read either way (1.234,56 or 1,234.56), and no number of "
+        "the file decides which: declare the dataset's decimal (comma or point)",
+    )
+
+
+@pytest.mark.parametrize(("decimal", "amount"), [("comma", 1234.0), ("point", 1.234)])
+def test_a_dataset_declares_the_separator_of_files_that_do_not_show_it(
+    run_transform: Any, datasets: Any, trusted_of: Rows, decimal: str, amount: float
+) -> None:
+    spec = datasets.get("transactions").model_copy(update={"decimal": DecimalSeparator(decimal)})
+    result = run_transform(UNDECIDED, spec=spec)
+    assert result.decimal.describe()["decided_by"] == "declared"
+    assert [(r["id"], r["amount"]) for r in trusted_of(result)] == [(1, amount), (2, 50.0)]
+
+
+def test_the_values_decide_before_the_declared_separator(
+    run_transform: Any, datasets: Any, trusted_of: Rows
+) -> None:
+    spec = datasets.get("transactions").model_copy(update={"decimal": DecimalSeparator.POINT})
+    result = run_transform(UNDECIDED + "04/01/2024;DOC;R$ 2,50;3\r\n", spec=spec)
+    assert result.decimal.describe()["decided_by"] == "values"
+    amounts = [(r["id"], r["amount"]) for r in trusted_of(result)]
+    assert amounts == [(1, 1234.0), (2, 50.0), (3, 2.5)]
