@@ -51,6 +51,12 @@ _PAST_BIGINT = (
     " is past a bigint's range (-9223372036854775808 to 9223372036854775807): "
     "declare the column a double or a string"
 )
+# A spreadsheet writes a long number it has rounded to a few digits as `1.23457E+15`.
+_EXPONENT = r"^[-+]?[0-9.,]+[eE][-+]?[0-9]+$"
+_SCIENTIFIC = (
+    " is in scientific notation, as a spreadsheet writes a long number it has rounded: "
+    "export the column as text"
+)
 COMMA_FORM = "1.234,56"
 DOT_FORM = "1,234.56"
 
@@ -213,10 +219,22 @@ class Steps:
         return cls(v, fast, cleaned_, unsigned_, text)
 
 
+# DuckDB's casts read more than statements write: `0x10` and `0b101` as 16 and 5, `1_000` as
+# 1000, `1e-3` as the bigint 0. A bigint's text is digits (and a `.000...` fraction); no
+# number's text holds an underscore.
+_BIGINT_TEXT = r"-?[0-9]+(\.[0-9]*)?"
+_PLAIN_BIGINT = r"[+-]?[0-9]+"
+
+
+def _no_underscore(v: str, sql_type: str) -> str:
+    return f"CASE WHEN NOT contains({v}, '_') THEN TRY_CAST({v} AS {sql_type}) END"
+
+
 def _as_is(v: str, sql_type: str) -> str:
     if sql_type == "BIGINT":
-        return f"CASE WHEN NOT contains({v}, '.') THEN TRY_CAST({v} AS BIGINT) END"
-    return f"TRY_CAST({v} AS {sql_type})"
+        plain = f"regexp_full_match({v}, {lit(_PLAIN_BIGINT)})"
+        return f"CASE WHEN {plain} THEN TRY_CAST({v} AS BIGINT) END"
+    return _no_underscore(v, sql_type)
 
 
 def _has_fast_path(style: DecimalStyle) -> bool:
@@ -265,7 +283,8 @@ def _whole(text: str) -> str:
     # DuckDB rounds '1.5' cast to BIGINT to 2: a fraction is no whole number, so it fails.
     exact = f"TRY_CAST({text} AS DECIMAL(38, 18))"
     return (
-        f"CASE WHEN contains({text}, '.') THEN "
+        f"CASE WHEN NOT regexp_full_match({text}, {lit(_BIGINT_TEXT)}) THEN NULL "
+        f"WHEN contains({text}, '.') THEN "
         f"CASE WHEN {exact} % 1 = 0 THEN TRY_CAST({exact} AS BIGINT) END "
         f"ELSE TRY_CAST({text} AS BIGINT) END"
     )
@@ -274,7 +293,7 @@ def _whole(text: str) -> str:
 def parse_expr(steps: Steps, style: DecimalStyle, sql_type: str) -> str:
     """SQL reading the column of `steps` as a number of `sql_type` (DOUBLE or BIGINT), NULL
     when it is none (for BIGINT, also when it has a fraction)."""
-    exact = _whole(steps.text) if sql_type == "BIGINT" else f"TRY_CAST({steps.text} AS {sql_type})"
+    exact = _whole(steps.text) if sql_type == "BIGINT" else _no_underscore(steps.text, sql_type)
     if not _has_fast_path(style):
         return exact
     return f"COALESCE({steps.fast}, {exact})"
@@ -303,6 +322,8 @@ def error_expr(
         # A whole number can still fail: past what a bigint holds (9,223,372,036,854,775,807).
         number = f"TRY_CAST({steps.text} AS DOUBLE)"
         known += (
+            f"WHEN {failed} AND regexp_matches({v}, {lit(_EXPONENT)}) THEN "
+            f"{lit(name + ' ')} || {v} || {lit(_SCIENTIFIC)} "
             f"WHEN {failed} AND {number} % 1 = 0 AND abs({number}) >= 9.2e18 THEN "
             f"{lit(name + ' ')} || {v} || {lit(_PAST_BIGINT)} "
         )

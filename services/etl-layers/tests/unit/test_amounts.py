@@ -279,3 +279,58 @@ def test_the_values_decide_before_the_declared_separator(
     assert result.decimal.describe()["decided_by"] == "values"
     amounts = [(r["id"], r["amount"]) for r in trusted_of(result)]
     assert amounts == [(1, 1234.0), (2, 50.0), (3, 2.5)]
+
+
+SCIENTIFIC = (
+    "is in scientific notation, as a spreadsheet writes a long number it has rounded: "
+    "export the column as text"
+)
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("0x10", "is not a whole number"),
+        ("0b101", "is not a whole number"),
+        ("1_000", "is not a whole number"),
+        ("1e3", SCIENTIFIC),
+        ("1E-3", SCIENTIFIC),
+        ("1.23457E+15", SCIENTIFIC),
+    ],
+)
+def test_a_bigint_is_digits_as_written(
+    run_transform: Any, trusted_of: Rows, quarantine_of: Rows, value: str, reason: str
+) -> None:
+    """DuckDB's cast reads `0x10` as 16, `1_000` as 1000 and `1e-3` as 0; a spreadsheet's
+    `1.23457E+15` is a 16-digit id rounded to six digits. None is the id the export meant."""
+    result = run_transform(
+        f"id,name,amount,date,category\n1,A,1.00,2024-01-02,S\n{value},B,2.00,2024-01-02,S\n"
+    )
+    assert [r["id"] for r in trusted_of(result)] == [1]
+    (row,) = quarantine_of(result)
+    assert (row["failed_rules"], row["error"]) == ("type:id", f"id {value} {reason}")
+
+
+@pytest.mark.parametrize(
+    ("value", "amount"), [("1e3", 1000.0), ("2.5E-1", 0.25), ("-1.5e2", -150.0)]
+)
+def test_a_double_in_scientific_notation_is_read(
+    run_transform: Any, trusted_of: Rows, value: str, amount: float
+) -> None:
+    result = run_transform(
+        f"id,name,amount,date,category\n1,A,1.50,2024-01-02,S\n2,B,{value},2024-01-02,S\n"
+    )
+    assert [(r["id"], r["amount"]) for r in trusted_of(result)] == [(1, 1.5), (2, amount)]
+
+
+@pytest.mark.parametrize("value", ["1_000.5", "1.5_0", "R$ 1_000,00"])
+def test_no_number_holds_an_underscore(
+    run_transform: Any, trusted_of: Rows, quarantine_of: Rows, value: str
+) -> None:
+    result = run_transform(
+        f'id,name,amount,date,category\n1,A,1.50,2024-01-02,S\n2,B,"{value}",2024-01-02,S\n'
+    )
+    assert [r["id"] for r in trusted_of(result)] == [1]
+    (row,) = quarantine_of(result)
+    assert row["failed_rules"] == "type:amount"
+    assert row["error"].startswith(f"amount {value} is not a number")
