@@ -244,6 +244,37 @@ def _sample_text(path: Path, encoding: str) -> str:
     return sample.decode(encoding, errors="replace").lstrip("\ufeff")
 
 
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+
+
+def transcode_utf16(path: Path) -> bool:
+    """Rewrite a UTF-16 file with its byte-order mark (Excel's "Unicode Text", tab-separated)
+    as UTF-8, in place and streamed; whether it was one. Bytes that are no UTF-16 refuse the
+    file: decoded with replacement characters, their rows would be read as other text."""
+    with path.open("rb") as handle:
+        if handle.read(2) not in _UTF16_BOMS:
+            return False
+    target = path.with_name(path.name + ".utf8")
+    # The decoder takes the byte order from the mark and drops it.
+    decoder = codecs.getincrementaldecoder("utf-16")()
+    offset = 0
+    try:
+        with path.open("rb") as source, target.open("wb") as out:
+            while chunk := source.read(ENCODING_CHUNK_BYTES):
+                out.write(decoder.decode(chunk).encode("utf-8"))
+                offset += len(chunk)
+            out.write(decoder.decode(b"", final=True).encode("utf-8"))
+    except UnicodeError as exc:
+        target.unlink(missing_ok=True)
+        at = offset + getattr(exc, "start", 0)
+        raise UnreadableFileError(
+            f"the file starts with UTF-16's byte-order mark, but its bytes near byte {at:,} "
+            "are no UTF-16 text: export it again, as UTF-16 or UTF-8"
+        ) from exc
+    target.replace(path)
+    return True
+
+
 def normalize_line_endings(path: Path) -> None:
     """Rewrite CRLF as LF, in place and streamed: a file whose header ends in LF and whose
     rows end in CRLF (hand-edited exports) is otherwise split wrongly by the CSV scanner."""
@@ -259,6 +290,7 @@ def normalize_line_endings(path: Path) -> None:
 
 
 def stage_csv(con: duckdb.DuckDBPyConnection, path: Path, spec: DatasetSpec) -> ReadResult:
+    utf16 = transcode_utf16(path)
     scan = scan_bytes(path)
     if scan.mixed_line_endings:
         normalize_line_endings(path)
@@ -284,7 +316,8 @@ def stage_csv(con: duckdb.DuckDBPyConnection, path: Path, spec: DatasetSpec) -> 
                       null_padding = false, max_line_size = 1048576)
         """
     )
-    return ReadResult(FileFormat.CSV, encoding, delimiter, tuple(ignored[:50]), CSV_REJECTS)
+    read_as = "utf-16" if utf16 else encoding
+    return ReadResult(FileFormat.CSV, read_as, delimiter, tuple(ignored[:50]), CSV_REJECTS)
 
 
 def _unique(header: Sequence[str]) -> list[str]:
