@@ -351,6 +351,8 @@ class Pipeline:
             metrics.add_metric(name=name, unit="Count", value=value)
         log: dict[str, object] = {"dataset": spec.name, **counts, "seconds": result.seconds}
         read = {
+            "encoding": result.read.encoding,
+            "header_line": result.read.header_line,
             "date_orders": {k: v.describe() for k, v in result.date_orders.items()},
             "decimal": result.decimal.describe(),
         }

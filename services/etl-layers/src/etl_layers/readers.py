@@ -65,6 +65,10 @@ class UnreadableFileError(Exception):
         self.reason = reason
 
 
+class MissingColumnsError(UnreadableFileError):
+    """The header does not name every required column."""
+
+
 @dataclass(frozen=True)
 class ReadResult:
     format: FileFormat
@@ -74,6 +78,8 @@ class ReadResult:
     # SELECT of the rows the reader rejected (line, failed_rules, error, raw_record); it can
     # only run after `raw_rows` has been scanned.
     rejects_sql: str = NO_REJECTS
+    # The file's line the header is on (1 unless lines above it were skipped).
+    header_line: int = 1
 
 
 _EXTENSIONS = {
@@ -123,7 +129,7 @@ def map_columns(header: Sequence[str], spec: DatasetSpec) -> tuple[dict[str, str
                 break
     missing = [c.name for c in spec.columns if c.required and c.name not in mapping]
     if missing:
-        raise UnreadableFileError(
+        raise MissingColumnsError(
             f"header lacks required columns {missing}; found {list(header)[:20]}"
         )
     used = set(mapping.values())
@@ -289,6 +295,30 @@ def normalize_line_endings(path: Path) -> None:
     target.replace(path)
 
 
+# Bank statements put lines above the header (the account, the period, a blank line): the
+# header is the first of a file's first lines that names every required column.
+HEADER_SEARCH_LINES = 30
+_LINE_END = re.compile(r"\r\n|\r|\n")
+
+
+def find_header(lines: Sequence[str], spec: DatasetSpec) -> int:
+    """The index of the header among `lines` (a file's first lines, as the CSV scanner counts
+    them): the first that names every required column, else 0, whose error then says what
+    the first line holds."""
+    for index, line in enumerate(lines[:HEADER_SEARCH_LINES]):
+        if not line.strip():
+            continue
+        row = next(csv.reader([line], delimiter=detect_delimiter(line)), [])
+        try:
+            map_columns(row, spec)
+        except MissingColumnsError:
+            continue
+        except UnreadableFileError:
+            pass  # the header, naming a column twice: reading it says so
+        return index
+    return 0
+
+
 def stage_csv(con: duckdb.DuckDBPyConnection, path: Path, spec: DatasetSpec) -> ReadResult:
     utf16 = transcode_utf16(path)
     scan = scan_bytes(path)
@@ -296,7 +326,9 @@ def stage_csv(con: duckdb.DuckDBPyConnection, path: Path, spec: DatasetSpec) -> 
         normalize_line_endings(path)
     encoding = scan.encoding
     text = _sample_text(path, encoding)
-    lines = text.splitlines()
+    lines = _LINE_END.split(text)
+    start = find_header(lines, spec)
+    lines = lines[start:]
     delimiter = detect_delimiter(lines[0])
     sample_rows = list(csv.reader(io.StringIO("\n".join(lines[:200])), delimiter=delimiter))
     header = sample_rows[0]
@@ -308,7 +340,7 @@ def stage_csv(con: duckdb.DuckDBPyConnection, path: Path, spec: DatasetSpec) -> 
         f"""
         CREATE VIEW raw_rows AS
         SELECT {_select_declared(renamed, spec)}
-        FROM read_csv({lit(str(path))}, header = true, auto_detect = false,
+        FROM read_csv({lit(str(path))}, header = true, auto_detect = false, skip = {start},
                       delim = {lit(delimiter)}, quote = '"', escape = '"',
                       encoding = {lit(encoding)}, columns = {columns},
                       strict_mode = true, ignore_errors = true, store_rejects = true,
@@ -317,7 +349,9 @@ def stage_csv(con: duckdb.DuckDBPyConnection, path: Path, spec: DatasetSpec) -> 
         """
     )
     read_as = "utf-16" if utf16 else encoding
-    return ReadResult(FileFormat.CSV, read_as, delimiter, tuple(ignored[:50]), CSV_REJECTS)
+    return ReadResult(
+        FileFormat.CSV, read_as, delimiter, tuple(ignored[:50]), CSV_REJECTS, header_line=start + 1
+    )
 
 
 def _unique(header: Sequence[str]) -> list[str]:

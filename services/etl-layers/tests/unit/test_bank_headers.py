@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from etl_layers.readers import normalize_header
+from etl_layers.readers import UnreadableFileError, normalize_header
 from etl_layers.transform import TransformResult
 
 Rows = Callable[[TransformResult], list[dict[str, Any]]]
@@ -118,3 +118,40 @@ def test_two_headers_for_one_column_that_nothing_tells_apart_refuse_the_file(
         "the header has 2 columns that read as amount ('Valor', 'VALOR'): rename or drop all "
         "but one in the export"
     )
+
+
+PREAMBLE = (
+    "Extrato de Conta Corrente\r\n"
+    "Agência: 1234;Conta: 56789-0\r\n"
+    "Período: 01/01/2024 a 31/01/2024\r\n"
+    "\r\n"
+    "ID;Data Lançamento;Descrição;Valor (R$);Categoria\r\n"
+    "1;02/01/2024;PIX ENVIADO;-150,00;Transferência\r\n"
+    "2;03/01/2024;TED RECEBIDA;1.234,56;Renda\r\n"
+    "3;04/01/2024;TARIFA;12,00;Tarifas;extra\r\n"
+)
+
+
+def test_lines_above_the_header_are_skipped(
+    run_transform: Any, trusted_of: Rows, quarantine_of: Rows
+) -> None:
+    """Statements put the account and the period above the header; the header is the first
+    line naming every required column, and rejected rows keep the file's own line numbers."""
+    result = run_transform(PREAMBLE.encode("latin-1"))
+    assert result.read.header_line == 5
+    rows = [(r["id"], r["date"], r["name"], r["amount"]) for r in trusted_of(result)]
+    assert rows == [
+        (1, "2024-01-02", "PIX ENVIADO", -150.0),
+        (2, "2024-01-03", "TED RECEBIDA", 1234.56),
+    ]
+    (reject,) = quarantine_of(result)
+    assert (reject["line"], reject["failed_rules"]) == (8, "reader:too_many_columns")
+
+
+def test_a_file_whose_first_lines_name_no_header_says_what_its_first_line_holds(
+    run_transform: Any,
+) -> None:
+    with pytest.raises(
+        UnreadableFileError, match=r"header lacks required columns .*'Extrato de Conta"
+    ):
+        run_transform(PREAMBLE.replace("ID;", "Código;").encode("latin-1"))

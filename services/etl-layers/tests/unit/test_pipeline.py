@@ -197,6 +197,8 @@ def test_the_manifest_says_how_dates_were_read(pipeline: Pipeline, store: Any) -
         store.objects[("trusted", f"_manifests/transactions/{stem_for(raw)}.json")]
     )
     assert manifest["read"] == {
+        "encoding": "utf-8",
+        "header_line": 1,
         "date_orders": {
             "date": {"format": "MM/dd/yyyy", "decided_by": "values", "example": "1/25/2019"}
         },
