@@ -10,9 +10,10 @@ the style more of its values prove. When values prove both styles (two exports p
 file), the values of the other style fail `type:<col>` as any unreadable number does, and so do
 the `1.234` / `1,234` values: they cannot be decided, and a guess would be a thousand times
 off. When no value proves either, the file is read in the dataset's declared `decimal`; a
-dataset declaring none reads it with the point, and its `1.234` / `1,234` values fail, saying
-that no number of the file decides them (a statement of whole reais, `R$ 1.234`, would
-otherwise be read as 1.234).
+dataset declaring none reads it with the point, and, in a CSV file, its `1.234` / `1,234`
+values fail, saying that no number of the file decides them (a statement of whole reais,
+`R$ 1.234`, would otherwise be read as 1.234). JSON's, Parquet's and a workbook's numbers
+are numbers, written with a point.
 """
 
 from __future__ import annotations
@@ -166,14 +167,18 @@ def evidence_sql(spec: DatasetSpec) -> tuple[list[str], list[str], list[str]]:
     return projections, kinds, parts
 
 
-def decide(values: Sequence[Any], declared: DecimalSeparator | None = None) -> DecimalStyle:
+def decide(
+    values: Sequence[Any], declared: DecimalSeparator | None = None, *, text: bool = True
+) -> DecimalStyle:
     """The file's style from the values `evidence_sql` yields, over all numeric columns; the
-    dataset's `declared` separator when none proves either."""
+    dataset's `declared` separator when none proves either. `text`: the file writes its
+    numbers as text (CSV); JSON's, Parquet's and a workbook's numbers are numbers, written
+    with a point, so such a file that proves nothing is read with the point."""
     comma, dot = values[0::2], values[1::2]
     comma_n, dot_n = sum(v["n"] for v in comma), sum(v["n"] for v in dot)
     if comma_n == dot_n == 0:
         if declared is None:
-            return DecimalStyle(undecided=True)
+            return DecimalStyle(undecided=text)
         return DecimalStyle(comma=declared is DecimalSeparator.COMMA, declared=True)
     comma_example = next((v["example"] for v in comma if v["example"] is not None), None)
     dot_example = next((v["example"] for v in dot if v["example"] is not None), None)

@@ -412,7 +412,8 @@ class _Run:
         except (duckdb.InvalidInputException, duckdb.ConversionException) as exc:
             raise UnreadableFileError(readers.engine_reason(read.format, exc)) from exc
         orders = dates.decide_orders(self.spec, row[: len(date_parts)])
-        return orders, numbers.decide(row[len(date_parts) :], self.spec.decimal)
+        text = read.format is FileFormat.CSV
+        return orders, numbers.decide(row[len(date_parts) :], self.spec.decimal, text=text)
 
     def _stage(
         self, read: ReadResult, style: DecimalStyle, orders: dict[str, dates.DateOrder]
