@@ -525,11 +525,7 @@ def stage_xlsx(con: duckdb.DuckDBPyConnection, path: Path, spec: DatasetSpec) ->
         raise UnreadableFileError(f"not a readable xlsx workbook: {exc}") from exc
     try:
         rows = workbook.worksheets[0].iter_rows(values_only=True)
-        header_row = next(rows, None)
-        if header_row is None:
-            raise UnreadableFileError("empty file")
-        header = [cell_text(v) or "" for v in header_row]
-        mapping, ignored = map_columns(header, spec)
+        header, mapping, ignored, line = _xlsx_header(rows, spec)
         positions = {name: header.index(source) for name, source in mapping.items()}
         schema = pa.schema([(c.name, pa.string()) for c in spec.columns])
         con.execute(
@@ -544,7 +540,26 @@ def stage_xlsx(con: duckdb.DuckDBPyConnection, path: Path, spec: DatasetSpec) ->
     finally:
         workbook.close()
     con.execute("CREATE VIEW raw_rows AS SELECT * FROM xlsx_rows")
-    return ReadResult(FileFormat.XLSX, ignored_columns=tuple(ignored[:50]))
+    return ReadResult(FileFormat.XLSX, ignored_columns=tuple(ignored[:50]), header_line=line)
+
+
+def _xlsx_header(
+    rows: Iterator[tuple[Any, ...]], spec: DatasetSpec
+) -> tuple[list[str], dict[str, str], list[str], int]:
+    """The sheet's header (as `find_header` finds a CSV's, rows above it consumed), its
+    mapping, the ignored columns and its row number."""
+    first: MissingColumnsError | None = None
+    for line, row in enumerate(rows, start=1):
+        header = [cell_text(v) or "" for v in row]
+        try:
+            mapping, ignored = map_columns(header, spec)
+        except MissingColumnsError as exc:
+            first = first or exc
+            if line < HEADER_SEARCH_LINES:
+                continue
+            raise first from None
+        return header, mapping, ignored, line
+    raise first or UnreadableFileError("empty file")
 
 
 def _xlsx_batches(

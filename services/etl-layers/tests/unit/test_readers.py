@@ -367,3 +367,32 @@ def test_a_file_of_no_declared_key_with_a_repeated_one_is_quarantined_row_by_row
     result = run_transform('{"x": 1, "x": 2}\n', name="batch.ndjson")
     (row,) = quarantine_of(result)
     assert "required:id" in row["failed_rules"]
+
+
+def test_rows_above_a_sheet_s_header_are_skipped(run_transform: Any, trusted_of: Rows) -> None:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["Extrato de Conta Corrente"])
+    sheet.append(["Agência: 1234", "Conta: 56789-0"])
+    sheet.append([])
+    sheet.append(["ID", "Data", "Descrição", "Valor", "Categoria"])
+    sheet.append([1, "02/01/2024", "PIX", "-150,00", "Transferência"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    result = run_transform(buffer.getvalue(), name="extrato.xlsx")
+    assert result.read.header_line == 4
+    assert [(r["id"], r["amount"], r["date"]) for r in trusted_of(result)] == [
+        (1, -150.0, "2024-01-02")
+    ]
+
+
+def test_a_sheet_with_no_header_in_its_first_rows_says_what_its_first_row_holds(
+    run_transform: Any,
+) -> None:
+    workbook = openpyxl.Workbook()
+    workbook.active.append(["Extrato"])
+    workbook.active.append(["Código", "Data", "Valor"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    with pytest.raises(UnreadableFileError, match=r"lacks required columns .*found \['Extrato'"):
+        run_transform(buffer.getvalue(), name="extrato.xlsx")
