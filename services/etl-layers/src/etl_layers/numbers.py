@@ -225,21 +225,25 @@ class Steps:
 
 
 # DuckDB's casts read more than statements write: `0x10` and `0b101` as 16 and 5, `1_000` as
-# 1000, `1e-3` as the bigint 0. A bigint's text is digits (and a `.000...` fraction); no
-# number's text holds an underscore.
+# 1000, `1e-3` as the bigint 0, `+-212` as -212. A bigint's text is digits (and a `.000...`
+# fraction); no number's text holds an underscore or two signs.
 _BIGINT_TEXT = r"-?[0-9]+(\.[0-9]*)?"
 _PLAIN_BIGINT = r"[+-]?[0-9]+"
 
 
-def _no_underscore(v: str, sql_type: str) -> str:
-    return f"CASE WHEN NOT contains({v}, '_') THEN TRY_CAST({v} AS {sql_type}) END"
+def _plain_cast(v: str, sql_type: str) -> str:
+    # The cast also reads `+-212` as -212: two signs are no number either.
+    return (
+        f"CASE WHEN NOT (contains({v}, '_') OR contains({v}, '+-')) "
+        f"THEN TRY_CAST({v} AS {sql_type}) END"
+    )
 
 
 def _as_is(v: str, sql_type: str) -> str:
     if sql_type == "BIGINT":
         plain = f"regexp_full_match({v}, {lit(_PLAIN_BIGINT)})"
         return f"CASE WHEN {plain} THEN TRY_CAST({v} AS BIGINT) END"
-    return _no_underscore(v, sql_type)
+    return _plain_cast(v, sql_type)
 
 
 def _has_fast_path(style: DecimalStyle) -> bool:
@@ -298,7 +302,7 @@ def _whole(text: str) -> str:
 def parse_expr(steps: Steps, style: DecimalStyle, sql_type: str) -> str:
     """SQL reading the column of `steps` as a number of `sql_type` (DOUBLE or BIGINT), NULL
     when it is none (for BIGINT, also when it has a fraction)."""
-    exact = _whole(steps.text) if sql_type == "BIGINT" else _no_underscore(steps.text, sql_type)
+    exact = _whole(steps.text) if sql_type == "BIGINT" else _plain_cast(steps.text, sql_type)
     if not _has_fast_path(style):
         return exact
     return f"COALESCE({steps.fast}, {exact})"
