@@ -144,10 +144,23 @@ def _flag_list(exprs: list[str]) -> str:
 
 
 def error_exprs(spec: DatasetSpec, style: DecimalStyle, orders: dict[str, DateOrder]) -> list[str]:
-    """Why each failed type rule failed, naming the value and the format expected."""
+    """Why each failed hard rule failed, naming the value and the format or values expected.
+    Over `checked`: the rules that are not type rules are told by `failed_rules`."""
     exprs = []
     for column in spec.columns:
         v, p, name = _v(column), _p(column), column.name
+        if column.required:
+            exprs.append(
+                f"CASE WHEN list_contains(failed_rules, {lit('required:' + name)}) "
+                f"THEN {lit(name + ' is empty or missing')} END"
+            )
+        if column.allowed is not None:
+            listed = ", ".join(column.allowed)
+            value = f"COALESCE({v}, {lit(column.default)})" if column.default is not None else v
+            exprs.append(
+                f"CASE WHEN list_contains(failed_rules, {lit('allowed:' + name)}) "
+                f"THEN {lit(name + ' ')} || {value} || {lit(' is not one of ' + listed)} END"
+            )
         if column.type is ColumnType.STRING:
             continue
         if column.name in orders:

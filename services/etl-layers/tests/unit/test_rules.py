@@ -43,6 +43,14 @@ def test_hard_rules_quarantine_the_row_with_the_rule(
     assert json.loads(row["raw_record"])["name"] == "A"
 
 
+def test_every_failed_rule_is_explained(run_transform: Any, quarantine_of: Rows) -> None:
+    row = _only_quarantined(run_transform(HEADER + ",A,,2024-01-15,Sales\n"), quarantine_of)
+    assert (row["failed_rules"], row["error"]) == (
+        "required:id,required:amount",
+        "id is empty or missing; amount is empty or missing",
+    )
+
+
 def test_every_failed_rule_is_listed(run_transform: Any, quarantine_of: Rows) -> None:
     row = _only_quarantined(run_transform(HEADER + "x,A,ten,2024-01-15,Sales\n"), quarantine_of)
     assert row["failed_rules"] == "type:id,type:amount"
@@ -58,7 +66,10 @@ def test_allowed_values_rule(run_transform: Any, quarantine_of: Rows, trusted_of
     )
     assert [r["payment_id"] for r in trusted_of(result)] == ["p1", "p3"]
     (row,) = quarantine_of(result)
-    assert row["failed_rules"] == "allowed:method"
+    assert (row["failed_rules"], row["error"]) == (
+        "allowed:method",
+        "method CHEQUE is not one of PIX, CREDIT_CARD, DEBIT_CARD, BOLETO",
+    )
     p3 = trusted_of(result)[1]
     assert (p3["currency"], p3["installments"]) == ("BRL", 1)
     assert p3["quality_flags"] == "defaulted:currency,defaulted:installments"
