@@ -165,9 +165,12 @@ def error_exprs(spec: DatasetSpec, style: DecimalStyle, orders: dict[str, DateOr
             continue
         if column.name in orders:
             form = orders[column.name].format.value
+            kind, time = "date", ""
+            if column.type is ColumnType.TIMESTAMP:
+                kind, time = "timestamp", " HH:MM[:SS]"
             expected = (
-                f"a date as yyyy-MM-dd or {form} (yy: 00-{dates.PIVOT - 1} is 20yy, "
-                f"{dates.PIVOT}-99 is 19yy)"
+                f"a {kind} as yyyy-MM-dd{time} or {form}{time} (yy: 00-{dates.PIVOT - 1} is "
+                f"20yy, {dates.PIVOT}-99 is 19yy)"
             )
             exprs.append(
                 f"CASE WHEN {p} < {_floor(spec, column)} THEN "

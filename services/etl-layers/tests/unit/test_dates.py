@@ -212,3 +212,19 @@ def test_a_declared_year_first_format_reads_short_dates(
     result = run_transform("id,name,amount,date,category\n1,PIX,10.00,24-01-15,Pix\n", spec=spec)
     assert [r["date"] for r in trusted_of(result)] == ["2024-01-15"]
     assert result.date_orders["date"].decided_by is DecidedBy.DECLARED
+
+
+def test_a_timestamp_that_does_not_parse_says_a_timestamp_is_expected(
+    run_transform: Any, quarantine_of: Rows
+) -> None:
+    result = run_transform(
+        PAYMENTS
+        + "p1,10,2024-03-01T10:00:00Z,PIX,10.0,BRL,1\n"
+        + "p2,10,1/5/2019 10:30 PM,PIX,10.0,BRL,1\n",
+        dataset="payments",
+    )
+    (row,) = quarantine_of(result)
+    assert row["error"] == (
+        "paid_at 1/5/2019 10:30 PM is not a timestamp as yyyy-MM-dd HH:MM[:SS] or "
+        "dd/MM/yyyy HH:MM[:SS] (yy: 00-69 is 20yy, 70-99 is 19yy)"
+    )
