@@ -3,7 +3,8 @@
 Accepted forms (per value): ISO `yyyy-MM-dd` (DuckDB's own cast, with a time for timestamps),
 `yyyy/MM/dd` and `yyyy.MM.dd`, and the numeric day/month forms `dd/MM/yyyy`, `dd/MM/yy`,
 `MM/dd/yyyy`, `MM/dd/yy` with `/`, `-` or `.` between the parts (one or two digits for the
-day and month), a timestamp adding ` HH:MM[:SS[.ffffff]]` or `T...`. An ISO timestamp's
+day and month), a timestamp adding ` HH:MM[:SS[.ffffff]]` (optionally ` AM`/` PM`) or
+`T...`. An ISO timestamp's
 offset must be at most 23:59, and a fraction's digits past the sixth zeros: the value is
 otherwise not read as another instant but fails `type:<col>`.
 
@@ -29,14 +30,11 @@ from etl_layers.readers import UnreadableFileError
 from etl_layers.sql import lit, q
 
 PIVOT = 70  # two-digit years below it are 20xx, the others 19xx
-_NUMERIC = (
-    r"^(\d{1,2})[./-](\d{1,2})[./-](\d{4}|\d{2})"
-    r"(?:[ T](\d{1,2}):(\d{2})(?::(\d{2})(\.\d{1,6})?)?)?$"
-)
-_YEAR_FIRST = (
-    r"^(\d{4})[./](\d{1,2})[./](\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2})(\.\d{1,6})?)?)?$"
-)
-_PARTS = "['a', 'b', 'y', 'h', 'mi', 's', 'f']"
+# A time: HH:MM[:SS[.ffffff]], on a 12-hour clock with AM/PM as US spreadsheets write it.
+_TIME = r"(?:[ T](\d{1,2}):(\d{2})(?::(\d{2})(\.\d{1,6})?)?(?:\s?([AaPp][Mm]))?)?$"
+_NUMERIC = r"^(\d{1,2})[./-](\d{1,2})[./-](\d{4}|\d{2})" + _TIME
+_YEAR_FIRST = r"^(\d{4})[./](\d{1,2})[./](\d{1,2})" + _TIME
+_PARTS = "['a', 'b', 'y', 'h', 'mi', 's', 'f', 'p']"
 # What DuckDB's ISO timestamp cast takes but reads as another instant: an offset past 23:59
 # after a time (+25:00, -00:99), and a fraction with a digit that is not 0 past the sixth
 # (microseconds are kept, the rest would be cut).
@@ -165,8 +163,14 @@ def _from_parts(x: str, year: str, month: str, day: str, timestamp: bool) -> str
     date = f"printf('%04d-%02d-%02d', {_year(year)}, {month}::INTEGER, {day}::INTEGER)"
     if not timestamp:
         return f"TRY_CAST({date} AS DATE)"
+    # 12 AM is hour 0, 12 PM hour 12; an hour past 12 or of 0 with AM/PM is no time (NULL).
+    hour = (
+        f"CASE WHEN {x}.p = '' THEN {x}.h::INTEGER "
+        f"WHEN {x}.h::INTEGER BETWEEN 1 AND 12 THEN {x}.h::INTEGER % 12 "
+        f"+ CASE WHEN upper({x}.p) = 'PM' THEN 12 ELSE 0 END END"
+    )
     time = (
-        f"CASE WHEN {x}.h = '' THEN '' ELSE printf(' %02d:%s:%s%s', {x}.h::INTEGER, {x}.mi, "
+        f"CASE WHEN {x}.h = '' THEN '' ELSE printf(' %02d:%s:%s%s', {hour}, {x}.mi, "
         f"CASE WHEN {x}.s = '' THEN '00' ELSE {x}.s END, {x}.f) END"
     )
     return f"TRY_CAST({date} || {time} AS TIMESTAMP)"

@@ -214,17 +214,50 @@ def test_a_declared_year_first_format_reads_short_dates(
     assert result.date_orders["date"].decided_by is DecidedBy.DECLARED
 
 
+@pytest.mark.parametrize(
+    ("written", "read"),
+    [
+        ("1/5/2019 10:30 PM", "2019-01-05T22:30:00"),
+        ("1/13/2019 12:05:09 AM", "2019-01-13T00:05:09"),
+        ("1/13/2019 12:00 PM", "2019-01-13T12:00:00"),
+        ("1/13/2019 9:15am", "2019-01-13T09:15:00"),
+    ],
+)
+def test_a_twelve_hour_clock_is_read(
+    run_transform: Any, trusted_of: Rows, written: str, read: str
+) -> None:
+    """As US spreadsheets write timestamps: month first, then the time with AM/PM."""
+    result = run_transform(
+        PAYMENTS + "p0,10,1/25/2019 1:00 PM,PIX,10.0,BRL,1\n" + f"p1,10,{written},PIX,10.0,BRL,1\n",
+        dataset="payments",
+    )
+    got = {r["payment_id"]: r["paid_at"].isoformat() for r in trusted_of(result)}
+    assert got == {"p0": "2019-01-25T13:00:00", "p1": read}
+
+
+@pytest.mark.parametrize("written", ["1/5/2019 13:30 PM", "1/5/2019 0:30 AM", "1/5/2019 10:30 XM"])
+def test_a_twelve_hour_clock_past_its_hours_is_no_time(
+    run_transform: Any, quarantine_of: Rows, written: str
+) -> None:
+    result = run_transform(
+        PAYMENTS + "p0,10,1/25/2019 1:00 PM,PIX,10.0,BRL,1\n" + f"p1,10,{written},PIX,10.0,BRL,1\n",
+        dataset="payments",
+    )
+    (row,) = quarantine_of(result)
+    assert row["failed_rules"] == "type:paid_at"
+
+
 def test_a_timestamp_that_does_not_parse_says_a_timestamp_is_expected(
     run_transform: Any, quarantine_of: Rows
 ) -> None:
     result = run_transform(
         PAYMENTS
         + "p1,10,2024-03-01T10:00:00Z,PIX,10.0,BRL,1\n"
-        + "p2,10,1/5/2019 10:30 PM,PIX,10.0,BRL,1\n",
+        + "p2,10,1/5/2019 10:30 XM,PIX,10.0,BRL,1\n",
         dataset="payments",
     )
     (row,) = quarantine_of(result)
     assert row["error"] == (
-        "paid_at 1/5/2019 10:30 PM is not a timestamp as yyyy-MM-dd HH:MM[:SS] or "
+        "paid_at 1/5/2019 10:30 XM is not a timestamp as yyyy-MM-dd HH:MM[:SS] or "
         "dd/MM/yyyy HH:MM[:SS] (yy: 00-69 is 20yy, 70-99 is 19yy)"
     )
