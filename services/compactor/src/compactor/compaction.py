@@ -452,14 +452,47 @@ def compact(
     return _written(con, dest, untyped, find_wide=True)
 
 
+def _texts_nested(present: DuckType, kind: DuckType) -> bool:
+    """Whether `kind` holds a string where `present` holds an object or array, at any depth."""
+    if kind == VARCHAR:
+        return present.nested
+    if kind.name == present.name and kind.name in (STRUCT, LIST):
+        inner = dict(present.fields)
+        return any(n in inner and _texts_nested(inner[n], t) for n, t in kind.fields)
+    return False
+
+
+def _as_day(expr: str, present: DuckType, kind: DuckType, depth: int = 0) -> str:
+    """`expr` (of type `present`) as `kind`: an object or array where the day holds strings,
+    at any depth, becomes its JSON text (a cast would write DuckDB's own `{'x': 1}`); the rest
+    is a cast that widens."""
+    if not _texts_nested(present, kind):
+        return f"CAST({expr} AS {render(kind)})"
+    if kind == VARCHAR:
+        return f"CAST(to_json({expr}) AS VARCHAR)"
+    if kind.name == LIST:
+        element = f"e{depth}"
+        inner = _as_day(element, present.fields[0][1], kind.fields[0][1], depth + 1)
+        return f"list_transform({expr}, lambda {element}: {inner})"
+    fields = dict(present.fields)
+    packed = ", ".join(
+        f"{_quote(n)} := "
+        + (
+            _as_day(f"struct_extract({expr}, {_literal(n)})", fields[n], t, depth)
+            if n in fields
+            else f"CAST(NULL AS {render(t)})"
+        )
+        for n, t in kind.fields
+    )
+    return f"CASE WHEN {expr} IS NULL THEN NULL ELSE struct_pack({packed}) END"
+
+
 def _conformed(present: DuckType | None, name: str, kind: DuckType) -> str:
     """A column of one range as the day's type: a cast that widens; an object or array where
     the day holds strings becomes its JSON text; a column the range lacks is null."""
     if present is None:
         return f"CAST(NULL AS {render(kind)})"
-    if kind == VARCHAR and present.nested:
-        return f"CAST(to_json({_quote(name)}) AS VARCHAR)"
-    return f"CAST({_quote(name)} AS {render(kind)})"
+    return _as_day(_quote(name), present, kind)
 
 
 def conform(

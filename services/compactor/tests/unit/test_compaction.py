@@ -183,6 +183,32 @@ def test_conform_turns_what_disagrees_into_text(tmp_path: Path) -> None:
     ]
 
 
+def test_conform_turns_nested_objects_where_the_day_holds_text_into_json(tmp_path: Path) -> None:
+    """Inside a struct or a list too: a cast would write DuckDB's own `{'x': 1}`, which no JSON
+    reader takes; the neighbours are cast as usual and a field the range lacks is null."""
+    src = tmp_path / "in.parquet"
+    pq.write_table(
+        pa.table(
+            {
+                "o": [{"v": {"x": 1, "y": [True]}, "n": 1}, {"v": None, "n": 2}, None],
+                "l": [[{"k": "a"}], [], None],
+            }
+        ),
+        src,
+    )
+    target = [
+        ("o", parse("STRUCT(v VARCHAR, n DOUBLE, late VARCHAR)")),
+        ("l", parse("VARCHAR[]")),
+    ]
+    written = conform(src, tmp_path / "out.parquet", target, work_dir=tmp_path, limits=LIMITS)
+    assert dict(written.columns)["o"] == "STRUCT(v VARCHAR, n DOUBLE, late VARCHAR)"
+    assert pq.read_table(written.path).to_pylist() == [
+        {"o": {"v": '{"x":1,"y":[true]}', "n": 1.0, "late": None}, "l": ['{"k":"a"}']},
+        {"o": {"v": None, "n": 2.0, "late": None}, "l": []},
+        {"o": None, "l": None},
+    ]
+
+
 def test_an_integer_past_bigint_is_refused_by_the_parse_not_changed(tmp_path: Path) -> None:
     """Screening sets such lines aside (integer_out_of_range); the parse never alters one."""
     src = tmp_path / "in.ndjson"
