@@ -35,6 +35,16 @@ class DateFormat(StrEnum):
     YEAR_FIRST = "yy-MM-dd"
 
 
+class CreditDebit(BaseModel):
+    """The header names of a statement's separate credit and debit columns (Bradesco's
+    `Crédito (R$)` / `Débito (R$)`), which together are one amount."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    credit: tuple[str, ...] = Field(min_length=1)
+    debit: tuple[str, ...] = Field(min_length=1)
+
+
 class ColumnSpec(BaseModel):
     """One declared column and the rules that apply to it."""
 
@@ -43,6 +53,9 @@ class ColumnSpec(BaseModel):
     name: str = Field(pattern=r"^[a-z_][a-z0-9_]{0,127}$")
     type: ColumnType
     aliases: tuple[str, ...] = ()
+    # A number read from credit and debit columns where the header names none of the column's
+    # own names: a credit as written, a debit as its negative (readers.credit_or_debit).
+    credit_debit: CreditDebit | None = None
     # Hard rules: a row breaking one goes to QUARANTINE with the rule's name.
     required: bool = False
     allowed: tuple[str, ...] | None = None
@@ -57,6 +70,15 @@ class ColumnSpec(BaseModel):
 
     def header_names(self) -> tuple[str, ...]:
         return (self.name, *self.aliases)
+
+    @model_validator(mode="after")
+    def _check_credit_debit(self) -> Self:
+        if self.credit_debit is not None and self.type not in (
+            ColumnType.DOUBLE,
+            ColumnType.BIGINT,
+        ):
+            raise ValueError(f"{self.name}: credit_debit is for a double or bigint column")
+        return self
 
 
 class AmountBand(BaseModel):

@@ -111,8 +111,44 @@ def normalize_header(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", folded).strip("_")
 
 
-def map_columns(header: Sequence[str], spec: DatasetSpec) -> tuple[dict[str, str], list[str]]:
-    """Declared column -> source column name, and the source columns nobody declared.
+@dataclass(frozen=True)
+class CreditDebitSource:
+    """The source columns one declared number is read from, when the header has them apart."""
+
+    credit: str | None
+    debit: str | None
+
+
+def credit_or_debit(credit: str | None, debit: str | None) -> str | None:
+    """The amount's text from a row's credit and debit texts: the credit as written, the debit
+    with a minus before it. A row with both, or a debit already signed (`--50,00`), is no
+    number: it fails `type:<col>` with the texts in its error, never a guess."""
+    credit = (credit or "").strip() or None
+    debit = (debit or "").strip() or None
+    if credit is not None and debit is not None:
+        return f"credit {credit} and debit {debit}"
+    return f"-{debit}" if debit is not None else credit
+
+
+def _credit_or_debit_sql(source: CreditDebitSource) -> str:
+    """`credit_or_debit` in SQL, over the source columns (either may be absent)."""
+    credit, debit = (
+        f"NULLIF(trim({q(n)}), '')" if n is not None else "NULL::VARCHAR"
+        for n in (source.credit, source.debit)
+    )
+    return (
+        f"CASE WHEN {credit} IS NOT NULL AND {debit} IS NOT NULL "
+        f"THEN 'credit ' || {credit} || ' and debit ' || {debit} "
+        f"WHEN {debit} IS NOT NULL THEN '-' || {debit} ELSE {credit} END"
+    )
+
+
+def map_columns(
+    header: Sequence[str], spec: DatasetSpec, splits: dict[str, CreditDebitSource] | None = None
+) -> tuple[dict[str, str], list[str]]:
+    """Declared column -> source column name, and the source columns nobody declared. With
+    `splits` (a dict to fill: CSV and workbooks), a number whose own names are not in the
+    header is read from its credit and debit columns when the header has either.
 
     Header names that fold to one (`Valor (R$)` and `Valor (US$)`, as card statements write
     them) are told apart by the unit in parentheses: the one whose unit is none or one of the
@@ -127,12 +163,37 @@ def map_columns(header: Sequence[str], spec: DatasetSpec) -> tuple[dict[str, str
             if candidate in by_normal:
                 mapping[column.name] = _one_of(column.name, by_normal[candidate], spec.currency)
                 break
-    missing = [c.name for c in spec.columns if c.required and c.name not in mapping]
+    if splits is not None:
+        for column in spec.columns:
+            if column.credit_debit is None or column.name in mapping:
+                continue
+            found = [
+                next(
+                    (
+                        _one_of(f"{column.name} ({side})", by_normal[n], spec.currency)
+                        for n in map(normalize_header, names)
+                        if n in by_normal
+                    ),
+                    None,
+                )
+                for side, names in (
+                    ("credit", column.credit_debit.credit),
+                    ("debit", column.credit_debit.debit),
+                )
+            ]
+            if any(found):
+                splits[column.name] = CreditDebitSource(*found)
+    split = splits or {}
+    missing = [
+        c.name for c in spec.columns if c.required and c.name not in mapping and c.name not in split
+    ]
     if missing:
         raise MissingColumnsError(
             f"header lacks required columns {missing}; found {list(header)[:20]}"
         )
-    used = set(mapping.values())
+    used = set(mapping.values()) | {
+        n for s in split.values() for n in (s.credit, s.debit) if n is not None
+    }
     return mapping, [name for name in header if name not in used]
 
 
@@ -154,11 +215,18 @@ def _unit(name: str) -> str | None:
     return found.group(1).strip() if found else None
 
 
-def _select_declared(mapping: dict[str, str], spec: DatasetSpec, cast: bool = False) -> str:
+def _select_declared(
+    mapping: dict[str, str],
+    spec: DatasetSpec,
+    cast: bool = False,
+    splits: dict[str, CreditDebitSource] | None = None,
+) -> str:
     parts = []
     for column in spec.columns:
         source = mapping.get(column.name)
-        if source is None:
+        if splits and column.name in splits:
+            parts.append(f"{_credit_or_debit_sql(splits[column.name])} AS {q(column.name)}")
+        elif source is None:
             parts.append(f"NULL::VARCHAR AS {q(column.name)}")
         elif cast:
             parts.append(f"CAST({q(source)} AS VARCHAR) AS {q(column.name)}")
@@ -310,7 +378,7 @@ def find_header(lines: Sequence[str], spec: DatasetSpec) -> int:
             continue
         row = next(csv.reader([line], delimiter=detect_delimiter(line)), [])
         try:
-            map_columns(row, spec)
+            map_columns(row, spec, {})
         except MissingColumnsError:
             continue
         except UnreadableFileError:
@@ -332,14 +400,22 @@ def stage_csv(con: duckdb.DuckDBPyConnection, path: Path, spec: DatasetSpec) -> 
     delimiter = detect_delimiter(lines[0])
     sample_rows = list(csv.reader(io.StringIO("\n".join(lines[:200])), delimiter=delimiter))
     header = sample_rows[0]
-    mapping, ignored = map_columns(header, spec)
+    splits: dict[str, CreditDebitSource] = {}
+    mapping, ignored = map_columns(header, spec, splits)
     unique_header = _unique(header)
     columns = "{" + ", ".join(f"{lit(n)}: 'VARCHAR'" for n in unique_header) + "}"
     renamed = {k: unique_header[header.index(v)] for k, v in mapping.items()}
+
+    def unique(name: str | None) -> str | None:
+        return None if name is None else unique_header[header.index(name)]
+
+    unique_splits = {
+        k: CreditDebitSource(unique(s.credit), unique(s.debit)) for k, s in splits.items()
+    }
     con.execute(
         f"""
         CREATE VIEW raw_rows AS
-        SELECT {_select_declared(renamed, spec)}
+        SELECT {_select_declared(renamed, spec, splits=unique_splits)}
         FROM read_csv({lit(str(path))}, header = true, auto_detect = false, skip = {start},
                       delim = {lit(delimiter)}, quote = '"', escape = '"',
                       encoding = {lit(encoding)}, columns = {columns},
@@ -525,8 +601,16 @@ def stage_xlsx(con: duckdb.DuckDBPyConnection, path: Path, spec: DatasetSpec) ->
         raise UnreadableFileError(f"not a readable xlsx workbook: {exc}") from exc
     try:
         rows = workbook.worksheets[0].iter_rows(values_only=True)
-        header, mapping, ignored, line = _xlsx_header(rows, spec)
-        positions = {name: header.index(source) for name, source in mapping.items()}
+        splits: dict[str, CreditDebitSource] = {}
+        header, mapping, ignored, line = _xlsx_header(rows, spec, splits)
+        positions: dict[str, int | tuple[int | None, int | None]] = {
+            name: header.index(source) for name, source in mapping.items()
+        }
+        for name, split in splits.items():
+            credit, debit = (
+                None if n is None else header.index(n) for n in (split.credit, split.debit)
+            )
+            positions[name] = (credit, debit)
         schema = pa.schema([(c.name, pa.string()) for c in spec.columns])
         con.execute(
             "CREATE TABLE xlsx_rows ("
@@ -544,7 +628,7 @@ def stage_xlsx(con: duckdb.DuckDBPyConnection, path: Path, spec: DatasetSpec) ->
 
 
 def _xlsx_header(
-    rows: Iterator[tuple[Any, ...]], spec: DatasetSpec
+    rows: Iterator[tuple[Any, ...]], spec: DatasetSpec, splits: dict[str, CreditDebitSource]
 ) -> tuple[list[str], dict[str, str], list[str], int]:
     """The sheet's header (as `find_header` finds a CSV's, rows above it consumed), its
     mapping, the ignored columns and its row number."""
@@ -552,7 +636,8 @@ def _xlsx_header(
     for line, row in enumerate(rows, start=1):
         header = [cell_text(v) or "" for v in row]
         try:
-            mapping, ignored = map_columns(header, spec)
+            splits.clear()
+            mapping, ignored = map_columns(header, spec, splits)
         except MissingColumnsError as exc:
             first = first or exc
             if line < HEADER_SEARCH_LINES:
@@ -562,9 +647,13 @@ def _xlsx_header(
     raise first or UnreadableFileError("empty file")
 
 
+def _cell(row: tuple[Any, ...], position: int | None) -> str | None:
+    return cell_text(row[position]) if position is not None and position < len(row) else None
+
+
 def _xlsx_batches(
     rows: Iterator[tuple[Any, ...]],
-    positions: dict[str, int],
+    positions: dict[str, int | tuple[int | None, int | None]],
     spec: DatasetSpec,
     schema: pa.Schema,
 ) -> Iterator[pa.Table]:
@@ -575,8 +664,11 @@ def _xlsx_batches(
             continue
         for column in spec.columns:
             position = positions.get(column.name)
-            value = row[position] if position is not None and position < len(row) else None
-            buffer[column.name].append(cell_text(value))
+            if isinstance(position, tuple):
+                text = credit_or_debit(_cell(row, position[0]), _cell(row, position[1]))
+            else:
+                text = _cell(row, position)
+            buffer[column.name].append(text)
         count += 1
         if count == XLSX_BATCH_ROWS:
             yield pa.table(buffer, schema=schema)

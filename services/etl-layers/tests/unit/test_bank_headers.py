@@ -155,3 +155,50 @@ def test_a_file_whose_first_lines_name_no_header_says_what_its_first_line_holds(
         UnreadableFileError, match=r"header lacks required columns .*'Extrato de Conta"
     ):
         run_transform(PREAMBLE.replace("ID;", "Código;").encode("latin-1"))
+
+
+BRADESCO = (
+    "Extrato de: Agência: 1234 | Conta: 56789-0\r\n"
+    "Data;Histórico;Docto.;Crédito (R$);Débito (R$);Saldo (R$);ID\r\n"
+    "02/01/2024;PIX RECEBIDO;123;1.500,00;;1.500,00;1\r\n"
+    "03/01/2024;PAGTO BOLETO;124;;89,90;1.410,10;2\r\n"
+    "04/01/2024;ESTORNO;125;10,00;5,00;1.415,10;3\r\n"
+    "05/01/2024;TARIFA;126;;-2,00;1.413,10;4\r\n"
+)
+
+
+def test_credit_and_debit_columns_are_one_amount(
+    run_transform: Any, trusted_of: Rows, quarantine_of: Rows
+) -> None:
+    """A credit as written, a debit as its negative; a row with both, or a debit written with
+    its own sign, is no amount anyone can be sure of: it fails, showing both texts."""
+    result = run_transform(BRADESCO.encode("latin-1"))
+    rows = [(r["id"], r["name"], r["amount"]) for r in trusted_of(result)]
+    assert rows == [(1, "PIX RECEBIDO", 1500.0), (2, "PAGTO BOLETO", -89.9)]
+    errors = {json.loads(r["raw_record"])["id"]: r["error"] for r in quarantine_of(result)}
+    assert errors["3"].startswith("amount credit 10,00 and debit 5,00 is not a number")
+    assert errors["4"].startswith("amount --2,00 is not a number")
+    assert "Saldo (R$)" in result.read.ignored_columns
+
+
+def test_credit_and_debit_columns_of_a_workbook(run_transform: Any, trusted_of: Rows) -> None:
+    import io
+
+    import openpyxl  # type: ignore[import-untyped]
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["Data", "Histórico", "Crédito", "Débito", "ID"])
+    sheet.append(["02/01/2024", "PIX", 1500.5, None, 1])
+    sheet.append(["03/01/2024", "BOLETO", None, 89.9, 2])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    result = run_transform(buffer.getvalue(), name="extrato.xlsx")
+    assert [(r["id"], r["amount"]) for r in trusted_of(result)] == [(1, 1500.5), (2, -89.9)]
+
+
+def test_a_header_naming_the_amount_itself_does_not_read_credits(
+    run_transform: Any, trusted_of: Rows
+) -> None:
+    result = run_transform("Data;Valor;Crédito;ID\r\n02/01/2024;-5,00;7,00;1\r\n")
+    assert [r["amount"] for r in trusted_of(result)] == [-5.0]

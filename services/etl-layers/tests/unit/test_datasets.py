@@ -56,6 +56,15 @@ def test_a_valid_declaration() -> None:
         {"amount_bands": [{"name": "LOW", "below": 1}]},
         {"columns": [{"name": "id", "type": "bigint"}, {"name": "day", "type": "date"}]},
         {"unknown_field": 1},
+        {"decimal": "dot"},
+        {
+            "columns": [
+                {"name": "id", "type": "bigint", "required": True},
+                {"name": "day", "type": "date", "required": True},
+                {"name": "amount", "type": "double"},
+                {"name": "s", "type": "string", "credit_debit": {"credit": ["c"], "debit": ["d"]}},
+            ]
+        },
     ],
 )
 def test_bad_declarations_are_refused(overrides: dict[str, Any]) -> None:
