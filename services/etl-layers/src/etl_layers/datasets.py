@@ -45,6 +45,18 @@ class CreditDebit(BaseModel):
     debit: tuple[str, ...] = Field(min_length=1)
 
 
+class SignColumn(BaseModel):
+    """The header names of a statement's column saying whether each amount is a debit or a
+    credit (Caixa's `Deb/Cred`, `D`/`C`), and the values that say which (folded as headers
+    are: case, accents and punctuation ignored)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    names: tuple[str, ...] = Field(min_length=1)
+    debit: tuple[str, ...] = ("d", "debito", "saida")
+    credit: tuple[str, ...] = ("c", "credito", "entrada")
+
+
 class ColumnSpec(BaseModel):
     """One declared column and the rules that apply to it."""
 
@@ -56,6 +68,8 @@ class ColumnSpec(BaseModel):
     # A number read from credit and debit columns where the header names none of the column's
     # own names: a credit as written, a debit as its negative (readers.credit_or_debit).
     credit_debit: CreditDebit | None = None
+    # A column beside it that says debit or credit, read as its sign (readers.signed).
+    sign_column: SignColumn | None = None
     # Hard rules: a row breaking one goes to QUARANTINE with the rule's name.
     required: bool = False
     allowed: tuple[str, ...] | None = None
@@ -72,12 +86,10 @@ class ColumnSpec(BaseModel):
         return (self.name, *self.aliases)
 
     @model_validator(mode="after")
-    def _check_credit_debit(self) -> Self:
-        if self.credit_debit is not None and self.type not in (
-            ColumnType.DOUBLE,
-            ColumnType.BIGINT,
-        ):
-            raise ValueError(f"{self.name}: credit_debit is for a double or bigint column")
+    def _check_derived(self) -> Self:
+        numeric = self.type in (ColumnType.DOUBLE, ColumnType.BIGINT)
+        if (self.credit_debit is not None or self.sign_column is not None) and not numeric:
+            raise ValueError(f"{self.name}: credit_debit and sign_column are for numbers")
         return self
 
 

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import codecs
 import csv
+import dataclasses
 import io
 import json
 import re
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from enum import StrEnum
@@ -143,12 +144,68 @@ def _credit_or_debit_sql(source: CreditDebitSource) -> str:
     )
 
 
+@dataclass(frozen=True)
+class SignedSource:
+    """A declared number's own column and the column beside it that says debit or credit,
+    with the (folded) values that say which."""
+
+    value: str
+    sign: str
+    debit: tuple[str, ...]
+    credit: tuple[str, ...]
+
+
+# How a declared number is read when the header gives it more than one column.
+Derived = CreditDebitSource | SignedSource
+
+
+def signed(value: str | None, mark: str | None, source: SignedSource) -> str | None:
+    """The amount's text from its own text and its debit/credit mark: a debit is negative
+    (written with its minus or not), a credit as written. A credit written negative, or a mark
+    that is neither, is no number: it fails `type:<col>` showing both."""
+    value = (value or "").strip() or None
+    folded = normalize_header(mark or "")
+    if value is None or not folded:
+        return value
+    negative = value.startswith("-")
+    if folded in source.debit:
+        return value if negative else f"-{value}"
+    if folded in source.credit:
+        return f"credit {value}" if negative else value
+    return f"{value} marked {(mark or '').strip()}"
+
+
+def _signed_sql(source: SignedSource) -> str:
+    """`signed` in SQL, over the two source columns."""
+    value = f"NULLIF(trim({q(source.value)}), '')"
+    mark = q(source.sign)
+    folded = (
+        f"trim(regexp_replace(lower(strip_accents(trim({mark}))), '[^a-z0-9]+', '_', 'g'), '_')"
+    )
+    debit, credit = (", ".join(map(lit, values)) for values in (source.debit, source.credit))
+    return (
+        f"CASE WHEN {value} IS NULL THEN NULL WHEN coalesce({folded}, '') = '' THEN {value} "
+        f"WHEN {folded} IN ({debit}) THEN "
+        f"CASE WHEN starts_with({value}, '-') THEN {value} ELSE '-' || {value} END "
+        f"WHEN {folded} IN ({credit}) THEN "
+        f"CASE WHEN starts_with({value}, '-') THEN 'credit ' || {value} ELSE {value} END "
+        f"ELSE {value} || ' marked ' || trim({mark}) END"
+    )
+
+
+def _derived_sql(source: Derived) -> str:
+    if isinstance(source, SignedSource):
+        return _signed_sql(source)
+    return _credit_or_debit_sql(source)
+
+
 def map_columns(
-    header: Sequence[str], spec: DatasetSpec, splits: dict[str, CreditDebitSource] | None = None
+    header: Sequence[str], spec: DatasetSpec, splits: dict[str, Derived] | None = None
 ) -> tuple[dict[str, str], list[str]]:
     """Declared column -> source column name, and the source columns nobody declared. With
     `splits` (a dict to fill: CSV and workbooks), a number whose own names are not in the
-    header is read from its credit and debit columns when the header has either.
+    header is read from its credit and debit columns when the header has either, and one whose
+    own column is there from it and its debit/credit mark, when the header has the mark's.
 
     Header names that fold to one (`Valor (R$)` and `Valor (US$)`, as card statements write
     them) are told apart by the unit in parentheses: the one whose unit is none or one of the
@@ -164,25 +221,7 @@ def map_columns(
                 mapping[column.name] = _one_of(column.name, by_normal[candidate], spec.currency)
                 break
     if splits is not None:
-        for column in spec.columns:
-            if column.credit_debit is None or column.name in mapping:
-                continue
-            found = [
-                next(
-                    (
-                        _one_of(f"{column.name} ({side})", by_normal[n], spec.currency)
-                        for n in map(normalize_header, names)
-                        if n in by_normal
-                    ),
-                    None,
-                )
-                for side, names in (
-                    ("credit", column.credit_debit.credit),
-                    ("debit", column.credit_debit.debit),
-                )
-            ]
-            if any(found):
-                splits[column.name] = CreditDebitSource(*found)
+        splits.update(_derived(by_normal, mapping, spec))
     split = splits or {}
     missing = [
         c.name for c in spec.columns if c.required and c.name not in mapping and c.name not in split
@@ -191,10 +230,43 @@ def map_columns(
         raise MissingColumnsError(
             f"header lacks required columns {missing}; found {list(header)[:20]}"
         )
-    used = set(mapping.values()) | {
-        n for s in split.values() for n in (s.credit, s.debit) if n is not None
-    }
+    used = set(mapping.values()) | {n for s in split.values() for n in _sources(s) if n is not None}
     return mapping, [name for name in header if name not in used]
+
+
+def _derived(
+    by_normal: dict[str, list[str]], mapping: dict[str, str], spec: DatasetSpec
+) -> dict[str, Derived]:
+    """The numbers the header gives in two columns: credit and debit where the number's own
+    names are absent, its own column and a debit/credit mark where the mark's names are there."""
+    found: dict[str, Derived] = {}
+
+    def first(names: Sequence[str], label: str) -> str | None:
+        return next(
+            (
+                _one_of(label, by_normal[n], spec.currency)
+                for n in map(normalize_header, names)
+                if n in by_normal
+            ),
+            None,
+        )
+
+    for column in spec.columns:
+        if column.credit_debit is not None and column.name not in mapping:
+            credit = first(column.credit_debit.credit, f"{column.name} (credit)")
+            debit = first(column.credit_debit.debit, f"{column.name} (debit)")
+            if credit or debit:
+                found[column.name] = CreditDebitSource(credit, debit)
+        if column.sign_column is not None and column.name in mapping:
+            mark = first(column.sign_column.names, f"{column.name} (sign)")
+            if mark is not None:
+                found[column.name] = SignedSource(
+                    mapping[column.name],
+                    mark,
+                    tuple(map(normalize_header, column.sign_column.debit)),
+                    tuple(map(normalize_header, column.sign_column.credit)),
+                )
+    return found
 
 
 def _one_of(column: str, names: Sequence[str], currency: Sequence[str]) -> str:
@@ -215,17 +287,23 @@ def _unit(name: str) -> str | None:
     return found.group(1).strip() if found else None
 
 
+def _sources(source: Derived) -> tuple[str | None, ...]:
+    if isinstance(source, SignedSource):
+        return (source.value, source.sign)
+    return (source.credit, source.debit)
+
+
 def _select_declared(
     mapping: dict[str, str],
     spec: DatasetSpec,
     cast: bool = False,
-    splits: dict[str, CreditDebitSource] | None = None,
+    splits: dict[str, Derived] | None = None,
 ) -> str:
     parts = []
     for column in spec.columns:
         source = mapping.get(column.name)
         if splits and column.name in splits:
-            parts.append(f"{_credit_or_debit_sql(splits[column.name])} AS {q(column.name)}")
+            parts.append(f"{_derived_sql(splits[column.name])} AS {q(column.name)}")
         elif source is None:
             parts.append(f"NULL::VARCHAR AS {q(column.name)}")
         elif cast:
@@ -400,17 +478,22 @@ def stage_csv(con: duckdb.DuckDBPyConnection, path: Path, spec: DatasetSpec) -> 
     delimiter = detect_delimiter(lines[0])
     sample_rows = list(csv.reader(io.StringIO("\n".join(lines[:200])), delimiter=delimiter))
     header = sample_rows[0]
-    splits: dict[str, CreditDebitSource] = {}
+    splits: dict[str, Derived] = {}
     mapping, ignored = map_columns(header, spec, splits)
     unique_header = _unique(header)
     columns = "{" + ", ".join(f"{lit(n)}: 'VARCHAR'" for n in unique_header) + "}"
     renamed = {k: unique_header[header.index(v)] for k, v in mapping.items()}
 
-    def unique(name: str | None) -> str | None:
-        return None if name is None else unique_header[header.index(name)]
+    def unique(name: str) -> str:
+        return unique_header[header.index(name)]
 
-    unique_splits = {
-        k: CreditDebitSource(unique(s.credit), unique(s.debit)) for k, s in splits.items()
+    unique_splits: dict[str, Derived] = {
+        k: (
+            dataclasses.replace(s, value=unique(s.value), sign=unique(s.sign))
+            if isinstance(s, SignedSource)
+            else CreditDebitSource(*(None if n is None else unique(n) for n in _sources(s)))
+        )
+        for k, s in splits.items()
     }
     con.execute(
         f"""
@@ -601,23 +684,17 @@ def stage_xlsx(con: duckdb.DuckDBPyConnection, path: Path, spec: DatasetSpec) ->
         raise UnreadableFileError(f"not a readable xlsx workbook: {exc}") from exc
     try:
         rows = workbook.worksheets[0].iter_rows(values_only=True)
-        splits: dict[str, CreditDebitSource] = {}
+        splits: dict[str, Derived] = {}
         header, mapping, ignored, line = _xlsx_header(rows, spec, splits)
-        positions: dict[str, int | tuple[int | None, int | None]] = {
-            name: header.index(source) for name, source in mapping.items()
-        }
-        for name, split in splits.items():
-            credit, debit = (
-                None if n is None else header.index(n) for n in (split.credit, split.debit)
-            )
-            positions[name] = (credit, debit)
+        cells = {name: _cell_reader(header.index(source)) for name, source in mapping.items()}
+        cells.update({name: _derived_reader(header, split) for name, split in splits.items()})
         schema = pa.schema([(c.name, pa.string()) for c in spec.columns])
         con.execute(
             "CREATE TABLE xlsx_rows ("
             + ", ".join(f"{q(c.name)} VARCHAR" for c in spec.columns)
             + ")"
         )
-        for batch in _xlsx_batches(rows, positions, spec, schema):
+        for batch in _xlsx_batches(rows, cells, spec, schema):
             con.register("xlsx_batch", batch)
             con.execute("INSERT INTO xlsx_rows SELECT * FROM xlsx_batch")
             con.unregister("xlsx_batch")
@@ -628,7 +705,7 @@ def stage_xlsx(con: duckdb.DuckDBPyConnection, path: Path, spec: DatasetSpec) ->
 
 
 def _xlsx_header(
-    rows: Iterator[tuple[Any, ...]], spec: DatasetSpec, splits: dict[str, CreditDebitSource]
+    rows: Iterator[tuple[Any, ...]], spec: DatasetSpec, splits: dict[str, Derived]
 ) -> tuple[list[str], dict[str, str], list[str], int]:
     """The sheet's header (as `find_header` finds a CSV's, rows above it consumed), its
     mapping, the ignored columns and its row number."""
@@ -647,13 +724,29 @@ def _xlsx_header(
     raise first or UnreadableFileError("empty file")
 
 
-def _cell(row: tuple[Any, ...], position: int | None) -> str | None:
+Row = tuple[Any, ...]
+CellReader = Callable[[Row], str | None]
+
+
+def _cell(row: Row, position: int | None) -> str | None:
     return cell_text(row[position]) if position is not None and position < len(row) else None
 
 
+def _cell_reader(position: int | None) -> CellReader:
+    return lambda row: _cell(row, position)
+
+
+def _derived_reader(header: list[str], source: Derived) -> CellReader:
+    """A row's text of a number the header gives in two columns (`credit_or_debit`, `signed`)."""
+    first, second = (None if n is None else header.index(n) for n in _sources(source))
+    if isinstance(source, SignedSource):
+        return lambda row: signed(_cell(row, first), _cell(row, second), source)
+    return lambda row: credit_or_debit(_cell(row, first), _cell(row, second))
+
+
 def _xlsx_batches(
-    rows: Iterator[tuple[Any, ...]],
-    positions: dict[str, int | tuple[int | None, int | None]],
+    rows: Iterator[Row],
+    cells: dict[str, CellReader],
     spec: DatasetSpec,
     schema: pa.Schema,
 ) -> Iterator[pa.Table]:
@@ -663,12 +756,8 @@ def _xlsx_batches(
         if all(v is None for v in row):
             continue
         for column in spec.columns:
-            position = positions.get(column.name)
-            if isinstance(position, tuple):
-                text = credit_or_debit(_cell(row, position[0]), _cell(row, position[1]))
-            else:
-                text = _cell(row, position)
-            buffer[column.name].append(text)
+            reader = cells.get(column.name)
+            buffer[column.name].append(reader(row) if reader is not None else None)
         count += 1
         if count == XLSX_BATCH_ROWS:
             yield pa.table(buffer, schema=schema)

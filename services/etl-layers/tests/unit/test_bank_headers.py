@@ -202,3 +202,46 @@ def test_a_header_naming_the_amount_itself_does_not_read_credits(
 ) -> None:
     result = run_transform("Data;Valor;Crédito;ID\r\n02/01/2024;-5,00;7,00;1\r\n")
     assert [r["amount"] for r in trusted_of(result)] == [-5.0]
+
+
+CAIXA = (
+    "Data Mov.;Nr. Doc.;Histórico;Valor;Deb/Cred;ID\r\n"
+    "02/01/2024;000123;CRED PIX;1.500,00;C;1\r\n"
+    "03/01/2024;000124;PAG BOLETO;89,90;D;2\r\n"
+    "04/01/2024;000125;TARIFA;-2,00;D;3\r\n"
+    "05/01/2024;000126;ESTORNO;-5,00;C;4\r\n"
+    "06/01/2024;000127;SALDO DIA;1.403,10;S;5\r\n"
+    "07/01/2024;000128;AJUSTE;1,00;;6\r\n"
+)
+
+
+def test_a_debit_or_credit_mark_beside_the_amount_is_its_sign(
+    run_transform: Any, trusted_of: Rows, quarantine_of: Rows
+) -> None:
+    """Caixa writes amounts unsigned and `D`/`C` beside them: read alone, every debit would be
+    a credit. A debit written with its minus is the same debit; a credit written negative, or
+    a mark that is neither, fails showing both."""
+    result = run_transform(CAIXA.encode("latin-1"))
+    rows = [(r["id"], r["amount"]) for r in trusted_of(result)]
+    assert rows == [(1, 1500.0), (2, -89.9), (3, -2.0), (6, 1.0)]
+    errors = {json.loads(r["raw_record"])["id"]: r["error"] for r in quarantine_of(result)}
+    assert errors["4"].startswith("amount credit -5,00 is not a number")
+    assert errors["5"].startswith("amount 1.403,10 marked S is not a number")
+
+
+def test_entrada_and_saida_marks_of_a_workbook(run_transform: Any, trusted_of: Rows) -> None:
+    import io
+
+    import openpyxl  # type: ignore[import-untyped]
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["Data", "Lançamento", "Valor", "Tipo Lançamento", "ID"])
+    sheet.append(["02/01/2024", "PIX", 1500.5, "Entrada", 1])
+    sheet.append(["03/01/2024", "BOLETO", -89.9, "Saída", 2])
+    sheet.append(["04/01/2024", "TARIFA", 2, "SAÍDA", 3])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    result = run_transform(buffer.getvalue(), name="extrato.xlsx")
+    got = [(r["id"], r["amount"]) for r in trusted_of(result)]
+    assert got == [(1, 1500.5), (2, -89.9), (3, -2.0)]

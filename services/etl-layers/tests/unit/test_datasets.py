@@ -65,6 +65,14 @@ def test_a_valid_declaration() -> None:
                 {"name": "s", "type": "string", "credit_debit": {"credit": ["c"], "debit": ["d"]}},
             ]
         },
+        {
+            "columns": [
+                {"name": "id", "type": "bigint", "required": True},
+                {"name": "day", "type": "date", "required": True},
+                {"name": "amount", "type": "double"},
+                {"name": "s", "type": "string", "sign_column": {"names": ["d_c"]}},
+            ]
+        },
     ],
 )
 def test_bad_declarations_are_refused(overrides: dict[str, Any]) -> None:
