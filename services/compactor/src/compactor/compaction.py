@@ -9,6 +9,7 @@ while screening, so the cast cannot fail or coerce).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +24,9 @@ from compactor.ducktypes import (
     VARCHAR,
     DuckType,
     Schema,
+    SchemaConflictError,
     case_spellings,
+    lower,
     merge,
     parse,
     render,
@@ -38,6 +41,7 @@ from compactor.exact_numbers import (
     past_double_text,
     replaced,
 )
+from compactor.schema import parquet_name
 from compactor.screening import LONG_INTEGER_DIGITS, NUMBER_START
 
 _DUCKDB_TYPES: dict[FieldType, str] = {
@@ -428,12 +432,21 @@ def compact(
         f"read_json({files}, format='newline_delimited', "
         f"maximum_object_size=16777216, columns={{{typed}}})"
     )
+    # Every column and field under its Parquet name (schema.parquet_name), which the catalog's
+    # matches; the declared ones already are.
+    present = {name for name, _ in detected}
+    written_schema = [
+        *detected,
+        *((f.name, VARCHAR) for f in fields if f.name not in present),
+    ]
+    names = _parquet_names(written_schema)
     texts: set[Leaf] = set()
     while True:
         select = _select_list(detected, fields, read, checked, texts)
         try:
             con.execute(
-                f"COPY (SELECT {select} FROM {source}) TO {_literal(str(dest))} "
+                f"COPY (SELECT {names} FROM (SELECT {select} FROM {source})) "
+                f"TO {_literal(str(dest))} "
                 f"(FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL {ZSTD_LEVEL}, "
                 f"ROW_GROUP_SIZE {ROW_GROUP_ROWS})"
             )
@@ -447,7 +460,9 @@ def compact(
             texts.add(lossy)
     declared = {f.name for f in fields}
     untyped = frozenset(
-        name for name, kind in detected if kind.name == "NULL" and name not in declared
+        parquet_name(name)
+        for name, kind in detected
+        if kind.name == "NULL" and name not in declared
     )
     return _written(con, dest, untyped, find_wide=True)
 
@@ -485,6 +500,57 @@ def _as_day(expr: str, present: DuckType, kind: DuckType, depth: int = 0) -> str
         for n, t in kind.fields
     )
     return f"CASE WHEN {expr} IS NULL THEN NULL ELSE struct_pack({packed}) END"
+
+
+def _needs_renaming(kind: DuckType) -> bool:
+    if kind.name == STRUCT:
+        return any(parquet_name(n) != n or _needs_renaming(t) for n, t in kind.fields)
+    if kind.name == LIST:
+        return _needs_renaming(kind.fields[0][1])
+    return False
+
+
+def _renamed(expr: str, kind: DuckType, depth: int = 0) -> str:
+    """`expr` (of type `kind`) with the fields inside it under their Parquet names."""
+    if not _needs_renaming(kind):
+        return expr
+    if kind.name == LIST:
+        element = f"e{depth}"
+        inner = _renamed(element, kind.fields[0][1], depth + 1)
+        return f"list_transform({expr}, lambda {element}: {inner})"
+    packed = ", ".join(
+        f"{_quote(parquet_name(n))} := "
+        + _renamed(f"struct_extract({expr}, {_literal(n)})", t, depth)
+        for n, t in kind.fields
+    )
+    return f"CASE WHEN {expr} IS NULL THEN NULL ELSE struct_pack({packed}) END"
+
+
+def _parquet_names(schema: Schema) -> str:
+    """The projection writing `schema`'s columns and their fields under their Parquet names;
+    names that would become one refuse the range, saying which."""
+    clashes: list[str] = []
+
+    def check(fields: Sequence[tuple[str, DuckType]], where: str) -> None:
+        seen: dict[str, str] = {}
+        for n, t in fields:
+            other = seen.setdefault(lower(parquet_name(n)), n)
+            if other != n:
+                clashes.append(f"'{where}{other}' and '{where}{n}'")
+            inner = t
+            while inner.name == LIST:
+                inner = inner.fields[0][1]
+            if inner.name == STRUCT:
+                check(inner.fields, f"{where}{n}.")
+
+    check(schema, "")
+    if clashes:
+        raise SchemaConflictError(
+            "fields whose names become one column in the catalog (its names are lower case "
+            f"letters, digits and underscores): {'; '.join(clashes)}: have the producers write "
+            "one of them"
+        )
+    return ", ".join(f"{_renamed(_quote(n), t)} AS {_quote(parquet_name(n))}" for n, t in schema)
 
 
 def _conformed(present: DuckType | None, name: str, kind: DuckType) -> str:

@@ -57,6 +57,13 @@ def catalog_name(name: str) -> str:
     return cleaned if not cleaned[0].isdigit() else f"_{cleaned}"
 
 
+def parquet_name(name: str) -> str:
+    """The name a field is written under: its own where the catalog's differs only by case
+    (Athena matches Parquet names to the table's without case), else the catalog's. A
+    Parquet `total-amount` under a table column `total_amount` would read as all nulls."""
+    return name if catalog_name(name) == lower(name) else catalog_name(name)
+
+
 def columns_of(schema: Schema) -> list[Column]:
     return [Column(catalog_name(name), glue_type(kind, catalog_name)) for name, kind in schema]
 

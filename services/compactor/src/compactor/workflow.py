@@ -44,7 +44,15 @@ from compactor.ports import (
     ViolationReport,
     Violations,
 )
-from compactor.schema import Column, changes, columns_of, schema_hash, table_columns, unify
+from compactor.schema import (
+    Column,
+    changes,
+    columns_of,
+    parquet_name,
+    schema_hash,
+    table_columns,
+    unify,
+)
 from compactor.screening import CONTRACT_REASONS, Screened, Screener
 from compactor.steps import Finalized, FinalizeTask, Job, Outcome, Planned, RangeDone, RangeTask
 
@@ -393,7 +401,7 @@ class Compactor:
                     f"range {index}: {screened.passed} records in, {written.rows} rows out"
                 )
             # Every field any record has (as detected over every record) is a column.
-            lost = {name for name, _ in lines.schema()} - written.names
+            lost = {parquet_name(name) for name, _ in lines.schema()} - written.names
             if lost:
                 raise FieldLostError(f"range {index}: fields {sorted(lost)} are not columns")
             key = layout.part_key(spec.name, day, index, plan.plan_id)

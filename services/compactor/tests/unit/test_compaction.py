@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from compactor.compaction import (
     conform,
 )
 from compactor.domains import FieldSpec, FieldType
-from compactor.ducktypes import DuckType, parse
+from compactor.ducktypes import DuckType, SchemaConflictError, parse
 
 LIMITS = EngineLimits("256MB", 1)
 
@@ -207,6 +208,52 @@ def test_conform_turns_nested_objects_where_the_day_holds_text_into_json(tmp_pat
         {"o": {"v": None, "n": 2.0, "late": None}, "l": []},
         {"o": None, "l": None},
     ]
+
+
+def test_fields_are_written_under_the_catalog_s_names(tmp_path: Path) -> None:
+    """Athena reads a Parquet column by name: `total-amount` under the table's `total_amount`
+    would be all nulls. Names that differ from the catalog's only by case are kept."""
+    src = write_lines(
+        tmp_path / "in.ndjson",
+        [
+            {"total-amount": 1, "1st": "a", "o": {"x-y": 2, "ok": 3}, "l": [{"a.b": 1}]},
+            {"camelCase": 2, "o": None, "l": None},
+        ],
+    )
+    written = compact(src, tmp_path / "out.parquet", (), work_dir=tmp_path, limits=LIMITS)
+    assert dict(written.columns) == {
+        "total_amount": "BIGINT",
+        "_1st": "VARCHAR",
+        "o": "STRUCT(x_y BIGINT, ok BIGINT)",
+        "l": "STRUCT(a_b BIGINT)[]",
+        "camelCase": "BIGINT",
+    }
+    assert pq.read_table(written.path).to_pylist() == [
+        {
+            "total_amount": 1,
+            "_1st": "a",
+            "o": {"x_y": 2, "ok": 3},
+            "l": [{"a_b": 1}],
+            "camelCase": None,
+        },
+        {"total_amount": None, "_1st": None, "o": None, "l": None, "camelCase": 2},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("line", "names"),
+    [
+        ('{"total-amount": 1, "total_amount": 2}', "'total-amount' and 'total_amount'"),
+        ('{"o": {"a-b": 1, "a.b": 2}}', "'o.a-b' and 'o.a.b'"),
+    ],
+)
+def test_fields_whose_catalog_names_are_one_refuse_the_range(
+    tmp_path: Path, line: str, names: str
+) -> None:
+    src = tmp_path / "in.ndjson"
+    src.write_text(line + "\n")
+    with pytest.raises(SchemaConflictError, match=re.escape(names)):
+        compact(src, tmp_path / "out.parquet", (), work_dir=tmp_path, limits=LIMITS)
 
 
 def test_an_integer_past_bigint_is_refused_by_the_parse_not_changed(tmp_path: Path) -> None:

@@ -672,3 +672,18 @@ def test_schema_changes_against_the_table_are_reported(harness: Harness) -> None
     ]
     table_columns = [c.name for c in harness.catalog.tables[(DATABASE, "orders")][0]]
     assert "gift" in table_columns
+
+
+def test_every_catalog_column_is_a_parquet_column(harness: Harness) -> None:
+    """What Athena needs to read a column at all: the table's name is the file's."""
+    harness.store.put(
+        LANDING, landing_key(0, 0), ndjson(record(1, **{"total-amount": 5, "x": {"a-b": 1}}))
+    )
+    harness.run(job())
+    (key,) = harness.store.keys(LAKE, "orders/dt=2026-11-21/")
+    schema = pq.read_schema(io.BytesIO(harness.store.objects[(LAKE, key)][0]))
+    columns = dict((c.name, c.type) for c in harness.catalog.tables[(DATABASE, "orders")][0])
+    assert {n.lower() for n in schema.names} == set(columns)
+    assert columns["total_amount"] == "bigint"
+    assert columns["x"] == "struct<a_b:bigint>"
+    assert str(schema.field("x").type) == "struct<a_b: int64>"
