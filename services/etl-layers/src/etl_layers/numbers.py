@@ -9,11 +9,12 @@ A value proves the decimal comma when no decimal-point file could write it (`1.2
 the style more of its values prove. When values prove both styles (two exports pasted into one
 file), the values of the other style fail `type:<col>` as any unreadable number does, and so do
 the `1.234` / `1,234` values: they cannot be decided, and a guess would be a thousand times
-off. When no value proves either, the file is read in the dataset's declared `decimal`; a
-dataset declaring none reads it with the point, and, in a CSV file, its `1.234` / `1,234`
-values fail, saying that no number of the file decides them (a statement of whole reais,
-`R$ 1.234`, would otherwise be read as 1.234). JSON's, Parquet's and a workbook's numbers
-are numbers, written with a point.
+off. When no value of a CSV file proves either, it is read in the dataset's declared
+`decimal`; a dataset declaring none reads it with the point, and its `1.234` / `1,234` values
+fail, saying that no number of the file decides them (a statement of whole reais, `R$ 1.234`,
+would otherwise be read as 1.234). JSON's, Parquet's and a workbook's numbers are numbers,
+written with a point: such a file that proves nothing is read with the point, whatever the
+dataset declares.
 """
 
 from __future__ import annotations

@@ -412,8 +412,10 @@ class _Run:
         except (duckdb.InvalidInputException, duckdb.ConversionException) as exc:
             raise UnreadableFileError(readers.engine_reason(read.format, exc)) from exc
         orders = dates.decide_orders(self.spec, row[: len(date_parts)])
+        # The declared separator is for text: a JSON or Parquet 5.899 is never 5899.
         text = read.format is FileFormat.CSV
-        return orders, numbers.decide(row[len(date_parts) :], self.spec.decimal, text=text)
+        declared = self.spec.decimal if text else None
+        return orders, numbers.decide(row[len(date_parts) :], declared, text=text)
 
     def _stage(
         self, read: ReadResult, style: DecimalStyle, orders: dict[str, dates.DateOrder]

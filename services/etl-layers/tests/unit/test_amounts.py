@@ -336,8 +336,15 @@ def test_no_number_holds_an_underscore(
     assert row["error"].startswith(f"amount {value} is not a number")
 
 
-def test_numbers_that_are_numbers_need_no_deciding(run_transform: Any, trusted_of: Rows) -> None:
-    """JSON's and a workbook's numbers are written with a point: `5.899` is 5.899 there."""
+@pytest.mark.parametrize("decimal", [None, "comma"])
+def test_numbers_that_are_numbers_need_no_deciding(
+    run_transform: Any, datasets: Any, trusted_of: Rows, decimal: str | None
+) -> None:
+    """JSON's and a workbook's numbers are written with a point: `5.899` is 5.899 there, also
+    in a dataset that declares the decimal comma for its CSV statements."""
+    spec = datasets.get("transactions").model_copy(
+        update={"decimal": None if decimal is None else DecimalSeparator(decimal)}
+    )
     import io
 
     import openpyxl  # type: ignore[import-untyped]
@@ -346,13 +353,15 @@ def test_numbers_that_are_numbers_need_no_deciding(run_transform: Any, trusted_o
         {"id": 1, "name": "A", "amount": 5.899, "date": "2024-01-02", "category": "S"},
         {"id": 2, "name": "B", "amount": 1234, "date": "2024-01-02", "category": "S"},
     ]
-    ndjson = run_transform("".join(json.dumps(r) + "\n" for r in lines), name="in.ndjson")
+    ndjson = run_transform(
+        "".join(json.dumps(r) + "\n" for r in lines), name="in.ndjson", spec=spec
+    )
     workbook = openpyxl.Workbook()
     for row in [list(lines[0]), *(list(r.values()) for r in lines)]:
         workbook.active.append(row)
     buffer = io.BytesIO()
     workbook.save(buffer)
-    xlsx = run_transform(buffer.getvalue(), name="in.xlsx")
+    xlsx = run_transform(buffer.getvalue(), name="in.xlsx", spec=spec)
     for result in (ndjson, xlsx):
         assert not result.decimal.undecided
         assert [(r["id"], r["amount"]) for r in trusted_of(result)] == [(1, 5.899), (2, 1234.0)]
