@@ -26,9 +26,11 @@ from compactor.ducktypes import (
     Schema,
     SchemaConflictError,
     case_spellings,
+    literal,
     lower,
     merge,
     parse,
+    quote,
     render,
 )
 from compactor.exact_numbers import (
@@ -120,14 +122,6 @@ class CompactedFile:
         return tuple((name, parse(kind)) for name, kind in self.columns)
 
 
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def _lossy_leaf(error: duckdb.Error, checked: list[Leaf]) -> Leaf | None:
     """The double leaf `_checked_doubles` failed `error` for, if it did."""
     index = str(error).partition(_LOSSY)[2].split()[:1]
@@ -140,16 +134,16 @@ def _checked_doubles(name: str, read: DuckType, checked: list[Leaf], texts: set[
     is an integer past 2^53; leaves in `texts` keep their text."""
     mine = [leaf for leaf in checked if leaf[0] == name and leaf not in texts]
     if not mine:
-        return _quote(name)
+        return quote(name)
     target = read
     for leaf in mine:
         target = replaced(target, leaf[1:], DuckType("DOUBLE"))
     tests = " ".join(
-        f"WHEN {any_value(_quote(name), read, leaf[1:], past_double_text)} "
-        f"THEN error({_literal(_LOSSY + str(checked.index(leaf)))})"
+        f"WHEN {any_value(quote(name), read, leaf[1:], past_double_text)} "
+        f"THEN error({literal(_LOSSY + str(checked.index(leaf)))})"
         for leaf in mine
     )
-    return f"CASE {tests} ELSE CAST({_quote(name)} AS {render(target)}) END AS {_quote(name)}"
+    return f"CASE {tests} ELSE CAST({quote(name)} AS {render(target)}) END AS {quote(name)}"
 
 
 def _select_list(
@@ -172,15 +166,13 @@ def _select_list(
         target = declared.get(name)
         if target is None and kind.name in _UNTYPED:
             target = "VARCHAR"
-        parts.append(
-            f"CAST({_quote(name)} AS {target}) AS {_quote(name)}" if target else _quote(name)
-        )
+        parts.append(f"CAST({quote(name)} AS {target}) AS {quote(name)}" if target else quote(name))
     seen = {name for name, _ in described}
     # A declared optional field no record of the range has still gets its column.
     for spec in fields:
         if spec.name not in seen:
             missing = declared.get(spec.name, "VARCHAR")
-            parts.append(f"CAST(NULL AS {missing}) AS {_quote(spec.name)}")
+            parts.append(f"CAST(NULL AS {missing}) AS {quote(spec.name)}")
     return ", ".join(parts)
 
 
@@ -206,7 +198,7 @@ def _written(
     """The file as written; a column null in every record (`untyped`) is reported as NULL,
     so another range's type for it wins when the day's schema is unified. With `find_wide`
     (a range's own file, before the day is unified), its integer columns past 2^53 too."""
-    parquet = f"read_parquet({_literal(str(dest))})"
+    parquet = f"read_parquet({literal(str(dest))})"
     described = con.execute(f"DESCRIBE SELECT * FROM {parquet}").fetchall()
     counted = con.execute(f"SELECT count(*) FROM {parquet}").fetchone()
     rows = int(counted[0]) if counted else 0
@@ -216,7 +208,7 @@ def _written(
     if find_wide and integers and rows:
         kinds = {name: parse(kind) for name, kind in columns}
         past = ", ".join(
-            f"bool_or({any_value(_quote(leaf[0]), kinds[leaf[0]], leaf[1:], past_double)})"
+            f"bool_or({any_value(quote(leaf[0]), kinds[leaf[0]], leaf[1:], past_double)})"
             for leaf in integers
         )
         flags = con.execute(f"SELECT {past} FROM {parquet}").fetchone() or ()
@@ -264,7 +256,7 @@ def _detect(con: duckdb.DuckDBPyConnection, path: Path) -> list[tuple[str, DuckT
     # have them, the same order for the same input.
     shapes = con.sql(
         "SELECT json_structure(json) AS shape, count(*) AS n FROM read_ndjson_objects("
-        f"{_literal(str(path))}, maximum_object_size=16777216) "
+        f"{literal(str(path))}, maximum_object_size=16777216) "
         "GROUP BY shape ORDER BY n DESC, shape"
     ).fetchall()
     kinds = [_structure_type(orjson.loads(str(row[0]))) for row in shapes]
@@ -275,7 +267,7 @@ def skipped_unseen(con: duckdb.DuckDBPyConnection, path: Path) -> bool:
     """Whether the lines file holds invalid UTF-8 or a number `_SKIPPED_PATTERN` names."""
     found = con.execute(
         "SELECT coalesce(regexp_matches(TRY(decode(content)), $pattern), true) "
-        f"FROM read_blob({_literal(str(path))})",
+        f"FROM read_blob({literal(str(path))})",
         {"pattern": _SKIPPED_PATTERN},
     ).fetchall()
     return bool(found and found[0][0])
@@ -409,7 +401,7 @@ def compact(
     if spellings:
         raise CaseConflictError(spellings)
     con = lines.connection
-    files = "[" + ", ".join(_literal(str(p)) for p in lines.paths) + "]"
+    files = "[" + ", ".join(literal(str(p)) for p in lines.paths) + "]"
     # The types are known: the parse detects nothing and reads every chunk in one pass.
     # Declared fields are parsed straight into their declared type (their values were checked).
     declared_types = {f.name: _DUCKDB_TYPES[f.type] for f in fields if f.type in _DUCKDB_TYPES}
@@ -427,7 +419,7 @@ def compact(
     }
     read_as = {name: declared_types.get(name) or render(kind) for name, kind in detected}
     read_as.update({name: render(kind) for name, kind in read.items()})
-    typed = ", ".join(f"{_literal(name)}: {_literal(kind)}" for name, kind in read_as.items())
+    typed = ", ".join(f"{literal(name)}: {literal(kind)}" for name, kind in read_as.items())
     source = (
         f"read_json({files}, format='newline_delimited', "
         f"maximum_object_size=16777216, columns={{{typed}}})"
@@ -446,7 +438,7 @@ def compact(
         try:
             con.execute(
                 f"COPY (SELECT {names} FROM (SELECT {select} FROM {source})) "
-                f"TO {_literal(str(dest))} "
+                f"TO {literal(str(dest))} "
                 f"(FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL {ZSTD_LEVEL}, "
                 f"ROW_GROUP_SIZE {ROW_GROUP_ROWS})"
             )
@@ -491,9 +483,9 @@ def _as_day(expr: str, present: DuckType, kind: DuckType, depth: int = 0) -> str
         return f"list_transform({expr}, lambda {element}: {inner})"
     fields = dict(present.fields)
     packed = ", ".join(
-        f"{_quote(n)} := "
+        f"{quote(n)} := "
         + (
-            _as_day(f"struct_extract({expr}, {_literal(n)})", fields[n], t, depth)
+            _as_day(f"struct_extract({expr}, {literal(n)})", fields[n], t, depth)
             if n in fields
             else f"CAST(NULL AS {render(t)})"
         )
@@ -519,8 +511,8 @@ def _renamed(expr: str, kind: DuckType, depth: int = 0) -> str:
         inner = _renamed(element, kind.fields[0][1], depth + 1)
         return f"list_transform({expr}, lambda {element}: {inner})"
     packed = ", ".join(
-        f"{_quote(parquet_name(n))} := "
-        + _renamed(f"struct_extract({expr}, {_literal(n)})", t, depth)
+        f"{quote(parquet_name(n))} := "
+        + _renamed(f"struct_extract({expr}, {literal(n)})", t, depth)
         for n, t in kind.fields
     )
     return f"CASE WHEN {expr} IS NULL THEN NULL ELSE struct_pack({packed}) END"
@@ -550,7 +542,7 @@ def _parquet_names(schema: Schema) -> str:
             f"letters, digits and underscores): {'; '.join(clashes)}: have the producers write "
             "one of them"
         )
-    return ", ".join(f"{_renamed(_quote(n), t)} AS {_quote(parquet_name(n))}" for n, t in schema)
+    return ", ".join(f"{_renamed(quote(n), t)} AS {quote(parquet_name(n))}" for n, t in schema)
 
 
 def _conformed(present: DuckType | None, name: str, kind: DuckType) -> str:
@@ -558,7 +550,7 @@ def _conformed(present: DuckType | None, name: str, kind: DuckType) -> str:
     the day holds strings becomes its JSON text; a column the range lacks is null."""
     if present is None:
         return f"CAST(NULL AS {render(kind)})"
-    return _as_day(_quote(name), present, kind)
+    return _as_day(quote(name), present, kind)
 
 
 def conform(
@@ -574,16 +566,16 @@ def conform(
     the columns it lacks."""
     con = _connect(work_dir, limits)
     try:
-        source = f"read_parquet({_literal(str(src))})"
+        source = f"read_parquet({literal(str(src))})"
         present = {
             str(r[0]): parse(str(r[1]))
             for r in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()
         }
         select = ", ".join(
-            f"{_conformed(present.get(n), n, kind)} AS {_quote(n)}" for n, kind in schema
+            f"{_conformed(present.get(n), n, kind)} AS {quote(n)}" for n, kind in schema
         )
         con.execute(
-            f"COPY (SELECT {select} FROM {source}) TO {_literal(str(dest))} "
+            f"COPY (SELECT {select} FROM {source}) TO {literal(str(dest))} "
             f"(FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL {ZSTD_LEVEL}, "
             f"ROW_GROUP_SIZE {ROW_GROUP_ROWS})"
         )

@@ -151,14 +151,20 @@ def parse(text: str) -> DuckType:
     return parsed
 
 
-def _quote(name: str) -> str:
+def quote(name: str) -> str:
+    """`name` as a SQL identifier."""
     return '"' + name.replace('"', '""') + '"'
+
+
+def literal(text: str) -> str:
+    """`text` as a SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
 
 
 def render(kind: DuckType) -> str:
     """The type as a CAST target."""
     if kind.name == STRUCT:
-        return "STRUCT(" + ", ".join(f"{_quote(n)} {render(t)}" for n, t in kind.fields) + ")"
+        return "STRUCT(" + ", ".join(f"{quote(n)} {render(t)}" for n, t in kind.fields) + ")"
     if kind.name == LIST:
         return render(kind.fields[0][1]) + "[]"
     if kind.name == MAP:

@@ -10,17 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from compactor.ducktypes import LIST, STRUCT, VARCHAR, DuckType
+from compactor.ducktypes import LIST, STRUCT, VARCHAR, DuckType, literal
 
 # The largest integer below which every integer is a double exactly (2^53).
 EXACT_DOUBLE_INTEGER = 2**53
 _INTEGER_TYPES = ("BIGINT", "HUGEINT", "UBIGINT")
 
 Leaf = tuple[str, ...]
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def _leaves(kind: DuckType, path: Leaf, wanted: Callable[[DuckType], bool]) -> list[Leaf]:
@@ -78,7 +74,7 @@ def any_value(
             inner = f"e{depth}"
             found = any_value(inner, kind.fields[0][1], steps[index + 1 :], test, depth + 1)
             return f"list_bool_or(list_transform({expr}, lambda {inner}: {found}))"
-        expr = f"struct_extract({expr}, {_literal(step)})"
+        expr = f"struct_extract({expr}, {literal(step)})"
         kind = dict(kind.fields)[step]
     return test(expr)
 
