@@ -9,12 +9,16 @@ A value proves the decimal comma when no decimal-point file could write it (`1.2
 the style more of its values prove. When values prove both styles (two exports pasted into one
 file), the values of the other style fail `type:<col>` as any unreadable number does, and so do
 the `1.234` / `1,234` values: they cannot be decided, and a guess would be a thousand times
-off. When no value of a CSV file proves either, it is read in the dataset's declared
+off. When no value of a file proves either, its text is read in the dataset's declared
 `decimal`; a dataset declaring none reads it with the point, and its `1.234` / `1,234` values
 fail, saying that no number of the file decides them (a statement of whole reais, `R$ 1.234`,
-would otherwise be read as 1.234). JSON's, Parquet's and a workbook's numbers are numbers,
-written with a point: such a file that proves nothing is read with the point, whatever the
-dataset declares.
+would otherwise be read as 1.234).
+
+Only text is read in a style. A JSON number, a workbook's number cell and a Parquet number
+column are numbers, written with a point (`5.899` is 5.899): they are read as they are and
+prove no style, and a file of nothing else is read with the point, whatever the dataset
+declares. A reader marks them, value by value, in a boolean column of `raw_rows`
+(`typed_column`).
 """
 
 from __future__ import annotations
@@ -103,6 +107,14 @@ def numeric_columns(spec: DatasetSpec) -> list[ColumnSpec]:
     return [c for c in spec.columns if c.type in (ColumnType.DOUBLE, ColumnType.BIGINT)]
 
 
+TYPED_PREFIX = "typed__"
+
+
+def typed_column(name: str) -> str:
+    """The `raw_rows` column saying the value of `name` is a number, not text (true/false)."""
+    return q(TYPED_PREFIX + name)
+
+
 def _signs(currency: Sequence[str]) -> str:
     """A regex matching the dataset's currency signs, the longest first (`R$` before `$`)."""
     return "|".join(re.escape(sign) for sign in sorted(currency, key=len, reverse=True))
@@ -129,7 +141,8 @@ def _kind_expr(text: str, u: str) -> str:
     Text DuckDB casts as it is and that holds a `.` (`-12.50`) proves the point unless it is
     `1.234`; it is most values of most files, so only the rest goes through the regexes."""
     return (
-        f"CASE WHEN NOT (contains({text}, ',') OR contains({text}, '.')) THEN NULL "
+        f"CASE WHEN {text} IS NULL OR NOT (contains({text}, ',') OR contains({text}, '.')) "
+        "THEN NULL "
         f"WHEN {u} IS NULL THEN "
         f"CASE WHEN regexp_matches({text}, {lit(_SIGNED_AMBIGUOUS)}) THEN NULL ELSE 'dot' END "
         f"WHEN regexp_matches({u}, {lit(AMBIGUOUS)}) THEN NULL "
@@ -138,11 +151,14 @@ def _kind_expr(text: str, u: str) -> str:
     )
 
 
-def evidence_sql(spec: DatasetSpec) -> tuple[list[str], list[str], list[str]]:
+def evidence_sql(
+    spec: DatasetSpec, typed: Sequence[str] = ()
+) -> tuple[list[str], list[str], list[str]]:
     """Over `raw_rows`: projections (each numeric column's text, and its unsigned text where
     it does not cast as it is), the style each value proves (over the projections), and
     aggregates over both, two per column: how many values prove the decimal comma, and the
-    point, with one of each.
+    point, with one of each, and how many values are text. The values of the columns in
+    `typed` that are numbers are no text: they prove nothing.
 
     Three steps, so the regexes run once per value, and only on values that need them: an
     expression used twice in one step is computed for every row, whatever CASE it is in."""
@@ -150,6 +166,8 @@ def evidence_sql(spec: DatasetSpec) -> tuple[list[str], list[str], list[str]]:
     for column in numeric_columns(spec):
         v, u, kind = (q(f"{prefix}__{column.name}") for prefix in ("n", "u", "k"))
         text = f"trim({q(column.name)})"
+        if column.name in typed:
+            text = f"CASE WHEN NOT {typed_column(column.name)} THEN {text} END"
         needs_regexes = (
             f"(contains({text}, ',') OR contains({text}, '.')) "
             f"AND TRY_CAST({text} AS DOUBLE) IS NULL"
@@ -163,7 +181,7 @@ def evidence_sql(spec: DatasetSpec) -> tuple[list[str], list[str], list[str]]:
             proves = f"{kind} = '{style}'"
             parts.append(
                 f"{{'n': count(*) FILTER (WHERE {proves}), "
-                f"'example': min({v}) FILTER (WHERE {proves})}}"
+                f"'example': min({v}) FILTER (WHERE {proves}), 'texts': count({v})}}"
             )
     return projections, kinds, parts
 
@@ -172,13 +190,14 @@ def decide(
     values: Sequence[Any], declared: DecimalSeparator | None = None, *, text: bool = True
 ) -> DecimalStyle:
     """The file's style from the values `evidence_sql` yields, over all numeric columns; the
-    dataset's `declared` separator when none proves either. `text`: the file writes its
-    numbers as text (CSV); JSON's, Parquet's and a workbook's numbers are numbers, written
-    with a point, so such a file that proves nothing is read with the point."""
+    dataset's `declared` separator when none proves either. `text`: the file's numbers can be
+    text (a CSV file's always are); a file whose numbers are all numbers (JSON numbers, number
+    cells) has no text to read in a style, so it is read with the point."""
     comma, dot = values[0::2], values[1::2]
     comma_n, dot_n = sum(v["n"] for v in comma), sum(v["n"] for v in dot)
+    text = text or any(v["texts"] for v in comma)
     if comma_n == dot_n == 0:
-        if declared is None:
+        if declared is None or not text:
             return DecimalStyle(undecided=text)
         return DecimalStyle(comma=declared is DecimalSeparator.COMMA, declared=True)
     comma_example = next((v["example"] for v in comma if v["example"] is not None), None)
@@ -255,9 +274,17 @@ def _has_fast_path(style: DecimalStyle) -> bool:
 
 
 def staging_steps(
-    steps: Steps, style: DecimalStyle, sql_type: str, currency: Sequence[str]
+    steps: Steps,
+    style: DecimalStyle,
+    sql_type: str,
+    currency: Sequence[str],
+    typed: str | None = None,
 ) -> list[list[str]]:
-    """The projections of each step, in order, that make `steps`' columns."""
+    """The projections of each step, in order, that make `steps`' columns. `typed`, when
+    given, is the column saying a value is a number: its text is read as it is, in no style."""
+    text = text_expr(steps.cleaned, steps.unsigned, style)
+    if typed is not None:
+        text = f"CASE WHEN {typed} THEN {steps.v} ELSE {text} END"
     if _has_fast_path(style):
         as_is = _as_is(steps.v, sql_type)
         first = [
@@ -265,14 +292,16 @@ def staging_steps(
             f"CASE WHEN {as_is} IS NULL THEN {cleaned(steps.v, currency)} END AS {steps.cleaned}",
         ]
     else:
+        bare = cleaned(steps.v, currency)
         first = [
             f"NULL::{sql_type} AS {steps.fast}",
-            f"{cleaned(steps.v, currency)} AS {steps.cleaned}",
+            f"{bare if typed is None else f'CASE WHEN NOT {typed} THEN {bare} END'} "
+            f"AS {steps.cleaned}",
         ]
     return [
         first,
         [f"regexp_replace({steps.cleaned}, {lit(_SIGN)}, '', 'g') AS {steps.unsigned}"],
-        [f"{text_expr(steps.cleaned, steps.unsigned, style)} AS {steps.text}"],
+        [f"{text} AS {steps.text}"],
     ]
 
 

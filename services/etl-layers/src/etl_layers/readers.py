@@ -26,6 +26,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from etl_layers import numbers
 from etl_layers.datasets import DatasetSpec
 from etl_layers.sql import lit, q
 
@@ -81,6 +82,9 @@ class ReadResult:
     rejects_sql: str = NO_REJECTS
     # The file's line the header is on (1 unless lines above it were skipped).
     header_line: int = 1
+    # The numeric columns whose values `raw_rows` marks as numbers or text, in a boolean
+    # column each (`numbers.typed_column`): a number is read as it is, text in the file's style.
+    typed: tuple[str, ...] = ()
 
 
 _EXTENSIONS = {
@@ -595,10 +599,14 @@ def stage_json(con: duckdb.DuckDBPyConnection, path: Path, spec: DatasetSpec) ->
     keys = sorted(str(key) for key in (every[0] if every and every[0] else []))
     repeats = bool(every and every[1])
     sources = json_sources(keys, spec)
-    selected, conflicts, differing = [], [], []
+    selected, conflicts, differing, typed = [], [], [], []
+    numeric = {c.name for c in numbers.numeric_columns(spec)}
     for column in spec.columns:
         found = sources.get(column.name, [])
         paths = [f"json_extract_string(json, {lit(_json_path(k))})" for k in found]
+        if column.name in numeric and found:
+            typed.append(column.name)
+            selected.append(f"{_json_number(found, paths)} AS {numbers.typed_column(column.name)}")
         value = (
             "NULL::VARCHAR"
             if not paths
@@ -644,7 +652,22 @@ def stage_json(con: duckdb.DuckDBPyConnection, path: Path, spec: DatasetSpec) ->
     ignored = tuple(sorted(k for k in keys if k not in used))[:50]
     fmt = FileFormat.JSON if layout == "array" else FileFormat.NDJSON
     # A JSON record has no line of its own (an array file has one line for all).
-    return ReadResult(fmt, "utf-8", ignored_columns=ignored, rejects_sql=rejects)
+    return ReadResult(
+        fmt, "utf-8", ignored_columns=ignored, rejects_sql=rejects, typed=tuple(typed)
+    )
+
+
+_JSON_NUMBERS = "('BIGINT', 'UBIGINT', 'HUGEINT', 'DOUBLE')"
+
+
+def _json_number(keys: Sequence[str], paths: Sequence[str]) -> str:
+    """Whether the value a column is read from (the first of its keys with one) is a JSON
+    number, not a string."""
+    whens = " ".join(
+        f"WHEN {path} IS NOT NULL THEN json_type(json, {lit(_json_path(key))}) IN {_JSON_NUMBERS}"
+        for key, path in zip(keys, paths, strict=True)
+    )
+    return f"CASE {whens} ELSE false END"
 
 
 # --- Parquet ---------------------------------------------------------------------------------
@@ -652,12 +675,41 @@ def stage_json(con: duckdb.DuckDBPyConnection, path: Path, spec: DatasetSpec) ->
 
 def stage_parquet(con: duckdb.DuckDBPyConnection, path: Path, spec: DatasetSpec) -> ReadResult:
     source = f"read_parquet({lit(str(path))})"
-    header = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
-    mapping, ignored = map_columns(header, spec)
+    types = {
+        str(row[0]): str(row[1])
+        for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()
+    }
+    mapping, ignored = map_columns(list(types), spec)
+    # A number column's values are numbers; a text column's are text, read in the file's style.
+    typed = [
+        c.name
+        for c in numbers.numeric_columns(spec)
+        if c.name in mapping and _is_number_type(types[mapping[c.name]])
+    ]
+    marks = "".join(f", true AS {numbers.typed_column(name)}" for name in typed)
     con.execute(
-        f"CREATE VIEW raw_rows AS SELECT {_select_declared(mapping, spec, cast=True)} FROM {source}"
+        f"CREATE VIEW raw_rows AS SELECT {_select_declared(mapping, spec, cast=True)}{marks} "
+        f"FROM {source}"
     )
-    return ReadResult(FileFormat.PARQUET, ignored_columns=tuple(ignored[:50]))
+    return ReadResult(FileFormat.PARQUET, ignored_columns=tuple(ignored[:50]), typed=tuple(typed))
+
+
+def _is_number_type(duckdb_type: str) -> bool:
+    return duckdb_type.split("(")[0] in {
+        "TINYINT",
+        "SMALLINT",
+        "INTEGER",
+        "BIGINT",
+        "HUGEINT",
+        "UTINYINT",
+        "USMALLINT",
+        "UINTEGER",
+        "UBIGINT",
+        "UHUGEINT",
+        "FLOAT",
+        "DOUBLE",
+        "DECIMAL",
+    }
 
 
 # --- xlsx ------------------------------------------------------------------------------------
@@ -688,20 +740,36 @@ def stage_xlsx(con: duckdb.DuckDBPyConnection, path: Path, spec: DatasetSpec) ->
         header, mapping, ignored, line = _xlsx_header(rows, spec, splits)
         cells = {name: _cell_reader(header.index(source)) for name, source in mapping.items()}
         cells.update({name: _derived_reader(header, split) for name, split in splits.items()})
-        schema = pa.schema([(c.name, pa.string()) for c in spec.columns])
+        marks = _number_marks(header, mapping, splits, spec)
+        schema = pa.schema(
+            [
+                *((c.name, pa.string()) for c in spec.columns),
+                *((_typed_name(name), pa.bool_()) for name in marks),
+            ]
+        )
         con.execute(
             "CREATE TABLE xlsx_rows ("
-            + ", ".join(f"{q(c.name)} VARCHAR" for c in spec.columns)
+            + ", ".join(
+                [
+                    *(f"{q(c.name)} VARCHAR" for c in spec.columns),
+                    *(f"{numbers.typed_column(name)} BOOLEAN" for name in marks),
+                ]
+            )
             + ")"
         )
-        for batch in _xlsx_batches(rows, cells, spec, schema):
+        for batch in _xlsx_batches(rows, cells, marks, spec, schema):
             con.register("xlsx_batch", batch)
             con.execute("INSERT INTO xlsx_rows SELECT * FROM xlsx_batch")
             con.unregister("xlsx_batch")
     finally:
         workbook.close()
     con.execute("CREATE VIEW raw_rows AS SELECT * FROM xlsx_rows")
-    return ReadResult(FileFormat.XLSX, ignored_columns=tuple(ignored[:50]), header_line=line)
+    return ReadResult(
+        FileFormat.XLSX,
+        ignored_columns=tuple(ignored[:50]),
+        header_line=line,
+        typed=tuple(marks),
+    )
 
 
 def _xlsx_header(
@@ -744,13 +812,58 @@ def _derived_reader(header: list[str], source: Derived) -> CellReader:
     return lambda row: credit_or_debit(_cell(row, first), _cell(row, second))
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+NumberMark = Callable[[Row], bool]
+
+
+def _number_marks(
+    header: list[str], mapping: dict[str, str], splits: dict[str, Derived], spec: DatasetSpec
+) -> dict[str, NumberMark]:
+    """For each numeric column a row reads, whether its value is a number cell (for one read
+    from credit and debit cells, the cell that has a value; with a debit/credit mark, the
+    amount's cell), not text."""
+    marks: dict[str, NumberMark] = {}
+    for column in numbers.numeric_columns(spec):
+        split = splits.get(column.name)
+        if isinstance(split, SignedSource) or (split is None and column.name in mapping):
+            own = split.value if split is not None else mapping[column.name]
+            marks[column.name] = _number_cells([header.index(own)])
+        elif split is not None:
+            marks[column.name] = _number_cells(
+                [header.index(n) for n in _sources(split) if n is not None]
+            )
+    return marks
+
+
+def _number_cells(positions: Sequence[int]) -> NumberMark:
+    """Whether a row's value from the cells at `positions` is a number: one of them is a
+    number cell and the others are empty or numbers too."""
+
+    def mark(row: Row) -> bool:
+        cells = [row[p] if p < len(row) else None for p in positions]
+        return any(map(_is_number, cells)) and all(c is None or _is_number(c) for c in cells)
+
+    return mark
+
+
+def _typed_name(name: str) -> str:
+    return numbers.TYPED_PREFIX + name
+
+
 def _xlsx_batches(
     rows: Iterator[Row],
     cells: dict[str, CellReader],
+    marks: dict[str, NumberMark],
     spec: DatasetSpec,
     schema: pa.Schema,
 ) -> Iterator[pa.Table]:
-    buffer: dict[str, list[str | None]] = {c.name: [] for c in spec.columns}
+    def empty() -> dict[str, list[Any]]:
+        return {name: [] for name in schema.names}
+
+    buffer = empty()
     count = 0
     for row in rows:
         if all(v is None for v in row):
@@ -758,10 +871,12 @@ def _xlsx_batches(
         for column in spec.columns:
             reader = cells.get(column.name)
             buffer[column.name].append(reader(row) if reader is not None else None)
+        for name, mark in marks.items():
+            buffer[_typed_name(name)].append(mark(row))
         count += 1
         if count == XLSX_BATCH_ROWS:
             yield pa.table(buffer, schema=schema)
-            buffer = {c.name: [] for c in spec.columns}
+            buffer = empty()
             count = 0
     if count:
         yield pa.table(buffer, schema=schema)

@@ -17,6 +17,8 @@ completeness is the share of declared columns that had a value in the file.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from etl_layers import dates, numbers
 from etl_layers.datasets import ColumnSpec, ColumnType, DatasetSpec
 from etl_layers.dates import DateOrder
@@ -193,15 +195,22 @@ def staged_sql(
     style: DecimalStyle,
     now: str,
     orders: dict[str, DateOrder] | None = None,
+    typed: Sequence[str] = (),
 ) -> str:
     """SELECT over `raw_rows`: typed values, failed hard rules, soft flags, completeness,
     and what the layers need from a kept row: dates as ISO text and the partition's
     year/month/day, computed here so the table is not copied again to add them.
 
     `now` is a SQL TIMESTAMP literal: the processing time, the bound of `future:` flags.
+    `typed`: the numeric columns whose numbers `raw_rows` marks (`numbers.typed_column`).
     """
     orders = orders or {}
-    parsed = ", ".join(f"NULLIF(trim({q(c.name)}), '') AS {_v(c)}" for c in spec.columns)
+    parsed = ", ".join(
+        [
+            *(f"NULLIF(trim({q(c.name)}), '') AS {_v(c)}" for c in spec.columns),
+            *(numbers.typed_column(name) for name in typed),
+        ]
+    )
     kinds = ", ".join(f"{dates.iso_expr(_v(c))} AS {_i(c)}" for c in dates.date_columns(spec))
     forms = ", ".join(
         f"{expr} AS {_x(c, i)}"
@@ -210,7 +219,13 @@ def staged_sql(
     )
     # Each numeric column is read through three steps of its own (numbers.Steps).
     number_steps = [
-        numbers.staging_steps(_steps(c), style, sql_type(c), spec.currency)
+        numbers.staging_steps(
+            _steps(c),
+            style,
+            sql_type(c),
+            spec.currency,
+            numbers.typed_column(c.name) if c.name in typed else None,
+        )
         for c in numbers.numeric_columns(spec)
     ]
     number_step = ["".join(", " + e for steps in number_steps for e in steps[i]) for i in range(3)]

@@ -398,7 +398,7 @@ class _Run:
         """One scan of the whole file deciding what a sample cannot: the day/month order of
         each date column and the decimal style of the numbers."""
         date_projections, date_parts = dates.evidence_sql(self.spec)
-        number_projections, number_kinds, number_parts = numbers.evidence_sql(self.spec)
+        number_projections, number_kinds, number_parts = numbers.evidence_sql(self.spec, read.typed)
         if not date_parts and not number_parts:
             return {}, DecimalStyle()
         projections = ", ".join([*date_projections, *number_projections])
@@ -412,15 +412,14 @@ class _Run:
         except (duckdb.InvalidInputException, duckdb.ConversionException) as exc:
             raise UnreadableFileError(readers.engine_reason(read.format, exc)) from exc
         orders = dates.decide_orders(self.spec, row[: len(date_parts)])
-        # The declared separator is for text: a JSON or Parquet 5.899 is never 5899.
+        # A CSV file's numbers are text; other files' may be numbers, which are read in no style.
         text = read.format is FileFormat.CSV
-        declared = self.spec.decimal if text else None
-        return orders, numbers.decide(row[len(date_parts) :], declared, text=text)
+        return orders, numbers.decide(row[len(date_parts) :], self.spec.decimal, text=text)
 
     def _stage(
         self, read: ReadResult, style: DecimalStyle, orders: dict[str, dates.DateOrder]
     ) -> None:
-        sql = rules.staged_sql(self.spec, style, self.now, orders)
+        sql = rules.staged_sql(self.spec, style, self.now, orders, read.typed)
         try:
             self.con.execute(f"CREATE TEMP TABLE staged AS {sql}")
         except (duckdb.InvalidInputException, duckdb.ConversionException) as exc:

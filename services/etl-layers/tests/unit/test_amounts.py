@@ -365,3 +365,117 @@ def test_numbers_that_are_numbers_need_no_deciding(
     for result in (ndjson, xlsx):
         assert not result.decimal.undecided
         assert [(r["id"], r["amount"]) for r in trusted_of(result)] == [(1, 5.899), (2, 1234.0)]
+
+
+def _workbook(rows: list[list[Any]]) -> bytes:
+    import io
+
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    for row in rows:
+        workbook.active.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def test_numbers_beside_text_in_decimal_comma_keep_their_point(
+    run_transform: Any, trusted_of: Rows
+) -> None:
+    """A JSON or workbook number is written with a point whatever the file's text says: beside
+    amounts written as text in decimal comma, `5.899` is still 5.899, not 5899."""
+    lines = [
+        {"id": 1, "name": "A", "amount": 5.899, "date": "2024-01-02", "category": "S"},
+        {"id": 2, "name": "B", "amount": "R$ 1.234,56", "date": "2024-01-02", "category": "S"},
+        {"id": 3, "name": "C", "amount": 12.5, "date": "2024-01-02", "category": "S"},
+    ]
+    ndjson = run_transform(
+        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in lines), name="in.ndjson"
+    )
+    xlsx = run_transform(
+        _workbook([list(lines[0]), *(list(r.values()) for r in lines)]), name="in.xlsx"
+    )
+    for result in (ndjson, xlsx):
+        assert result.decimal.comma
+        assert result.rows_quarantined == 0
+        amounts = [(r["id"], r["amount"]) for r in trusted_of(result)]
+        assert amounts == [(1, 5.899), (2, 1234.56), (3, 12.5)]
+
+
+def test_numbers_do_not_decide_how_text_is_read(run_transform: Any, trusted_of: Rows) -> None:
+    """Only text says how text is written: JSON numbers prove no decimal point for the
+    amounts a file writes as text, so `1.234` text there is undecided, not 1.234."""
+    lines = [
+        {"id": 1, "name": "A", "amount": 5.5, "date": "2024-01-02", "category": "S"},
+        {"id": 2, "name": "B", "amount": "R$ 1.234", "date": "2024-01-02", "category": "S"},
+        {"id": 3, "name": "C", "amount": "7", "date": "2024-01-02", "category": "S"},
+    ]
+    result = run_transform(
+        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in lines), name="in.ndjson"
+    )
+    assert result.decimal.undecided
+    assert [(r["id"], r["amount"]) for r in trusted_of(result)] == [(1, 5.5), (3, 7.0)]
+    assert result.rows_quarantined == 1
+
+
+def test_declared_decimal_reads_the_text_of_any_format(
+    run_transform: Any, datasets: Any, trusted_of: Rows
+) -> None:
+    """A dataset's declared decimal is for text: a JSON string `1.234` in a decimal-comma
+    dataset is 1234, the JSON number 5.899 beside it stays 5.899."""
+    spec = datasets.get("transactions").model_copy(update={"decimal": DecimalSeparator.COMMA})
+    lines = [
+        {"id": 1, "name": "A", "amount": 5.899, "date": "2024-01-02", "category": "S"},
+        {"id": 2, "name": "B", "amount": "1.234", "date": "2024-01-02", "category": "S"},
+    ]
+    result = run_transform(
+        "".join(json.dumps(r) + "\n" for r in lines), name="in.ndjson", spec=spec
+    )
+    assert [(r["id"], r["amount"]) for r in trusted_of(result)] == [(1, 5.899), (2, 1234.0)]
+
+
+def test_empty_amounts_prove_nothing(run_transform: Any, trusted_of: Rows) -> None:
+    """A statement's empty amounts say nothing of its decimal separator: one `1.234,56` among
+    them still makes the file decimal comma."""
+    rows = "02/01/2024;A;1.234,56;1;Outros\r\n" + "".join(
+        f"02/01/2024;B;;{i};Outros\r\n" for i in range(2, 6)
+    )
+    result = run_transform(STATEMENT + rows + "03/01/2024;C;2,50;9;Outros\r\n")
+    assert result.decimal.comma
+    assert not result.decimal.mixed
+    amounts = {r["id"]: r["amount"] for r in trusted_of(result)}
+    assert (amounts[1], amounts[9]) == (1234.56, 2.5)
+
+
+def test_parquet_number_columns_beside_text_in_decimal_comma(
+    run_transform: Any, datasets: Any, trusted_of: Rows
+) -> None:
+    """A Parquet double column is numbers; a text column beside it in decimal comma does not
+    make its 5.899 read as 5899."""
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from etl_layers.datasets import ColumnSpec, ColumnType
+
+    base = datasets.get("transactions")
+    spec = base.model_copy(
+        update={"columns": (*base.columns, ColumnSpec(name="fee", type=ColumnType.DOUBLE))}
+    )
+    table = pa.table(
+        {
+            "id": [1, 2],
+            "name": ["A", "B"],
+            "amount": [5.899, 1234.5],
+            "date": ["2024-01-02", "2024-01-02"],
+            "category": ["S", "S"],
+            "fee": ["1.234,50", "2,50"],
+        }
+    )
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer)
+    result = run_transform(buffer.getvalue(), name="in.parquet", spec=spec)
+    assert result.decimal.comma
+    got = [(r["id"], r["amount"], r["fee"]) for r in trusted_of(result)]
+    assert got == [(1, 5.899, 1234.5), (2, 1234.5, 2.5)]
