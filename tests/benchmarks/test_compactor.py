@@ -117,8 +117,7 @@ def compactor_local(root: Path, out: Path) -> dict[str, Any]:
     # sample has none; compact refuses a range that would need the exact screening).
     files, listing = _listed(root)
     with RangeLines(out.parent, limits, check_skipped=True) as lines:
-        for path in files:
-            screener.screen(str(path), path.read_bytes(), lines, screened)
+        screener.screen_files(((str(p), p.read_bytes()) for p in files), lines, screened)
         written = compact(lines, out, spec.fields, work_dir=out.parent, limits=limits)
     return {
         "rows": written.rows,

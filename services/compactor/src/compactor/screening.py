@@ -23,7 +23,7 @@ import operator
 import re
 import sys
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Annotated, Any, Protocol
@@ -50,6 +50,8 @@ FIELD_CASE_CONFLICT = "field_case_conflict"
 CONTRACT_REASONS = ("missing:", "type:")
 # A quarantined line keeps this much of its text: enough to see the problem, bounded in size.
 RAW_KEPT = 4096
+# Landing files the fast way decodes in one call (`Screener.screen_files`): a few hundred KB.
+RUN_FILES = 64
 
 # fullmatch, not `$`: `$` also matches before a trailing newline, and the value is checked as
 # written, never trimmed. A time is 00:00-23:59:59 and an offset at most 23:59, and an offset
@@ -416,6 +418,35 @@ class Screener:
             _write_whole(data, out)
             return
         _screen(key, data, self._reason, self._passes if self.fast else None, out, into)
+
+    def screen_files(self, files: Iterable[tuple[str, bytes]], out: Sink, into: Screened) -> None:
+        """Screen landing files (key, bytes), in order, as `screen` does each. The fast way
+        decodes a run of RUN_FILES files in one call where every line of them passes: their
+        bytes, each file ending in a newline, are then lines as one file's are, and are written
+        as they are. A run where a line does not pass is screened file by file. Per file, most
+        of the time went to the calls around a decode of a few KB, not to the decode."""
+        if not self.fast:
+            for key, data in files:
+                self.screen(key, data, out, into)
+            return
+        run: list[tuple[str, bytes]] = []
+        for item in files:
+            run.append(item)
+            if len(run) == RUN_FILES:
+                self._screen_run(run, out, into)
+                run = []
+        if run:
+            self._screen_run(run, out, into)
+
+    def _screen_run(self, run: Sequence[tuple[str, bytes]], out: Sink, into: Screened) -> None:
+        data = b"".join(d if d.endswith(b"\n") else d + b"\n" for _, d in run)
+        if records := self._whole_file_passes(data):
+            into.lines += records
+            into.passed += records
+            out.write(data)
+            return
+        for key, body in run:
+            self.screen(key, body, out, into)
 
     def _whole_file_passes(self, data: bytes) -> int:
         """The number of records when every line of the file passes (0 otherwise: the file is

@@ -346,14 +346,16 @@ class Compactor:
         cannot (nothing is written then)."""
         screener = Screener(spec.fields, fast=way.fast, strict=way.strict, spellings=way.spellings)
         screened = Screened()
-        with RangeLines(work, self.config.limits, check_skipped=way.fast) as lines:
+
+        def readable() -> Iterator[tuple[str, bytes]]:
             for key, data in self._fetch(plan.ranges[index]):
                 try:
-                    body = lines_of(key, data)
+                    yield key, lines_of(key, data)
                 except UnreadableObjectError as unreadable:
                     screened.reject_object(key, unreadable.reason)
-                    continue
-                screener.screen(key, body, lines, screened)
+
+        with RangeLines(work, self.config.limits, check_skipped=way.fast) as lines:
+            screener.screen_files(readable(), lines, screened)
             if way.fast and lines.exact_needed:
                 return _EXACT
             try:

@@ -530,3 +530,34 @@ def test_every_timestamp_that_passes_is_read_by_the_parse_as_the_instant_it_writ
         "2026-11-21",
     } <= set(passing)
     assert len(passing) > 1000
+
+
+def test_files_screened_in_runs_get_the_verdicts_of_each_file(screener: Screener) -> None:
+    """Runs of files decoded in one call give each file's counts, rejections (file, line,
+    reason) and output as screening it alone does, in order, whatever files the run holds:
+    broken lines, CRs, blank lines, no final newline, empty files."""
+    files = [
+        (f"topics/t/partition=0/t+0+{i}.json", data)
+        for i, data in enumerate(
+            [
+                # Two runs of clean files first, which are decoded whole.
+                *(GOOD + b"\n" + GOOD.replace(b'"n":1', f'"n":{n}'.encode()) for n in range(128)),
+                *generated_files(400, seed=20261207),
+                b"",
+                GOOD,
+                b"\n",
+            ]
+        )
+    ]
+    alone, alone_out = Screened(), io.BytesIO()
+    for key, data in files:
+        screener.screen(key, data, alone_out, alone)
+    runs, runs_out = Screened(), io.BytesIO()
+    screener.screen_files(iter(files), runs_out, runs)
+    assert (runs.lines, runs.passed) == (alone.lines, alone.passed)
+    assert [(r.key, r.line, r.reason) for r in runs.rejections] == [
+        (r.key, r.line, r.reason) for r in alone.rejections
+    ]
+    assert runs_out.getvalue() == alone_out.getvalue()
+    assert alone.rejected > 0
+    assert alone.passed > 1_000
