@@ -536,7 +536,11 @@ def _json_layout(path: Path) -> str:
         sample = handle.read(SAMPLE_BYTES).lstrip(b"\xef\xbb\xbf \r\n\t")
     if not sample:
         raise UnreadableFileError("empty file")
-    return "array" if sample.startswith(b"[") else "newline_delimited"
+    if sample.startswith(b"["):
+        return "array"
+    # A record of JSON Lines is one line; a line holding only `{` starts an object written
+    # over many lines (a pretty-printed export).
+    return "unstructured" if sample.split(b"\n", 1)[0].strip() == b"{" else "newline_delimited"
 
 
 def json_sources(keys: Sequence[str], spec: DatasetSpec) -> dict[str, list[str]]:
@@ -553,6 +557,48 @@ def json_sources(keys: Sequence[str], spec: DatasetSpec) -> dict[str, list[str]]
         if found:
             sources[column.name] = found
     return sources
+
+
+def _json_keys(con: duckdb.DuckDBPyConnection, source: str) -> tuple[list[str], bool]:
+    """The keys of every record, not a sample's (a key only later records carry still
+    counts), and whether any record repeats a key, which only then is looked for record by
+    record."""
+    every = con.execute(
+        "SELECT list_distinct(flatten(list(keys))), bool_or(len(keys) > list_unique(keys)) "
+        f"FROM (SELECT DISTINCT json_keys(json) AS keys FROM {source})"
+    ).fetchone()
+    keys = sorted(str(key) for key in (every[0] if every and every[0] else []))
+    return keys, bool(every and every[1])
+
+
+def _wrapping_key(
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    keys: Sequence[str],
+    sources: dict[str, list[str]],
+    spec: DatasetSpec,
+) -> str | None:
+    """The key of the array holding the records, when the file is one object (`{"data":
+    [...]}`, as APIs export) naming none of the required columns; None when the file is its
+    records. Such an object with more than one array of objects cannot say which holds them:
+    the file is refused."""
+    required = [c.name for c in spec.columns if c.required]
+    if not keys or len(keys) > 100 or any(name in sources for name in required):
+        return None
+    checks = ", ".join(
+        f"bool_or(json_type(json, {lit(_json_path(k) + '[0]')}) = 'OBJECT')" for k in keys
+    )
+    row = con.execute(f"SELECT count(*), {checks} FROM {source}").fetchone()
+    if row is None or row[0] != 1:
+        return None
+    arrays = [k for k, holds in zip(keys, row[1:], strict=True) if holds]
+    if len(arrays) > 1:
+        raise UnreadableFileError(
+            "the file is one object with more than one array of records ("
+            + ", ".join(map(repr, arrays))
+            + "): export the records as an array, or one per line"
+        )
+    return arrays[0] if arrays else None
 
 
 def _json_path(key: str) -> str:
@@ -590,15 +636,17 @@ def stage_json(con: duckdb.DuckDBPyConnection, path: Path, spec: DatasetSpec) ->
         f"read_json_objects({lit(str(path))}, format = {lit(layout)}, "
         "maximum_object_size = 16777216)"
     )
-    # The keys of every record, not a sample's: a key only later records carry still counts;
-    # and whether any record repeats a key, which only then is looked for record by record.
-    every = con.execute(
-        "SELECT list_distinct(flatten(list(keys))), bool_or(len(keys) > list_unique(keys)) "
-        f"FROM (SELECT DISTINCT json_keys(json) AS keys FROM {source})"
-    ).fetchone()
-    keys = sorted(str(key) for key in (every[0] if every and every[0] else []))
-    repeats = bool(every and every[1])
+    keys, repeats = _json_keys(con, source)
     sources = json_sources(keys, spec)
+    wrapper = _wrapping_key(con, source, keys, sources, spec)
+    if wrapper is not None:
+        # An API's export: one object whose array holds the records.
+        source = (
+            f"(SELECT unnest(json_extract(json, {lit(_json_path(wrapper) + '[*]')})) AS json "
+            f"FROM {source})"
+        )
+        keys, repeats = _json_keys(con, source)
+        sources = json_sources(keys, spec)
     selected, conflicts, differing, typed = [], [], [], []
     numeric = {c.name for c in numbers.numeric_columns(spec)}
     for column in spec.columns:
@@ -650,7 +698,7 @@ def stage_json(con: duckdb.DuckDBPyConnection, path: Path, spec: DatasetSpec) ->
     con.execute(f"CREATE VIEW raw_rows AS SELECT {', '.join(selected)} FROM {source}")
     used = {k for found in sources.values() for k in found}
     ignored = tuple(sorted(k for k in keys if k not in used))[:50]
-    fmt = FileFormat.JSON if layout == "array" else FileFormat.NDJSON
+    fmt = FileFormat.NDJSON if layout == "newline_delimited" else FileFormat.JSON
     # A JSON record has no line of its own (an array file has one line for all).
     return ReadResult(
         fmt, "utf-8", ignored_columns=ignored, rejects_sql=rejects, typed=tuple(typed)

@@ -185,6 +185,36 @@ def test_json_array(run_transform: Any, trusted_of: Rows) -> None:
     ]
 
 
+RECORDS = [
+    {"id": 1, "name": "A", "amount": 1.5, "date": "2024-01-15", "category": "Sales"},
+    {"id": 2, "name": "B", "amount": 2.5, "date": "2024-01-16", "category": "Sales"},
+]
+
+
+@pytest.mark.parametrize("indent", [None, 2])
+def test_json_object_holding_the_records_in_an_array(
+    run_transform: Any, trusted_of: Rows, indent: int | None
+) -> None:
+    """An API's export, `{"meta": ..., "transactions": [...]}`: the records are the array's,
+    not one record lacking every column."""
+    document = {"meta": {"page": 1, "total": 2}, "transactions": RECORDS}
+    result = run_transform(json.dumps(document, indent=indent), name="export.json")
+    assert (result.rows_in, result.rows_quarantined) == (2, 0)
+    assert [(r["id"], r["amount"]) for r in trusted_of(result)] == [(1, 1.5), (2, 2.5)]
+
+
+def test_json_object_with_two_arrays_of_records_is_unreadable(run_transform: Any) -> None:
+    document = {"credits": RECORDS[:1], "debits": RECORDS[1:]}
+    with pytest.raises(UnreadableFileError, match="more than one array of records"):
+        run_transform(json.dumps(document), name="export.json")
+
+
+def test_one_record_with_an_array_field_is_a_record(run_transform: Any, trusted_of: Rows) -> None:
+    record = {**RECORDS[0], "items": [{"sku": "x"}]}
+    result = run_transform(json.dumps(record) + "\n", name="one.ndjson")
+    assert [r["id"] for r in trusted_of(result)] == [1]
+
+
 def test_ndjson(run_transform: Any, trusted_of: Rows) -> None:
     lines = [
         {"id": 1, "name": "A", "amount": 1.5, "date": "2024-01-15", "category": "Sales"},
