@@ -34,6 +34,20 @@ SAMPLE_BYTES = 64 * 1024
 XLSX_BATCH_ROWS = 10_000
 DELIMITERS = (",", ";", "\t", "|")
 _VALID_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}")
+# Bytes Windows-1252 writes as text (euro sign, dashes, curly quotes, ellipsis) where Latin-1
+# has control characters no text holds: a file that is not UTF-8 and has them is Windows-1252.
+_C1_BYTE = re.compile(rb"[\x80-\x9f]")
+WINDOWS_1252 = "windows-1252"
+
+
+def _c1_as_latin1(error: UnicodeError) -> tuple[str, int]:
+    # The five bytes Windows-1252 leaves undefined are read as Latin-1 reads them, as
+    # browsers do.
+    assert isinstance(error, UnicodeDecodeError)
+    return error.object[error.start : error.end].decode("latin-1"), error.end
+
+
+codecs.register_error("etl-layers-c1-as-latin1", _c1_as_latin1)
 
 
 NO_REJECTS = """
@@ -350,7 +364,7 @@ def scan_bytes(path: Path) -> ByteScan:
     file whose first accented byte comes after the first 64 KiB is still Latin-1, and rows
     that switch to CRLF after it are still seen."""
     decoder = codecs.getincrementaldecoder("utf-8")()
-    broken = multibyte = False
+    broken = multibyte = c1 = False
     tail = b""
     crlf = bare_lf = False
     with path.open("rb") as handle:
@@ -372,6 +386,7 @@ def scan_bytes(path: Path) -> ByteScan:
                 continue
             # A sequence cut by the chunk boundary is searched whole with the next chunk.
             multibyte = multibyte or bool(_VALID_MULTIBYTE.search(previous + chunk))
+            c1 = c1 or bool(_C1_BYTE.search(chunk))
             if not broken:
                 try:
                     decoder.decode(chunk, final=False)
@@ -382,7 +397,9 @@ def scan_bytes(path: Path) -> ByteScan:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             broken = True
-    encoding = "latin-1" if broken and not multibyte else "utf-8"
+    encoding = "utf-8"
+    if broken and not multibyte:
+        encoding = WINDOWS_1252 if c1 else "latin-1"
     return ByteScan(encoding, crlf and bare_lf)
 
 
@@ -410,9 +427,26 @@ def transcode_utf16(path: Path) -> bool:
     with path.open("rb") as handle:
         if handle.read(2) not in _UTF16_BOMS:
             return False
-    target = path.with_name(path.name + ".utf8")
     # The decoder takes the byte order from the mark and drops it.
-    decoder = codecs.getincrementaldecoder("utf-16")()
+    try:
+        _rewrite_as_utf8(path, codecs.getincrementaldecoder("utf-16")())
+    except _TranscodeError as failed:
+        raise UnreadableFileError(
+            f"the file starts with UTF-16's byte-order mark, but its bytes near byte "
+            f"{failed.at:,} are no UTF-16 text: export it again, as UTF-16 or UTF-8"
+        ) from failed
+    return True
+
+
+class _TranscodeError(Exception):
+    def __init__(self, at: int) -> None:
+        super().__init__(f"undecodable bytes near byte {at}")
+        self.at = at
+
+
+def _rewrite_as_utf8(path: Path, decoder: codecs.IncrementalDecoder) -> None:
+    """Rewrite `path` as UTF-8, in place and streamed, decoding it with `decoder`."""
+    target = path.with_name(path.name + ".utf8")
     offset = 0
     try:
         with path.open("rb") as source, target.open("wb") as out:
@@ -422,13 +456,8 @@ def transcode_utf16(path: Path) -> bool:
             out.write(decoder.decode(b"", final=True).encode("utf-8"))
     except UnicodeError as exc:
         target.unlink(missing_ok=True)
-        at = offset + getattr(exc, "start", 0)
-        raise UnreadableFileError(
-            f"the file starts with UTF-16's byte-order mark, but its bytes near byte {at:,} "
-            "are no UTF-16 text: export it again, as UTF-16 or UTF-8"
-        ) from exc
+        raise _TranscodeError(offset + getattr(exc, "start", 0)) from exc
     target.replace(path)
-    return True
 
 
 def normalize_line_endings(path: Path) -> None:
@@ -475,6 +504,12 @@ def stage_csv(con: duckdb.DuckDBPyConnection, path: Path, spec: DatasetSpec) -> 
     if scan.mixed_line_endings:
         normalize_line_endings(path)
     encoding = scan.encoding
+    if encoding == WINDOWS_1252:
+        # DuckDB reads UTF-8, UTF-16 and Latin-1 only (others need an extension it downloads).
+        _rewrite_as_utf8(
+            path, codecs.getincrementaldecoder("cp1252")(errors="etl-layers-c1-as-latin1")
+        )
+        encoding = "utf-8"
     text = _sample_text(path, encoding)
     lines = _LINE_END.split(text)
     start = find_header(lines, spec)
@@ -511,7 +546,7 @@ def stage_csv(con: duckdb.DuckDBPyConnection, path: Path, spec: DatasetSpec) -> 
                       null_padding = false, max_line_size = 1048576)
         """
     )
-    read_as = "utf-16" if utf16 else encoding
+    read_as = "utf-16" if utf16 else scan.encoding
     return ReadResult(
         FileFormat.CSV, read_as, delimiter, tuple(ignored[:50]), CSV_REJECTS, header_line=start + 1
     )

@@ -245,3 +245,21 @@ def test_entrada_and_saida_marks_of_a_workbook(run_transform: Any, trusted_of: R
     result = run_transform(buffer.getvalue(), name="extrato.xlsx")
     got = [(r["id"], r["amount"]) for r in trusted_of(result)]
     assert got == [(1, 1500.5), (2, -89.9), (3, -2.0)]
+
+
+def test_windows_1252_statement_keeps_its_dashes_quotes_and_euro(
+    run_transform: Any, trusted_of: Rows
+) -> None:
+    """Excel's "CSV" on Windows writes Windows-1252: its dashes, curly quotes and euro sign
+    are bytes Latin-1 reads as control characters, so such a file is read as Windows-1252."""
+    content = (
+        "Data;Histórico;Valor (R$);ID;Categoria\r\n"
+        "02/01/2024;Compra \u2013 \u201cPadaria São João\u201d;-12,50;1;Alimentação\r\n"
+        "03/01/2024;Tarifa € 1,00 … ok;-1,00;2;Tarifas\r\n"
+    )
+    result = run_transform(content.encode("cp1252"))
+    assert result.read.encoding == "windows-1252"
+    assert [(r["id"], r["name"], r["amount"]) for r in trusted_of(result)] == [
+        (1, "Compra \u2013 \u201cPadaria São João\u201d", -12.5),
+        (2, "Tarifa € 1,00 … ok", -1.0),
+    ]
