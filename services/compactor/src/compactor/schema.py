@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
@@ -52,8 +53,12 @@ class SchemaChange:
 
 def catalog_name(name: str) -> str:
     """Glue keeps names in lower case; anything outside [a-z0-9_] would need quoting in every
-    query, so it becomes an underscore (and a leading digit gets one in front)."""
-    cleaned = _NOT_NAME.sub("_", name.lower()) or "_"
+    query, so it becomes an underscore (and a leading digit gets one in front). A letter with
+    an accent is the letter (`preço` is `preco`, not `pre_o`)."""
+    bare = "".join(
+        c for c in unicodedata.normalize("NFKD", name.lower()) if not unicodedata.combining(c)
+    )
+    cleaned = _NOT_NAME.sub("_", bare) or "_"
     return cleaned if not cleaned[0].isdigit() else f"_{cleaned}"
 
 

@@ -132,6 +132,8 @@ def test_catalog_names_are_lower_case_identifiers() -> None:
     assert catalog_name("orderId") == "orderid"
     assert catalog_name("total-amount") == "total_amount"
     assert catalog_name("1st") == "_1st"
+    assert catalog_name("Preço") == "preco"
+    assert catalog_name("descrição_operação") == "descricao_operacao"
     assert columns_of([("Amount", parse('STRUCT("Sub-Total" DOUBLE)'))]) == [
         Column("amount", "struct<sub_total:double>")
     ]
