@@ -43,7 +43,7 @@ from compactor.exact_numbers import (
     past_double_text,
     replaced,
 )
-from compactor.schema import parquet_name
+from compactor.schema import catalog_name, parquet_name
 from compactor.screening import LONG_INTEGER_DIGITS, NUMBER_START
 
 _DUCKDB_TYPES: dict[FieldType, str] = {
@@ -87,13 +87,14 @@ class RangeParseError(ValueError):
 
 
 class CaseConflictError(ValueError):
-    """Records of the range spell one field in more than one case, which DuckDB's columns
-    cannot hold apart: `spellings` says which spelling is kept."""
+    """Records of the range spell one field in more than one way that the catalog's one
+    column would hold (case, or characters its names do not have): `spellings` says which
+    spelling is kept."""
 
     def __init__(self, spellings: dict[tuple[str, ...], str]) -> None:
         self.spellings = spellings
         names = ", ".join(".".join(path) for path in sorted(spellings))
-        super().__init__(f"fields spelt in more than one case: {names}")
+        super().__init__(f"fields spelt in more than one way: {names}")
 
 
 @dataclass(frozen=True)
@@ -397,7 +398,9 @@ def compact(
     if lines.check_skipped and lines.exact_needed:
         raise ValueError("the range holds lines only the exact screening sees: screen it again")
     detected = lines.schema()
-    spellings = case_spellings(detected, [f.name for f in fields])
+    # Names one catalog column would hold (`Code` and `code`, `total-amount` and
+    # `total_amount`): the records spelling them otherwise are set aside by the strict way.
+    spellings = case_spellings(detected, [f.name for f in fields], fold=catalog_name)
     if spellings:
         raise CaseConflictError(spellings)
     con = lines.connection

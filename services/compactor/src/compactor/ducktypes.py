@@ -284,13 +284,16 @@ def lower(name: str) -> str:
 
 
 def case_spellings(
-    schema: Sequence[tuple[str, DuckType]], declared: Sequence[str] = ()
+    schema: Sequence[tuple[str, DuckType]],
+    declared: Sequence[str] = (),
+    fold: Callable[[str], str] = lower,
 ) -> dict[tuple[str, ...], str]:
-    """The names of `schema` (nested ones too) that another name of their object equals but
-    for ASCII case, by lower-case path, with the spelling kept: the declared one, else the
-    first (the columns come in the order most records have them)."""
+    """The names of `schema` (nested ones too) that another name of their object equals once
+    both are folded (`fold`: by default ASCII case, as DuckDB compares names), by folded path,
+    with the spelling kept: the declared one, else the first (the columns come in the order
+    most records have them)."""
     found: dict[tuple[str, ...], str] = {}
-    first = {lower(name): name for name in reversed(declared)}
+    first = {fold(name): name for name in reversed(declared)}
     stack: list[tuple[tuple[str, ...], Sequence[tuple[str, DuckType]], dict[str, str]]] = [
         ((), schema, first)
     ]
@@ -298,7 +301,7 @@ def case_spellings(
         path, fields, kept = stack.pop()
         spellings: dict[str, set[str]] = {}
         for name, kind in fields:
-            low = lower(name)
+            low = fold(name)
             spellings.setdefault(low, set()).add(name)
             kept.setdefault(low, name)
             inner = kind

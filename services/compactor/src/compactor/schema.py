@@ -83,9 +83,9 @@ def unify(
     (`wide_integers`: past 2^53 in some range) is not widened to a double where another range
     has fractions: it is VARCHAR, every value its text.
 
-    Two ranges that spell one field in two cases cannot be one table (DuckDB's and Glue's
-    names ignore case): a SchemaConflictError says which. Inside one range such records are
-    set aside when it is compacted."""
+    Two ranges that spell one field two ways one catalog column would hold (`Code` and `code`,
+    `total-amount` and `total_amount`) cannot be one table: a SchemaConflictError says which.
+    Inside one range such records are set aside when it is compacted."""
     unified = []
     for name, kind in merge(schemas).items():
         for leaf in wide_integers:
@@ -93,11 +93,11 @@ def unify(
             if found is not None and found.name == "DOUBLE":
                 kind = replaced(kind, leaf[1:], VARCHAR)
         unified.append((name, kind))
-    clashing = case_spellings(unified)
+    clashing = case_spellings(unified, fold=catalog_name)
     if clashing:
         names = ", ".join(".".join(path) for path in sorted(clashing))
         raise SchemaConflictError(
-            f"the day's ranges spell fields in more than one case ({names}), which no table "
+            f"the day's ranges spell fields in more than one way ({names}), which no table "
             "holds apart: have the producers write one spelling, or declare the field (records "
             "spelling it otherwise are then set aside), and run the day again with force"
         )

@@ -32,7 +32,7 @@ import msgspec
 import orjson
 
 from compactor.domains import FieldSpec, FieldType
-from compactor.ducktypes import lower
+from compactor.schema import catalog_name
 
 INVALID_JSON = "invalid_json"
 INVALID_ENCODING = "invalid_encoding"
@@ -297,7 +297,7 @@ def _object_names(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         if name in seen:
             raise _BadNameError(DUPLICATE_FIELD)
         seen.add(name)
-    if len({lower(name) for name in seen}) != len(seen):
+    if len({catalog_name(name) for name in seen}) != len(seen):
         raise _BadNameError(FIELD_CASE_CONFLICT)
     return dict(pairs)
 
@@ -318,7 +318,7 @@ def _name_reason(line: bytes, spellings: Spellings) -> str | None:
         path, value = stack.pop()
         if type(value) is dict:
             for name, inner in value.items():
-                at = (*path, lower(name))
+                at = (*path, catalog_name(name))
                 kept = spellings.get(at)
                 if kept is not None and kept != name:
                     return FIELD_CASE_CONFLICT

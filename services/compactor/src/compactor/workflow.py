@@ -74,7 +74,7 @@ class Way:
 
 # The ways a range is screened, in the order it may take them: fast, then exact when the chunk
 # check flags what the fast way skips, then strict when the parse fails, then strict with the
-# spellings to keep when records spell a field in more than one case.
+# spellings to keep when records spell a field in more than one way.
 _EXACT = Way(
     fast=False,
     why="a field that is not declared holds invalid UTF-8, a number past a double's range or "

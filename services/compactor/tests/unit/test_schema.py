@@ -160,7 +160,7 @@ def test_a_day_spelling_a_column_otherwise_renames_it_in_the_table() -> None:
 
 def test_ranges_spelling_a_field_in_two_cases_are_not_one_schema() -> None:
     ranges = [[("Code", parse("BIGINT"))], [("code", parse("BIGINT"))]]
-    with pytest.raises(SchemaConflictError, match=r"more than one case \(code\)"):
+    with pytest.raises(SchemaConflictError, match=r"more than one way \(code\)"):
         unify(ranges)
     nested = [[("s", parse("STRUCT(K BIGINT)"))], [("s", parse("STRUCT(k BIGINT)"))]]
     with pytest.raises(SchemaConflictError, match=r"\(s\.k\)"):

@@ -224,6 +224,29 @@ def test_field_names_duckdb_cannot_make_one_table_of_are_quarantined_not_the_ran
     }
 
 
+def test_names_one_catalog_column_would_hold_are_set_aside_not_the_range(
+    harness: Harness,
+) -> None:
+    """`total-amount` beside `total_amount` (or `preço` beside `preco`) would be one column in
+    the catalog: the spelling most records have is kept, the other records set aside."""
+    lines = [
+        json.dumps(record(0, **{"total_amount": 1})),
+        json.dumps(record(1, **{"total_amount": 2})),
+        json.dumps(record(2, **{"total-amount": 3})),
+        json.dumps(record(3, **{"preco": 1})),
+        json.dumps(record(4, **{"preço": 2})),
+        json.dumps(record(5, **{"preco": 3})),
+    ]
+    harness.store.put(LANDING, landing_key(0, 1), ndjson(*lines))
+    _, done = harness.run(job())
+    assert done is not None
+    rows = {r["order_id"]: r for r in parquet_rows(harness)}
+    assert set(rows) == {"o-0", "o-1", "o-3", "o-5"}
+    assert (rows["o-1"]["total_amount"], rows["o-5"]["preco"]) == (2, 3)
+    data = harness.publisher.events[-1][0].model_dump(mode="json", exclude_none=True)
+    assert data["quarantine"]["reasons"] == {"field_case_conflict": 2}
+
+
 def test_a_timestamp_the_parse_would_refuse_is_quarantined_and_the_rest_compacted(
     harness: Harness,
 ) -> None:
@@ -439,7 +462,7 @@ def test_two_ranges_spelling_a_field_in_two_cases_fail_finalize_saying_so(
     h.store.put(LANDING, landing_key(0, 0), first)
     second = ndjson(*(record(i, code=i, note=pad) for i in range(700, 1400)))
     h.store.put(LANDING, landing_key(0, 1), second)
-    with pytest.raises(SchemaConflictError, match=r"more than one case \(code\)"):
+    with pytest.raises(SchemaConflictError, match=r"more than one way \(code\)"):
         h.run(job())
     assert not h.publisher.events
 
