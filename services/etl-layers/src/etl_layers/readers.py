@@ -606,34 +606,59 @@ def _json_keys(con: duckdb.DuckDBPyConnection, source: str) -> tuple[list[str], 
     return keys, bool(every and every[1])
 
 
-def _wrapping_key(
+# How deep an API's export may nest the records' array (`{"data": {"items": [...]}}` is 2).
+WRAPPER_DEPTH = 3
+
+
+def _records_path(
     con: duckdb.DuckDBPyConnection,
     source: str,
     keys: Sequence[str],
     sources: dict[str, list[str]],
     spec: DatasetSpec,
 ) -> str | None:
-    """The key of the array holding the records, when the file is one object (`{"data":
-    [...]}`, as APIs export) naming none of the required columns; None when the file is its
-    records. Such an object with more than one array of objects cannot say which holds them:
-    the file is refused."""
+    """The JSON path of the array holding the records, when the file is one object that does
+    not name every required column (`{"meta": ..., "data": [...]}`, `{"result": {"items":
+    [...]}}`, as APIs export): the array of objects, at most WRAPPER_DEPTH objects down, whose
+    first object names every required column. None when the file is its records (or no such
+    array is there: its one record then fails the required rules, with its text). Two such
+    arrays cannot say which holds the records: the file is refused."""
     required = [c.name for c in spec.columns if c.required]
-    if not keys or len(keys) > 100 or any(name in sources for name in required):
+    # `{"data": [...]}` names the column `date` by its Portuguese alias: only an object
+    # naming every required column is surely a record.
+    if not keys or all(name in sources for name in required):
         return None
-    checks = ", ".join(
-        f"bool_or(json_type(json, {lit(_json_path(k) + '[0]')}) = 'OBJECT')" for k in keys
-    )
-    row = con.execute(f"SELECT count(*), {checks} FROM {source}").fetchone()
-    if row is None or row[0] != 1:
+    counted = con.execute(f"SELECT count(*) FROM {source}").fetchone()
+    if counted is None or counted[0] != 1:
         return None
-    arrays = [k for k, holds in zip(keys, row[1:], strict=True) if holds]
-    if len(arrays) > 1:
+    found: list[str] = []
+    level = [("$", list(keys))]
+    for _ in range(WRAPPER_DEPTH):
+        deeper: list[tuple[str, list[str]]] = []
+        for prefix, names in level:
+            for name in names[:100]:
+                path = f"{prefix}.{json.dumps(name, ensure_ascii=False)}"
+                kind, first = con.execute(
+                    f"SELECT json_type(json, {lit(path)}), json_keys(json, {lit(path + '[0]')}) "
+                    f"FROM {source}"
+                ).fetchone() or (None, None)
+                if kind == "ARRAY" and first:
+                    named = json_sources([str(k) for k in first], spec)
+                    if all(column in named for column in required):
+                        found.append(path)
+                elif kind == "OBJECT":
+                    inner = con.execute(
+                        f"SELECT json_keys(json, {lit(path)}) FROM {source}"
+                    ).fetchone()
+                    deeper.append((path, [str(k) for k in (inner[0] if inner else None) or []]))
+        level = deeper
+    if len(found) > 1:
         raise UnreadableFileError(
             "the file is one object with more than one array of records ("
-            + ", ".join(map(repr, arrays))
+            + ", ".join(found)
             + "): export the records as an array, or one per line"
         )
-    return arrays[0] if arrays else None
+    return found[0] if found else None
 
 
 def _json_path(key: str) -> str:
@@ -673,12 +698,11 @@ def stage_json(con: duckdb.DuckDBPyConnection, path: Path, spec: DatasetSpec) ->
     )
     keys, repeats = _json_keys(con, source)
     sources = json_sources(keys, spec)
-    wrapper = _wrapping_key(con, source, keys, sources, spec)
+    wrapper = _records_path(con, source, keys, sources, spec)
     if wrapper is not None:
         # An API's export: one object whose array holds the records.
         source = (
-            f"(SELECT unnest(json_extract(json, {lit(_json_path(wrapper) + '[*]')})) AS json "
-            f"FROM {source})"
+            f"(SELECT unnest(json_extract(json, {lit(wrapper + '[*]')})) AS json FROM {source})"
         )
         keys, repeats = _json_keys(con, source)
         sources = json_sources(keys, spec)

@@ -203,6 +203,26 @@ def test_json_object_holding_the_records_in_an_array(
     assert [(r["id"], r["amount"]) for r in trusted_of(result)] == [(1, 1.5), (2, 2.5)]
 
 
+@pytest.mark.parametrize(
+    "document",
+    [
+        # `data` is also the Portuguese alias of the `date` column.
+        {"data": RECORDS},
+        {"data": {"items": RECORDS, "next": None}},
+        {"links": [{"rel": "next", "href": "/p/2"}], "result": {"page": {"items": RECORDS}}},
+    ],
+    ids=["data", "nested", "beside-another-array"],
+)
+def test_json_records_nested_in_the_export_object(
+    run_transform: Any, trusted_of: Rows, document: dict[str, Any]
+) -> None:
+    """The records' array is the one whose objects name the required columns, a few objects
+    down, not any array the object holds."""
+    result = run_transform(json.dumps(document), name="export.json")
+    assert (result.rows_in, result.rows_quarantined) == (2, 0)
+    assert [r["id"] for r in trusted_of(result)] == [1, 2]
+
+
 def test_json_object_with_two_arrays_of_records_is_unreadable(run_transform: Any) -> None:
     document = {"credits": RECORDS[:1], "debits": RECORDS[1:]}
     with pytest.raises(UnreadableFileError, match="more than one array of records"):
