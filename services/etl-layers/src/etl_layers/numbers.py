@@ -107,12 +107,14 @@ def numeric_columns(spec: DatasetSpec) -> list[ColumnSpec]:
     return [c for c in spec.columns if c.type in (ColumnType.DOUBLE, ColumnType.BIGINT)]
 
 
-TYPED_PREFIX = "typed__"
+def typed_name(name: str) -> str:
+    """The name of the `raw_rows` column saying the value of `name` is a number, not text."""
+    return f"typed__{name}"
 
 
 def typed_column(name: str) -> str:
-    """The `raw_rows` column saying the value of `name` is a number, not text (true/false)."""
-    return q(TYPED_PREFIX + name)
+    """`typed_name` quoted, as SQL reads it."""
+    return q(typed_name(name))
 
 
 def _signs(currency: Sequence[str]) -> str:

@@ -637,7 +637,7 @@ def _records_path(
         deeper: list[tuple[str, list[str]]] = []
         for prefix, names in level:
             for name in names[:100]:
-                path = f"{prefix}.{json.dumps(name, ensure_ascii=False)}"
+                path = _json_path(name, prefix)
                 kind, first = con.execute(
                     f"SELECT json_type(json, {lit(path)}), json_keys(json, {lit(path + '[0]')}) "
                     f"FROM {source}"
@@ -661,9 +661,9 @@ def _records_path(
     return found[0] if found else None
 
 
-def _json_path(key: str) -> str:
+def _json_path(key: str, parent: str = "$") -> str:
     # A quoted member name: keys with dots, spaces or a leading `$` are read as keys.
-    return "$." + json.dumps(key, ensure_ascii=False)
+    return f"{parent}." + json.dumps(key, ensure_ascii=False)
 
 
 def _differ(paths: Sequence[str]) -> str:
@@ -851,7 +851,7 @@ def stage_xlsx(con: duckdb.DuckDBPyConnection, path: Path, spec: DatasetSpec) ->
         schema = pa.schema(
             [
                 *((c.name, pa.string()) for c in spec.columns),
-                *((_typed_name(name), pa.bool_()) for name in marks),
+                *((numbers.typed_name(name), pa.bool_()) for name in marks),
             ]
         )
         con.execute(
@@ -947,17 +947,15 @@ def _number_marks(
 
 def _number_cells(positions: Sequence[int]) -> NumberMark:
     """Whether a row's value from the cells at `positions` is a number: one of them is a
-    number cell and the others are empty or numbers too."""
+    number cell and the others are empty (no value, or blank text, as `credit_or_debit` takes
+    it) or numbers too."""
 
     def mark(row: Row) -> bool:
         cells = [row[p] if p < len(row) else None for p in positions]
+        cells = [None if isinstance(c, str) and not c.strip() else c for c in cells]
         return any(map(_is_number, cells)) and all(c is None or _is_number(c) for c in cells)
 
     return mark
-
-
-def _typed_name(name: str) -> str:
-    return numbers.TYPED_PREFIX + name
 
 
 def _xlsx_batches(
@@ -979,7 +977,7 @@ def _xlsx_batches(
             reader = cells.get(column.name)
             buffer[column.name].append(reader(row) if reader is not None else None)
         for name, mark in marks.items():
-            buffer[_typed_name(name)].append(mark(row))
+            buffer[numbers.typed_name(name)].append(mark(row))
         count += 1
         if count == XLSX_BATCH_ROWS:
             yield pa.table(buffer, schema=schema)

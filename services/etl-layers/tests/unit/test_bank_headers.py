@@ -197,6 +197,27 @@ def test_credit_and_debit_columns_of_a_workbook(run_transform: Any, trusted_of: 
     assert [(r["id"], r["amount"]) for r in trusted_of(result)] == [(1, 1500.5), (2, -89.9)]
 
 
+def test_a_workbook_s_number_cell_beside_a_blank_text_cell_stays_a_number(
+    run_transform: Any, trusted_of: Rows
+) -> None:
+    """A debit cell holding the number 5.899 beside a credit cell holding blank text is a
+    number, also in a workbook whose text amounts are in decimal comma (not 5899)."""
+    import io
+
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["Data", "Histórico", "Crédito", "Débito", "ID"])
+    sheet.append(["02/01/2024", "PIX", "R$ 1.500,50", None, 1])
+    sheet.append(["03/01/2024", "BOLETO", " ", 5.899, 2])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    result = run_transform(buffer.getvalue(), name="extrato.xlsx")
+    assert result.decimal.comma
+    assert [(r["id"], r["amount"]) for r in trusted_of(result)] == [(1, 1500.5), (2, -5.899)]
+
+
 def test_a_header_naming_the_amount_itself_does_not_read_credits(
     run_transform: Any, trusted_of: Rows
 ) -> None:
