@@ -9,7 +9,7 @@ while screening, so the cast cannot fail or coerce).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +41,7 @@ from compactor.exact_numbers import (
     integer_leaves,
     past_double,
     past_double_text,
+    past_exact_double,
     replaced,
 )
 from compactor.schema import catalog_name, parquet_name
@@ -129,22 +130,31 @@ def _lossy_leaf(error: duckdb.Error, checked: list[Leaf]) -> Leaf | None:
     return checked[int(index[0])] if index and index[0].isdigit() else None
 
 
-def _checked_doubles(name: str, read: DuckType, checked: list[Leaf], texts: set[Leaf]) -> str:
-    """Column `name`, read as `read` (its double leaves as text), with each leaf of `checked`
-    it holds cast to a double, failing the statement (naming the leaf's index) where a value
-    is an integer past 2^53; leaves in `texts` keep their text."""
+def _past(exact: bool) -> Callable[[str], str]:
+    return past_double_text if exact else past_exact_double
+
+
+def _checked_doubles(
+    name: str, read: DuckType, checked: list[Leaf], exact: set[Leaf], texts: set[Leaf]
+) -> str:
+    """Column `name`, read as `read`, each leaf of `checked` it holds a double, the statement
+    failing (naming the leaf's index) where a value may be an integer past 2^53: a leaf read
+    as a double fails on any value of that size, a leaf in `exact` (read as text, then cast)
+    only on an integer past 2^53; leaves in `texts` keep their text."""
     mine = [leaf for leaf in checked if leaf[0] == name and leaf not in texts]
     if not mine:
         return quote(name)
     target = read
     for leaf in mine:
-        target = replaced(target, leaf[1:], DuckType("DOUBLE"))
+        if leaf in exact:
+            target = replaced(target, leaf[1:], DuckType("DOUBLE"))
     tests = " ".join(
-        f"WHEN {any_value(quote(name), read, leaf[1:], past_double_text)} "
+        f"WHEN {any_value(quote(name), read, leaf[1:], _past(leaf in exact))} "
         f"THEN error({literal(_LOSSY + str(checked.index(leaf)))})"
         for leaf in mine
     )
-    return f"CASE {tests} ELSE CAST({quote(name)} AS {render(target)}) END AS {quote(name)}"
+    value = quote(name) if target == read else f"CAST({quote(name)} AS {render(target)})"
+    return f"CASE {tests} ELSE {value} END AS {quote(name)}"
 
 
 def _select_list(
@@ -152,17 +162,19 @@ def _select_list(
     fields: tuple[FieldSpec, ...],
     read: dict[str, DuckType] | None = None,
     checked: list[Leaf] | None = None,
+    exact: set[Leaf] | None = None,
     texts: set[Leaf] | None = None,
 ) -> str:
     """The range's columns, declared ones cast to their type; columns holding `checked` double
-    leaves were read as `read` (those leaves as text), each leaf kept as text (in `texts`) or
-    cast with a check."""
+    leaves were read as `read` (the leaves in `exact` and `texts` as text), each leaf kept as
+    text (in `texts`) or checked (`_checked_doubles`)."""
     declared = {f.name: _DUCKDB_TYPES[f.type] for f in fields if f.type in _DUCKDB_TYPES}
-    read, checked, texts = read or {}, checked or [], texts or set()
+    read, checked = read or {}, checked or []
+    exact, texts = exact or set(), texts or set()
     parts: list[str] = []
     for name, kind in described:
         if name in read:
-            parts.append(_checked_doubles(name, read[name], checked, texts))
+            parts.append(_checked_doubles(name, read[name], checked, exact, texts))
             continue
         target = declared.get(name)
         if target is None and kind.name in _UNTYPED:
@@ -410,23 +422,24 @@ def compact(
     declared_types = {f.name: _DUCKDB_TYPES[f.type] for f in fields if f.type in _DUCKDB_TYPES}
     # A field of integers and fractions is a double, at the top of a record or inside its
     # objects and arrays; an integer past 2^53 in it is not its value as one. Such leaves are
-    # read as text and cast with a check: when the check fails the leaf keeps its text, which
-    # holds both exactly.
+    # read as doubles and fail the parse on a value of that size (rare, and a third cheaper
+    # than reading them as text); such a leaf is then read as text and cast, failing only on
+    # an integer past 2^53; and where that fails it keeps its text, which holds both exactly.
     checked = [
         leaf for n, kind in detected if n not in declared_types for leaf in double_leaves(n, kind)
     ]
-    read = {
-        n: as_text(kind, [leaf[1:] for leaf in checked if leaf[0] == n])
-        for n, kind in detected
-        if any(leaf[0] == n for leaf in checked)
-    }
     read_as = {name: declared_types.get(name) or render(kind) for name, kind in detected}
-    read_as.update({name: render(kind) for name, kind in read.items()})
-    typed = ", ".join(f"{literal(name)}: {literal(kind)}" for name, kind in read_as.items())
-    source = (
-        f"read_json({files}, format='newline_delimited', "
-        f"maximum_object_size=16777216, columns={{{typed}}})"
-    )
+    exact: set[Leaf] = set()
+    texts: set[Leaf] = set()
+
+    def source(read: dict[str, DuckType]) -> str:
+        types = {**read_as, **{name: render(kind) for name, kind in read.items()}}
+        typed = ", ".join(f"{literal(name)}: {literal(kind)}" for name, kind in types.items())
+        return (
+            f"read_json({files}, format='newline_delimited', "
+            f"maximum_object_size=16777216, columns={{{typed}}})"
+        )
+
     # Every column and field under its Parquet name (schema.parquet_name), which the catalog's
     # matches; the declared ones already are.
     present = {name for name, _ in detected}
@@ -435,12 +448,16 @@ def compact(
         *((f.name, VARCHAR) for f in fields if f.name not in present),
     ]
     names = _parquet_names(written_schema)
-    texts: set[Leaf] = set()
     while True:
-        select = _select_list(detected, fields, read, checked, texts)
+        read = {
+            n: as_text(kind, [leaf[1:] for leaf in exact | texts if leaf[0] == n])
+            for n, kind in detected
+            if any(leaf[0] == n for leaf in checked)
+        }
+        select = _select_list(detected, fields, read, checked, exact, texts)
         try:
             con.execute(
-                f"COPY (SELECT {names} FROM (SELECT {select} FROM {source})) "
+                f"COPY (SELECT {names} FROM (SELECT {select} FROM {source(read)})) "
                 f"TO {literal(str(dest))} "
                 f"(FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL {ZSTD_LEVEL}, "
                 f"ROW_GROUP_SIZE {ROW_GROUP_ROWS})"
@@ -452,7 +469,7 @@ def compact(
                 raise RangeParseError(
                     f"the range's lines do not parse into one table: {error}"
                 ) from error
-            texts.add(lossy)
+            (texts if lossy in exact else exact).add(lossy)
     declared = {f.name for f in fields}
     untyped = frozenset(
         parquet_name(name)

@@ -88,6 +88,12 @@ def past_double_text(value: str) -> str:
     )
 
 
+def past_exact_double(value: str) -> str:
+    """SQL true where double `value` may stand for an integer past 2^53: it is that large
+    (such an integer is read as the nearest double, which is never below 2^53)."""
+    return f"abs({value}) >= {EXACT_DOUBLE_INTEGER}"
+
+
 def past_double(value: str) -> str:
     """SQL true where integer `value` is past 2^53."""
     return f"abs(CAST({value} AS HUGEINT)) > {EXACT_DOUBLE_INTEGER}"

@@ -354,6 +354,29 @@ def test_nested_doubles_that_hold_their_values_stay_doubles(tmp_path: Path) -> N
     ]
 
 
+def test_large_doubles_that_are_no_integers_past_two_to_the_53_stay_doubles(
+    tmp_path: Path,
+) -> None:
+    """A double that large may be an integer no double holds, so its text is looked at: 1e16,
+    2^53 itself and a fraction past it are doubles as written; 2^53 + 1 beside them is not."""
+    src = tmp_path / "in.ndjson"
+    src.write_text(
+        '{"v": 1e16, "w": 9007199254740992, "l": [{"p": 12345678901234567.5}], "x": 1.5}\n'
+        '{"v": -2.5e300, "w": 0.5, "l": [{"p": 1}], "x": -9007199254740993}\n'
+    )
+    written = compact(src, tmp_path / "out.parquet", (), work_dir=tmp_path, limits=LIMITS)
+    assert dict(written.columns) == {
+        "v": "DOUBLE",
+        "w": "DOUBLE",
+        "l": "STRUCT(p DOUBLE)[]",
+        "x": "VARCHAR",
+    }
+    assert pq.read_table(written.path).to_pylist() == [
+        {"v": 1e16, "w": float(2**53), "l": [{"p": 12345678901234567.5}], "x": "1.5"},
+        {"v": -2.5e300, "w": 0.5, "l": [{"p": 1.0}], "x": "-9007199254740993"},
+    ]
+
+
 def test_nested_integer_leaves_past_two_to_the_53_are_reported(tmp_path: Path) -> None:
     src = tmp_path / "in.ndjson"
     src.write_text(
