@@ -198,8 +198,8 @@ def staged_sql(
     typed: Sequence[str] = (),
 ) -> str:
     """SELECT over `raw_rows`: typed values, failed hard rules, soft flags, completeness,
-    and what the layers need from a kept row: dates as ISO text and the partition's
-    year/month/day, computed here so the table is not copied again to add them.
+    and what the layers need from a kept row: dates as ISO text (the partition column's
+    as a DATE), computed here so the table is not copied again to add them.
 
     `now` is a SQL TIMESTAMP literal: the processing time, the bound of `future:` flags.
     `typed`: the numeric columns whose numbers `raw_rows` marks (`numbers.typed_column`).
@@ -235,16 +235,14 @@ def staged_sql(
     hard = [rule for c in spec.columns for rule in hard_rule_exprs(c, spec)]
     errors = error_exprs(spec, style, orders)
     soft = [flag for c in spec.columns for flag in soft_flag_exprs(c, now)]
+    # The partition column stays a DATE (a TIMESTAMP's day is cast from it where needed): its
+    # ISO text and the partition's path are made for the rows written and the distinct days,
+    # not for every row staged; the table is narrower for it.
     values = ", ".join(
         f"strftime({value_expr(c)}, '%Y-%m-%d') AS {q(c.name)}"
-        if c.type is ColumnType.DATE
+        if c.type is ColumnType.DATE and c.name != spec.partition_column
         else f"{value_expr(c)} AS {q(c.name)}"
         for c in spec.columns
-    )
-    part = _p(spec.column(spec.partition_column))
-    day = ", ".join(
-        f"strftime({part}, '%{f}') AS {name}"
-        for f, name in (("Y", "year"), ("m", "month"), ("d", "day"))
     )
     present = " + ".join(f"({_v(c)} IS NOT NULL)::INTEGER" for c in spec.columns)
     raw_record = ", ".join(f"{lit(c.name)}: {_v(c)}" for c in spec.columns)
@@ -256,7 +254,7 @@ def staged_sql(
              parsed AS (SELECT *, {typed} FROM numbers),
              finite AS ({_finite_sql(spec)}),
              checked AS (SELECT *, {_flag_list(hard)} AS failed_rules FROM finite)
-        SELECT {values}, {day},
+        SELECT {values},
                failed_rules,
                {_flag_list(soft)} AS flags,
                ({present}) / {len(spec.columns)}.0 AS completeness,
