@@ -139,10 +139,19 @@ def soft_flag_exprs(column: ColumnSpec, now: str) -> list[str]:
     return flags
 
 
-def _flag_list(exprs: list[str]) -> str:
+def flag_list(exprs: list[str]) -> str:
     if not exprs:
         return "[]::VARCHAR[]"
     return f"list_filter([{', '.join(exprs)}], lambda x: x IS NOT NULL)"
+
+
+def flags_of(exprs: list[str]) -> str:
+    """`flag_list` of what most rows pass: the list is built only for a row that fails one
+    (building an empty list for every row was ~5% of staging)."""
+    if not exprs:
+        return flag_list(exprs)
+    failing = " OR ".join(f"({e}) IS NOT NULL" for e in exprs)
+    return f"CASE WHEN {failing} THEN {flag_list(exprs)} ELSE []::VARCHAR[] END"
 
 
 def error_exprs(spec: DatasetSpec, style: DecimalStyle, orders: dict[str, DateOrder]) -> list[str]:
@@ -253,15 +262,15 @@ def staged_sql(
              numbers AS (SELECT *{number_step[2]} FROM forms),
              parsed AS (SELECT *, {typed} FROM numbers),
              finite AS ({_finite_sql(spec)}),
-             checked AS (SELECT *, {_flag_list(hard)} AS failed_rules FROM finite)
+             checked AS (SELECT *, {flags_of(hard)} AS failed_rules FROM finite)
         SELECT {values},
                failed_rules,
-               {_flag_list(soft)} AS flags,
+               {flags_of(soft)} AS flags,
                ({present}) / {len(spec.columns)}.0 AS completeness,
                CASE WHEN len(failed_rules) > 0 THEN to_json({{{raw_record}}})::VARCHAR END
                    AS raw_record,
                CASE WHEN len(failed_rules) > 0 THEN
-                   NULLIF(array_to_string({_flag_list(errors)}, '; '), '') END AS error
+                   NULLIF(array_to_string({flag_list(errors)}, '; '), '') END AS error
         FROM checked
     """
 

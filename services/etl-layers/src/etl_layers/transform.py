@@ -430,7 +430,8 @@ class _Run:
         stats = self.con.execute(stats_sql).fetchall()[0] if stats_sql else None
         outliers = rules.outlier_flag_exprs(self.spec, stats)
         flags = (
-            f"list_concat(flags, list_filter([{', '.join(outliers)}], lambda x: x IS NOT NULL))"
+            f"CASE WHEN {' OR '.join(f'({o}) IS NOT NULL' for o in outliers)} "
+            f"THEN list_concat(flags, {rules.flag_list(outliers)}) ELSE flags END"
             if outliers
             else "flags"
         )
