@@ -324,10 +324,10 @@ def outlier_flag_exprs(
     return flags
 
 
-def score_expr(spec: DatasetSpec, flags: str) -> str:
+def score_expr(spec: DatasetSpec, flag_count: str) -> str:
     # Stored rounded to what it means (0.72, not 0.7200000000000001): binary floating point
     # would otherwise leak into Parquet, Athena results and every average of the score.
-    penalty = f"completeness * (1.0 - {spec.flag_penalty!r} * len({flags}))"
+    penalty = f"completeness * (1.0 - {spec.flag_penalty!r} * ({flag_count}))"
     return f"round(greatest(0.0, {penalty}), {SCORE_DECIMALS})"
 
 

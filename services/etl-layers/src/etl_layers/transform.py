@@ -429,12 +429,16 @@ class _Run:
         stats_sql = rules.outlier_stats_sql(self.spec)
         stats = self.con.execute(stats_sql).fetchall()[0] if stats_sql else None
         outliers = rules.outlier_flag_exprs(self.spec, stats)
-        flags = (
-            f"CASE WHEN {' OR '.join(f'({o}) IS NOT NULL' for o in outliers)} "
-            f"THEN list_concat(flags, {rules.flag_list(outliers)}) ELSE flags END"
-            if outliers
-            else "flags"
-        )
+        # Most rows have no flag and are no outlier: their text is '' without joining a list,
+        # and no list is built to count an outlier's flag.
+        count = " + ".join(["len(flags)", *(f"(({o}) IS NOT NULL)::INTEGER" for o in outliers)])
+        text = "CASE WHEN len(flags) = 0 THEN '' ELSE array_to_string(flags, ',') END"
+        if outliers:
+            text = (
+                f"CASE WHEN {' OR '.join(f'({o}) IS NOT NULL' for o in outliers)} THEN "
+                f"array_to_string(list_concat(flags, {rules.flag_list(outliers)}), ',') "
+                f"ELSE {text} END"
+            )
         names = ", ".join(q(c.name) for c in self.spec.columns)
         # A view: the score and the flags are computed once, where the dedupe reads them,
         # instead of copying the whole staged table to add them.
@@ -442,8 +446,8 @@ class _Run:
             f"""
             CREATE TEMP VIEW candidates AS
             SELECT {names},
-                   {rules.score_expr(self.spec, flags)} AS data_quality_score,
-                   array_to_string({flags}, ',') AS quality_flags,
+                   {rules.score_expr(self.spec, count)} AS data_quality_score,
+                   {text} AS quality_flags,
                    CAST({q(self.spec.partition_column)} AS DATE) AS __day, rowid AS __row
             FROM staged WHERE len(failed_rules) = 0
             """
