@@ -237,3 +237,25 @@ def test_a_synchronous_redrive_invoke_waits_for_the_function_and_is_not_retried(
         config = aws.synchronous_invoker(arn).meta.config
     assert config.read_timeout == 130
     assert config.retries["total_max_attempts"] == 1
+
+
+def test_a_stage_too_long_for_a_bucket_name_is_refused_before_anything_is_deployed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The template allows a 12-character stage; with asset-events' content bucket in
+    ap-southeast-2 that is a 68-character name, which S3 refuses only once CloudFormation
+    creates the bucket. The deploy says so first, and what stage fits."""
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(key, "testing")
+    service = project.service(project.repo_root(), "asset-events")
+    with mock_aws():
+        with pytest.raises(deploy.DeployError) as refused:
+            deploy.deploy(service, stage="feature-1234", region="ap-southeast-2", out=io.StringIO())
+        assert (
+            aws.client("cloudformation", region="ap-southeast-2").list_stacks()["StackSummaries"]
+            == []
+        )
+    message = str(refused.value)
+    assert "ContentBucket: bucket rocket-feature-1234-asset-events-content-" in message
+    assert "would be 68 characters, S3 allows 63" in message
+    assert "a stage of at most 7 characters, not 'feature-1234' (12)" in message

@@ -19,6 +19,7 @@ from botocore.exceptions import ClientError
 
 from rocket_infra import aws, glue_assets, naming, project, reconcile, stacks, templates
 from rocket_infra import parameters as stack_parameters
+from rocket_infra.policy import template_rules
 from rocket_infra.project import Service
 
 # Stack lookups live in rocket_infra.stacks (reconcile needs them, and deploy needs reconcile);
@@ -87,6 +88,9 @@ def deploy(
     template = templates.loads(template_text, str(service.template))
     on_emulator = endpoint_url is not None
     stack_parameters.check(template, overrides or {}, str(service.template))
+    too_long = template_rules.bucket_length_problems(template, stage, region)
+    if too_long:
+        raise DeployError("; ".join(too_long))
     if on_emulator:
         reconcile.check_supported(template, str(service.template))
     cfn = aws.client("cloudformation", endpoint_url=endpoint_url, region=region)

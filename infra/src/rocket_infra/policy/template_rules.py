@@ -293,14 +293,40 @@ def bucket_name_problems(body: Body, service: str) -> list[str]:
             expected = BUCKET_NAME.format(service=service)
             problems.append(f"{lid}: BucketName {name!r} is not {expected}")
             continue
-        longest = (
-            str(name)
-            .replace("${Stage}", LONGEST_STAGE)
-            .replace("${AWS::AccountId}", "0" * ACCOUNT_ID_LENGTH)
-            .replace("${AWS::Region}", LONGEST_REGION)
-        )
+        longest = _bucket_name(str(name), LONGEST_STAGE, LONGEST_REGION)
         if len(longest) > S3_NAME_LIMIT:
             problems.append(f"{lid}: BucketName reaches {len(longest)} characters ({longest})")
+    return problems
+
+
+def _bucket_name(name: str, stage: str, region: str) -> str:
+    """A `BucketName` as deployed: the stage, a 12-digit account and the region put in."""
+    return (
+        name.replace("${Stage}", stage)
+        .replace("${AWS::AccountId}", "0" * ACCOUNT_ID_LENGTH)
+        .replace("${AWS::Region}", region)
+    )
+
+
+def bucket_length_problems(body: Body, stage: str, region: str) -> list[str]:
+    """The buckets whose names would pass S3's 63 characters with this stage in this region,
+    saying the longest stage that fits: S3 refuses such a name only once the stack is being
+    created, after the others of its stage are."""
+    named = {
+        lid: str(name)
+        for lid, bucket in resources(body, "AWS::S3::Bucket").items()
+        if (name := render(props(bucket).get("BucketName"))) is not None
+    }
+    problems = []
+    for lid, name in named.items():
+        full = _bucket_name(name, stage, region)
+        if len(full) > S3_NAME_LIMIT:
+            fits = S3_NAME_LIMIT - (len(full) - len(stage))
+            problems.append(
+                f"{lid}: bucket {full} would be {len(full)} characters, S3 allows "
+                f"{S3_NAME_LIMIT}: in {region} this stack takes a stage of at most {fits} "
+                f"characters, not {stage!r} ({len(stage)})"
+            )
     return problems
 
 
