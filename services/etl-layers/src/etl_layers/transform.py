@@ -435,7 +435,7 @@ class _Run:
         text = "CASE WHEN len(flags) = 0 THEN '' ELSE array_to_string(flags, ',') END"
         if outliers:
             text = (
-                f"CASE WHEN {' OR '.join(f'({o}) IS NOT NULL' for o in outliers)} THEN "
+                f"CASE WHEN {rules.any_flag(outliers)} THEN "
                 f"array_to_string(list_concat(flags, {rules.flag_list(outliers)}), ',') "
                 f"ELSE {text} END"
             )
