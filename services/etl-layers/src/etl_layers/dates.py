@@ -72,11 +72,13 @@ def _e(column: ColumnSpec) -> str:
     return q("e__" + column.name)
 
 
-def evidence_sql(spec: DatasetSpec) -> tuple[list[str], list[str]]:
-    """Projections over `raw_rows` (each date column's parts, extracted once) and aggregates
-    over them, five per column: a value proving day-first, month-first, year-first,
-    year-last, and a `-` date whose year could be first or last (NULL when there is none)."""
-    projections, parts = [], []
+def evidence_sql(spec: DatasetSpec) -> tuple[list[str], list[str], list[str]]:
+    """Over `raw_rows`: projections (each date column's text and its parts, extracted once),
+    the parts as numbers and lengths (over the projections, so each is cast once, not once per
+    aggregate that reads it: ~0.7 of 3.8 CPU s a column at 10 M rows), and aggregates over
+    both, five per column: a value proving day-first, month-first, year-first, year-last, and
+    a `-` date whose year could be first or last (NULL when there is none)."""
+    projections, steps, parts = [], [], []
     for column in date_columns(spec):
         e = _e(column)
         text = f"trim({q(column.name)})"
@@ -86,17 +88,31 @@ def evidence_sql(spec: DatasetSpec) -> tuple[list[str], list[str]]:
             f"regexp_extract({text}, {lit(_EVIDENCE)}, ['a', 'sep', 'b', 'y']) END AS {e}"
         )
         v = q("v__" + column.name)
-        a, b, y = (f"TRY_CAST(NULLIF({e}.{p}, '') AS INTEGER)" for p in ("a", "b", "y"))
-        short = f"(length({e}.a) = 2 AND length({e}.y) = 2)"
+        a, b, y, la, ly, sep = (
+            q(f"{p}__{column.name}") for p in ("da", "db", "dy", "la", "ly", "sep")
+        )
+        steps.append(
+            ", ".join(
+                [
+                    *(
+                        f"TRY_CAST(NULLIF({e}.{p}, '') AS INTEGER) AS {n}"
+                        for p, n in (("a", a), ("b", b), ("y", y))
+                    ),
+                    f"length({e}.a) AS {la}",
+                    f"length({e}.y) AS {ly}",
+                    f"{e}.sep AS {sep}",
+                ]
+            )
+        )
+        short = f"({la} = 2 AND {ly} = 2)"
         parts += [
             f"min({v}) FILTER (WHERE {a} > 12)",
             f"min({v}) FILTER (WHERE {b} > 12)",
             f"min({v}) FILTER (WHERE {short} AND ({a} > 31 OR {a} = 0))",
-            f"min({v}) FILTER (WHERE length({e}.a) = 1 OR length({e}.y) = 4 "
-            f"OR (length({e}.y) = 2 AND ({y} > 31 OR {y} = 0)))",
-            f"min({v}) FILTER (WHERE {short} AND {e}.sep = '-')",
+            f"min({v}) FILTER (WHERE {la} = 1 OR {ly} = 4 OR ({ly} = 2 AND ({y} > 31 OR {y} = 0)))",
+            f"min({v}) FILTER (WHERE {short} AND {sep} = '-')",
         ]
-    return projections, parts
+    return projections, steps, parts
 
 
 EVIDENCE_PER_COLUMN = 5

@@ -412,12 +412,12 @@ class _Run:
     def _profile(self, read: ReadResult) -> tuple[dict[str, dates.DateOrder], DecimalStyle]:
         """One scan of the whole file deciding what a sample cannot: the day/month order of
         each date column and the decimal style of the numbers."""
-        date_projections, date_parts = dates.evidence_sql(self.spec)
+        date_projections, date_steps, date_parts = dates.evidence_sql(self.spec)
         number_projections, number_kinds, number_parts = numbers.evidence_sql(self.spec, read.typed)
         if not date_parts and not number_parts:
             return {}, DecimalStyle()
         projections = ", ".join([*date_projections, *number_projections])
-        kinds = "".join(", " + k for k in number_kinds)
+        kinds = "".join(", " + k for k in [*date_steps, *number_kinds])
         aggregates = ", ".join([*date_parts, *number_parts])
         try:
             row = self.con.execute(
