@@ -36,6 +36,9 @@ from compactor.schema import catalog_name
 
 INVALID_JSON = "invalid_json"
 INVALID_ENCODING = "invalid_encoding"
+# Two or more JSON values on one line (`{...}{...}`): a line is one record, and splitting it
+# would make the records out differ from the lines in.
+SEVERAL_RECORDS = "several_records_on_one_line"
 NOT_AN_OBJECT = "not_an_object"
 # An integer no BIGINT holds where the domain does not declare a double: DuckDB would fail the
 # range's parse on it (up to 2^64) or read it as a double that is not its value (past it).
@@ -52,6 +55,7 @@ CONTRACT_REASONS = ("missing:", "type:")
 RAW_KEPT = 4096
 # Landing files the fast way decodes in one call (`Screener.screen_files`): a few hundred KB.
 RUN_FILES = 64
+_BOM = b"\xef\xbb\xbf"
 
 # fullmatch, not `$`: `$` also matches before a trailing newline, and the value is checked as
 # written, never trimmed. A time is 00:00-23:59:59 and an offset at most 23:59, and an offset
@@ -214,10 +218,32 @@ def violation(record: dict[str, Any], fields: tuple[FieldSpec, ...]) -> str | No
 
 def _reason_for_unparsable(line: bytes) -> str:
     try:
-        line.decode("utf-8")
+        text = line.decode("utf-8")
     except UnicodeDecodeError:
         return INVALID_ENCODING
-    return INVALID_JSON
+    return SEVERAL_RECORDS if _several_values(text) else INVALID_JSON
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is no JSON")
+
+
+_JSON = json.JSONDecoder(parse_constant=_no_constant)
+
+
+def _several_values(text: str) -> bool:
+    """Whether `text` is two or more JSON values one after the other (spaces between)."""
+    values, at = 0, 0
+    while True:
+        while at < len(text) and text[at] in " \t\r":
+            at += 1
+        if at == len(text):
+            return values > 1
+        try:
+            _, at = _JSON.raw_decode(text, at)
+        except (ValueError, RecursionError):
+            return False
+        values += 1
 
 
 # Where a JSON number starts (not inside a word), and the digits of one that may be an
@@ -412,6 +438,9 @@ class Screener:
 
     def screen(self, key: str, data: bytes, out: Sink, into: Screened) -> None:
         """Screen one landing file's lines into `into`, writing the lines that pass to `out`."""
+        # A file saved by an editor or a Windows tool may start with UTF-8's byte order mark;
+        # it is no part of the first record.
+        data = data.removeprefix(_BOM)
         if self.fast and (records := self._whole_file_passes(data)):
             into.lines += records
             into.passed += records

@@ -67,16 +67,47 @@ def test_broken_lines_are_set_aside_with_file_line_and_reason(screener: Screener
     assert out.count(b"\n") == 2
 
 
+def test_records_run_together_on_a_line_are_set_aside_as_such(screener: Screener) -> None:
+    data = b"\n".join([GOOD + GOOD, GOOD + b" [1]", GOOD + b" NaN", GOOD + b"}", b"1 2", GOOD])
+    into, _ = run(screener, data)
+    assert [(r.line, r.reason) for r in into.rejections] == [
+        (1, "several_records_on_one_line"),
+        (2, "several_records_on_one_line"),
+        # NaN is no JSON, and a stray brace is broken JSON, not a second record.
+        (3, "invalid_json"),
+        (4, "invalid_json"),
+        (5, "several_records_on_one_line"),
+    ]
+    assert into.passed == 1
+
+
+def test_a_byte_order_mark_at_the_start_of_a_file_is_no_part_of_its_first_record(
+    screener: Screener,
+) -> None:
+    into, out = run(screener, b"\xef\xbb\xbf" + GOOD + b"\n" + GOOD + b"\n")
+    assert (into.lines, into.passed, into.rejected) == (2, 2, 0)
+    assert out == GOOD + b"\n" + GOOD + b"\n"
+    # Also where files are screened in runs (the run's one decode refuses it, then each file
+    # of the run is screened on its own).
+    out_, into = io.BytesIO(), Screened()
+    bom_file = b"\xef\xbb\xbf" + GOOD + b"\n"
+    screener.screen_files([(KEY, GOOD + b"\n"), (KEY, bom_file), (KEY, GOOD)], out_, into)
+    assert (into.lines, into.passed, out_.getvalue()) == (3, 3, (GOOD + b"\n") * 3)
+    # Anywhere else it is what it is: a line that is no JSON.
+    into, _ = run(screener, GOOD + b"\n\xef\xbb\xbf" + GOOD + b"\n")
+    assert [(r.line, r.reason) for r in into.rejections] == [(2, "invalid_json")]
+
+
 @pytest.mark.parametrize(
     ("data", "rejected"),
     [
         # Three records over three lines, but two on the first and one broken over the others.
         (
             GOOD + b" " + GOOD + b"\n" + GOOD[:9] + b"\n" + GOOD[9:] + b"\n",
-            [(1, "invalid_json"), (2, "invalid_json"), (3, "invalid_json")],
+            [(1, "several_records_on_one_line"), (2, "invalid_json"), (3, "invalid_json")],
         ),
         # Two records on one line of a file that is otherwise clean.
-        (GOOD + b"\n" + GOOD + b" " + GOOD + b"\n", [(2, "invalid_json")]),
+        (GOOD + b"\n" + GOOD + b" " + GOOD + b"\n", [(2, "several_records_on_one_line")]),
         # Every line a record, one of them with a timestamp that is none.
         (GOOD + b"\n" + GOOD.replace(b"-21T", b"-31T") + b"\n", [(2, "type:at")]),
         (GOOD + b"\n" + GOOD.replace(b'"at"', b'"day":"2026-02-30","at"'), [(2, "type:day")]),
