@@ -196,9 +196,15 @@ def error_exprs(spec: DatasetSpec, style: DecimalStyle, orders: dict[str, DateOr
             continue
         else:
             expected = f"a {column.type.value}"
+        why = lit(" is not " + expected)
+        if column.name in orders:
+            # A year of five digits (a Parquet DATE may hold one) is no form misread: say so.
+            why = (
+                f"CASE WHEN regexp_matches({v}, '^[0-9]{{5,}}-') "
+                f"THEN ' has a year past 9999' ELSE {why} END"
+            )
         exprs.append(
-            f"CASE WHEN {v} IS NOT NULL AND {p} IS NULL THEN "
-            f"{lit(name + ' ')} || {v} || {lit(' is not ' + expected)} END"
+            f"CASE WHEN {v} IS NOT NULL AND {p} IS NULL THEN {lit(name + ' ')} || {v} || {why} END"
         )
     return exprs
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 from etl_layers.datasets import DateFormat
 from etl_layers.dates import DecidedBy
@@ -49,6 +51,27 @@ def test_a_date_before_the_floor_is_quarantined_with_the_reason(
     assert quarantined["1"]["failed_rules"] == "type:date"
     assert quarantined["1"]["error"] == "date 06/07/0026 is before 1900-01-01"
     assert quarantined["2"]["error"] == "date 1899-12-31 is before 1900-01-01"
+
+
+def test_a_year_past_9999_is_quarantined_saying_so(
+    run_transform: Any, quarantine_of: Rows, trusted_of: Rows, tmp_path: Path
+) -> None:
+    # A Parquet DATE holds years past 9999, which no yyyy partition does; text may too.
+    source = tmp_path / "dates.parquet"
+    duckdb.execute(
+        "COPY (SELECT * FROM (VALUES (1, 'a', 10.5, DATE '2024-01-05', 'x'), "
+        "(2, 'b', 11.5, DATE '12024-01-05', 'x')) t(id, name, amount, date, category)) "
+        f"TO '{source}' (FORMAT parquet)"
+    )
+    result = run_transform(source.read_bytes(), name="dates.parquet")
+    assert [(r["id"], r["date"]) for r in trusted_of(result)] == [(1, "2024-01-05")]
+    (row,) = quarantine_of(result)
+    assert (row["failed_rules"], row["error"]) == (
+        "type:date",
+        "date 12024-01-05 has a year past 9999",
+    )
+    (row,) = quarantine_of(run_transform(STATEMENT + "1;PIX;10,00;10000-01-01;Pix\r\n"))
+    assert row["error"] == "date 10000-01-01 has a year past 9999"
 
 
 def test_unparseable_date_names_the_value_and_the_expected_format(
