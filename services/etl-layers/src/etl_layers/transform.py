@@ -118,7 +118,7 @@ WRITE_MEMORY_LIMIT = "64MB"
 RELEASE_EVERY_FILES = 16
 # Batches waiting for each layer's encoder: with one, the scan stalled whenever one encoder
 # lagged while the other core idled (1.6 of 2 cores busy); four keep both busy (write_layers
-# 8.9 s to 7.7 s at 10 M rows) for ~10 MB more at peak.
+# 8.9 s to 7.7 s at 10 M rows) for ~15 MB more at peak (the benchmark: 452-458 MB).
 QUEUED_BATCHES = 4
 
 
