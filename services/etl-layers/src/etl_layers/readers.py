@@ -28,7 +28,7 @@ import pyarrow as pa
 
 from etl_layers import numbers
 from etl_layers.datasets import DatasetSpec
-from etl_layers.sql import lit, q
+from etl_layers.sql import lit, q, trimmed_or_null
 
 SAMPLE_BYTES = 64 * 1024
 XLSX_BATCH_ROWS = 10_000
@@ -152,7 +152,7 @@ def credit_or_debit(credit: str | None, debit: str | None) -> str | None:
 def _credit_or_debit_sql(source: CreditDebitSource) -> str:
     """`credit_or_debit` in SQL, over the source columns (either may be absent)."""
     credit, debit = (
-        f"NULLIF(trim({q(n)}), '')" if n is not None else "NULL::VARCHAR"
+        trimmed_or_null(q(n)) if n is not None else "NULL::VARCHAR"
         for n in (source.credit, source.debit)
     )
     return (
@@ -195,7 +195,7 @@ def signed(value: str | None, mark: str | None, source: SignedSource) -> str | N
 
 def _signed_sql(source: SignedSource) -> str:
     """`signed` in SQL, over the two source columns."""
-    value = f"NULLIF(trim({q(source.value)}), '')"
+    value = trimmed_or_null(q(source.value))
     mark = q(source.sign)
     folded = (
         f"trim(regexp_replace(lower(strip_accents(trim({mark}))), '[^a-z0-9]+', '_', 'g'), '_')"

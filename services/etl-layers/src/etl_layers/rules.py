@@ -23,7 +23,7 @@ from etl_layers import dates, numbers
 from etl_layers.datasets import ColumnSpec, ColumnType, DatasetSpec
 from etl_layers.dates import DateOrder
 from etl_layers.numbers import DecimalStyle
-from etl_layers.sql import lit, q
+from etl_layers.sql import lit, q, trimmed_or_null
 
 _SQL_TYPES = {
     ColumnType.STRING: "VARCHAR",
@@ -226,7 +226,7 @@ def staged_sql(
     orders = orders or {}
     parsed = ", ".join(
         [
-            *(f"NULLIF(trim({q(c.name)}), '') AS {_v(c)}" for c in spec.columns),
+            *(f"{trimmed_or_null(q(c.name))} AS {_v(c)}" for c in spec.columns),
             *(numbers.typed_column(name) for name in typed),
         ]
     )
