@@ -165,6 +165,16 @@ def _day_path(day: Any) -> str:
     return f"year={day:%Y}/month={day:%m}/day={day:%d}"
 
 
+def _with_day_text(batch: pa.RecordBatch, name: str) -> pa.RecordBatch:
+    """`batch` with a column `name`: its `__partition` day as ISO text. The rows come sorted
+    by day, so the text is made once per day in the batch, not once per row (0.37 CPU s of
+    DuckDB's strftime at 10 M rows)."""
+    days = pc.run_end_encode(batch.column("__partition"))
+    texts = pc.strftime(days.values, "%Y-%m-%d")
+    decoded = pc.run_end_decode(pa.RunEndEncodedArray.from_arrays(days.run_ends, texts))
+    return batch.append_column(name, decoded)
+
+
 def mostly_distinct(batch: pa.RecordBatch) -> frozenset[str]:
     """The columns of `batch` whose values are more than half distinct (of those not null)."""
     names = []
@@ -574,11 +584,8 @@ class _Run:
         spec = self.spec
         declared = [c.name for c in spec.columns]
         part = spec.column(spec.partition_column)
-        day_text = ""
-        if self._partition_is_date:
-            day_text = f"{self._sorted_value(part.name)} AS {q(part.name)},"
         scan = f"""
-            SELECT * EXCLUDE (__day), {day_text}
+            SELECT * EXCLUDE (__day),
                    {rules.amount_category_expr(spec)} AS amount_category,
                    isodow(__day) AS day_of_week,
                    __day AS __partition
@@ -648,6 +655,8 @@ class _Run:
         self.con.execute("SET preserve_insertion_order = true")
         try:
             for batch in self.con.sql(scan).to_arrow_reader(BATCH_ROWS):
+                if self._partition_is_date:
+                    batch = _with_day_text(batch, part.name)
                 writers.write([layer(batch, trusted_columns), layer(batch, delivery_columns)])
         finally:
             self.con.execute("SET preserve_insertion_order = false")
