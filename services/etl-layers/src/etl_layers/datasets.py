@@ -11,8 +11,9 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Self
 
+import duckdb
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 NAME_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
 
@@ -128,12 +129,26 @@ class DatasetSpec(BaseModel):
     decimal: DecimalSeparator | None = None
     # A date or timestamp before this fails `type:<col>`: a misread year never gets through.
     min_date: date = date(1900, 1, 1)
+    # The zone a timestamp written without an offset was written in (`America/Sao_Paulo`):
+    # such a time is stored as the UTC instant it names there.
+    timezone: str = "UTC"
     # The currency signs a number may carry (`R$ 1.234,56`, `$1,234.50`). Another sign
     # (`US$`, `€`) fails `type:<col>` saying so: a foreign amount never passes as this one.
     currency: tuple[Annotated[str, Field(pattern=r"^[^\d\s.,()+\-\u2212]{1,4}$")], ...] = (
         "R$",
         "$",
     )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        # The zones DuckDB's ICU reads are the ones staging converts with.
+        try:
+            duckdb.connect().execute("SELECT timezone(?, TIMESTAMP '2000-01-01')", [value])
+        except duckdb.Error:
+            message = f"{value!r} is not a time zone (an IANA name: America/Sao_Paulo)"
+            raise ValueError(message) from None
+        return value
 
     @model_validator(mode="after")
     def _check_references(self) -> Self:

@@ -14,6 +14,11 @@ part above 12 proves month-first. A column that proves neither uses the dataset'
 `date_format`, else day-first; a column that proves both cannot be read (the whole file is
 quarantined).
 
+A timestamp without an offset is a wall-clock time in the dataset's `timezone` (UTC unless
+declared) and is stored as the UTC instant it names; one that names no instant there (the
+hour skipped when clocks go forward) or two (the hour repeated when they go back) fails
+`type:<col>` saying so: which instant was meant cannot be known.
+
 Two-digit years pivot: 00-69 are 20xx, 70-99 are 19xx. A date before the dataset's `min_date`
 (1900-01-01 unless declared) fails `type:<col>`, so a misread year never reaches a partition.
 """
@@ -41,6 +46,8 @@ _PARTS = "['a', 'b', 'y', 'h', 'mi', 's', 'f', 'p']"
 _NOT_AN_INSTANT = (
     r":\d{2}(\.\d*)?\s*[+-]((2[4-9]|[3-9]\d)(:?\d{2})?|\d{2}:?[6-9]\d)$|\.\d{6}\d*[1-9]"
 )
+# An ISO timestamp with neither an offset nor a zone: a wall-clock time.
+_WALL_CLOCK_ISO = r"\d{4}-\d{1,2}-\d{1,2}(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d*)?)?)?"
 # The parts that decide a column's order, with the separator (only `-` leaves the year's
 # place open: Brazilian, US and European exports write short dates with `/` or `.`).
 _EVIDENCE = r"^(\d{1,2})([./-])(\d{1,2})[./-](\d{4}|\d{2})(?:[ T].*)?$"
@@ -235,3 +242,37 @@ def parse_expr(
         f"WHEN {y}.y <> '' THEN {_from_parts(y, f'{y}.a', f'{y}.b', f'{y}.y', timestamp)} "
         f"WHEN {n}.y <> '' THEN {numeric_date} END"
     )
+
+
+def is_wall_clock(v: str, iso_flag: str) -> str:
+    """Whether the text `v` (ISO or not, `iso_flag`) is a time without an offset or a zone."""
+    return f"(NOT {iso_flag} OR regexp_full_match({v}, {lit(_WALL_CLOCK_ISO)}))"
+
+
+def _offset(zone: str, wall: str) -> str:
+    """The zone's offset (an interval) at the wall-clock time `wall`."""
+    return f"({wall} - timezone('UTC', timezone({zone}, {wall})))"
+
+
+def wall_clock_problem(t: str, timezone: str) -> str:
+    """NULL where the wall-clock time `t` names one instant in `timezone`; 'gap' where it
+    names none (the clocks skipped it), 'twice' where it names two (the clocks went back).
+
+    Around a change the offsets a day before and a day after differ; `t` names an instant
+    for each of them whose wall-clock time there is `t`. (ICU would pick one quietly.)"""
+    zone = lit(timezone)
+    before = _offset(zone, f"({t} - INTERVAL 1 DAY)")
+    after = _offset(zone, f"({t} + INTERVAL 1 DAY)")
+
+    def names(offset: str) -> str:
+        return f"timezone({zone}, timezone('UTC', {t} - {offset})) = {t}"
+
+    return (
+        f"CASE WHEN timezone({zone}, timezone({zone}, {t})) <> {t} THEN 'gap' "
+        f"WHEN {before} <> {after} AND {names(before)} AND {names(after)} THEN 'twice' END"
+    )
+
+
+def wall_clock_in_utc(t: str, timezone: str) -> str:
+    """The wall-clock time `t` in `timezone` as the UTC time of the instant it names."""
+    return f"timezone('UTC', timezone({lit(timezone)}, {t}))"

@@ -203,10 +203,24 @@ def error_exprs(spec: DatasetSpec, style: DecimalStyle, orders: dict[str, DateOr
                 f"CASE WHEN regexp_matches({v}, '^[0-9]{{5,}}-') "
                 f"THEN ' has a year past 9999' ELSE {why} END"
             )
+        if column in zoned_columns(spec):
+            problem = dates.wall_clock_problem(_w(column), spec.timezone)
+            zone = spec.timezone
+            why = (
+                f"CASE WHEN {problem} = 'gap' THEN "
+                f"{lit(f' does not exist in {zone}: its clocks skipped that time')} "
+                f"WHEN {problem} = 'twice' THEN "
+                f"{lit(f' happens twice in {zone}: its clocks went back over that time')} "
+                f"ELSE {why} END"
+            )
+            why = f"{why} || CASE WHEN {problem} IS NOT NULL THEN {lit(_WRITE_OFFSET)} ELSE '' END"
         exprs.append(
             f"CASE WHEN {v} IS NOT NULL AND {p} IS NULL THEN {lit(name + ' ')} || {v} || {why} END"
         )
     return exprs
+
+
+_WRITE_OFFSET = " (write its offset: 2024-11-03T01:30:00-04:00)"
 
 
 def staged_sql(
@@ -271,6 +285,7 @@ def staged_sql(
              forms AS (SELECT *{", " + forms if forms else ""}{number_step[1]} FROM kinds),
              numbers AS (SELECT *{number_step[2]} FROM forms),
              parsed AS (SELECT *, {typed} FROM numbers),
+             utc AS ({_utc_sql(spec)}),
              finite AS ({_finite_sql(spec)}),
              checked AS (SELECT *, {flags_of(hard)} AS failed_rules FROM finite)
         SELECT {values},
@@ -285,15 +300,45 @@ def staged_sql(
     """
 
 
+def zoned_columns(spec: DatasetSpec) -> list[ColumnSpec]:
+    """The timestamp columns whose wall-clock times are read in a zone other than UTC."""
+    if spec.timezone == "UTC":
+        return []
+    return [c for c in spec.columns if c.type is ColumnType.TIMESTAMP]
+
+
+def _w(column: ColumnSpec) -> str:
+    return q(f"w__{column.name}")
+
+
+def _utc_sql(spec: DatasetSpec) -> str:
+    """`parsed` with each timestamp written without an offset taken as a wall-clock time in
+    the dataset's zone and made the UTC time of the instant it names (NULL where it names
+    none or two); that wall-clock time is kept as `w__<col>`, which the reason reads."""
+    zoned = zoned_columns(spec)
+    if not zoned:
+        return "SELECT * FROM parsed"
+    replaced, walls = [], []
+    for column in zoned:
+        p, wall = _p(column), dates.is_wall_clock(_v(column), _i(column))
+        problem = dates.wall_clock_problem(p, spec.timezone)
+        replaced.append(
+            f"CASE WHEN NOT {wall} THEN {p} WHEN {problem} IS NULL THEN "
+            f"{dates.wall_clock_in_utc(p, spec.timezone)} END AS {p}"
+        )
+        walls.append(f"CASE WHEN {wall} THEN {p} END AS {_w(column)}")
+    return f"SELECT * REPLACE ({', '.join(replaced)}), {', '.join(walls)} FROM parsed"
+
+
 def _finite_sql(spec: DatasetSpec) -> str:
-    """`parsed` with each double that is not finite made NULL: DuckDB casts `inf`, `nan`,
+    """`utc` with each double that is not finite made NULL: DuckDB casts `inf`, `nan`,
     `-Infinity` and `1e400` (past a double's range) to infinities and NaN, which no amount
     is, so they fail `type:<col>` like any text that is no number."""
     doubles = [c for c in spec.columns if c.type is ColumnType.DOUBLE]
     if not doubles:
-        return "SELECT * FROM parsed"
+        return "SELECT * FROM utc"
     kept = ", ".join(f"CASE WHEN isfinite({_p(c)}) THEN {_p(c)} END AS {_p(c)}" for c in doubles)
-    return f"SELECT * REPLACE ({kept}) FROM parsed"
+    return f"SELECT * REPLACE ({kept}) FROM utc"
 
 
 def outlier_columns(spec: DatasetSpec) -> list[ColumnSpec]:

@@ -9,10 +9,11 @@ from typing import Any
 
 import duckdb
 import pytest
-from etl_layers.datasets import DateFormat
+from etl_layers.datasets import DatasetCatalog, DatasetSpec, DateFormat
 from etl_layers.dates import DecidedBy
 from etl_layers.readers import UnreadableFileError
 from etl_layers.transform import TransformResult
+from pydantic import ValidationError
 
 Rows = Callable[[TransformResult], list[dict[str, Any]]]
 # A statement export as Brazilian banks write it: `;`, decimal comma, two-digit years.
@@ -284,3 +285,71 @@ def test_a_timestamp_that_does_not_parse_says_a_timestamp_is_expected(
         "paid_at 1/5/2019 10:30 XM is not a timestamp as yyyy-MM-dd HH:MM[:SS] or "
         "dd/MM/yyyy HH:MM[:SS] (yy: 00-69 is 20yy, 70-99 is 19yy)"
     )
+
+
+def _zoned(datasets: DatasetCatalog, zone: str) -> DatasetSpec:
+    return datasets.get("payments").model_copy(update={"timezone": zone})
+
+
+def test_a_time_without_an_offset_is_read_in_the_datasets_zone(
+    run_transform: Any, trusted_of: Rows, datasets: DatasetCatalog
+) -> None:
+    """Brazilian exports write local time and no offset: São Paulo is UTC-3."""
+    result = run_transform(
+        PAYMENTS
+        + "p1,10,2024-01-05 10:00:00,PIX,10.0,BRL,1\n"
+        + "p2,10,2024-01-05T10:00:00Z,PIX,10.0,BRL,1\n"
+        + "p3,10,2024-01-05T10:00:00-02:00,PIX,10.0,BRL,1\n"
+        + "p4,10,25/01/2024 22:30,PIX,10.0,BRL,1\n"
+        + "p5,10,2024-03-24,PIX,10.0,BRL,1\n",
+        spec=_zoned(datasets, "America/Sao_Paulo"),
+    )
+    got = {r["payment_id"]: r["paid_at"].isoformat() for r in trusted_of(result)}
+    assert got == {
+        "p1": "2024-01-05T13:00:00",
+        "p2": "2024-01-05T10:00:00",
+        "p3": "2024-01-05T12:00:00",
+        "p4": "2024-01-26T01:30:00",
+        "p5": "2024-03-24T03:00:00",
+    }
+    # The partition is the UTC instant's day: 22:30 in São Paulo is the next day in UTC.
+    assert "year=2024/month=01/day=26" in {o.partition for o in result.trusted}
+
+
+def test_a_time_the_clocks_skipped_or_repeated_is_quarantined_saying_so(
+    run_transform: Any, trusted_of: Rows, quarantine_of: Rows, datasets: DatasetCatalog
+) -> None:
+    """New York's clocks went from 02:00 to 03:00 on 10 March 2024 and from 02:00 back to
+    01:00 on 3 November: 02:30 that March day was never read on a clock, 01:30 that
+    November day was read twice. Which instant was meant cannot be known."""
+    result = run_transform(
+        PAYMENTS
+        + "p1,10,2024-03-10 02:30:00,PIX,10.0,BRL,1\n"
+        + "p2,10,11/03/2024 1:30 AM,PIX,10.0,BRL,1\n"
+        + "p3,10,2024-11-03T01:30:00-04:00,PIX,10.0,BRL,1\n"
+        + "p4,10,03/13/2024 3:30 AM,PIX,10.0,BRL,1\n"
+        + "p5,10,2024-11-03 02:00:00,PIX,10.0,BRL,1\n",
+        spec=_zoned(datasets, "America/New_York"),
+    )
+    got = {r["payment_id"]: r["paid_at"].isoformat() for r in trusted_of(result)}
+    assert got == {
+        "p3": "2024-11-03T05:30:00",
+        "p4": "2024-03-13T07:30:00",
+        "p5": "2024-11-03T07:00:00",
+    }
+    errors = {json.loads(r["raw_record"])["payment_id"]: r for r in quarantine_of(result)}
+    assert errors["p1"]["failed_rules"] == "type:paid_at"
+    assert errors["p1"]["error"] == (
+        "paid_at 2024-03-10 02:30:00 does not exist in America/New_York: its clocks skipped "
+        "that time (write its offset: 2024-11-03T01:30:00-04:00)"
+    )
+    assert errors["p2"]["error"] == (
+        "paid_at 11/03/2024 1:30 AM happens twice in America/New_York: its clocks went back "
+        "over that time (write its offset: 2024-11-03T01:30:00-04:00)"
+    )
+
+
+def test_a_timezone_must_be_one_the_engine_knows(datasets: DatasetCatalog) -> None:
+    declared = datasets.get("payments").model_dump()
+    with pytest.raises(ValidationError, match="'America/Sao_Pablo' is not a time zone"):
+        DatasetSpec.model_validate({**declared, "timezone": "America/Sao_Pablo"})
