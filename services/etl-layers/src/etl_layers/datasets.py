@@ -143,8 +143,10 @@ class DatasetSpec(BaseModel):
     @classmethod
     def _known_zone(cls, value: str) -> str:
         # The zones DuckDB's ICU reads are the ones staging converts with.
+        # Closed at once: an engine left open per catalog load keeps its threads until exit.
         try:
-            duckdb.connect().execute("SELECT timezone(?, TIMESTAMP '2000-01-01')", [value])
+            with duckdb.connect() as con:
+                con.execute("SELECT timezone(?, TIMESTAMP '2000-01-01')", [value])
         except duckdb.Error:
             message = f"{value!r} is not a time zone (an IANA name: America/Sao_Paulo)"
             raise ValueError(message) from None
