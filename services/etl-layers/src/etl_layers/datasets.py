@@ -143,7 +143,7 @@ class DatasetSpec(BaseModel):
     @classmethod
     def _known_zone(cls, value: str) -> str:
         # The zones DuckDB's ICU reads are the ones staging converts with.
-        # Closed at once: an engine left open per catalog load keeps its threads until exit.
+        # Closed at once, not left to the garbage collector, once per dataset loaded.
         try:
             with duckdb.connect() as con:
                 con.execute("SELECT timezone(?, TIMESTAMP '2000-01-01')", [value])
