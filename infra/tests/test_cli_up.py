@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -103,6 +104,20 @@ def _spawn(*args: str, env: dict[str, str], own_group: bool = False) -> subproce
     )
 
 
+def _stopped(process: subprocess.Popen[str], output: _Output, timeout: float = 60.0) -> int:
+    """The exit code of a `rocket up` told to stop; one still running after `timeout` (stopping
+    takes seconds) fails the test with where each of its threads was."""
+    try:
+        return process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGUSR1)  # faulthandler: every thread's stack to stderr
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=5)  # the time to write them
+        process.kill()
+        process.wait(timeout=_HANG_GUARD)
+        pytest.fail(f"rocket up did not stop within {timeout} s:\n{output.text(complete=True)}")
+
+
 def _errors(text: str) -> list[str]:
     """Lines of a log that report a failure."""
     return [
@@ -170,7 +185,7 @@ def test_up_serves_trigger_and_events_until_stopped(probe_repo: Path) -> None:
         assert given["EchoBaseUrl"] == standin_url  # still the stand-in this `up` runs
     finally:
         up.send_signal(signal.SIGTERM)
-        code = up.wait(timeout=_HANG_GUARD)
+        code = _stopped(up, output)
     text = output.text(complete=True)
     assert code == 0, text
     assert "rocket-uptest-platform" in text  # the stacks table
@@ -199,7 +214,7 @@ def test_ctrl_c_stops_up_without_an_error(probe_repo: Path) -> None:
         # what a terminal does on Ctrl-C: SIGINT to every process of the foreground group,
         # the emulator `up` started included
         os.killpg(up.pid, signal.SIGINT)
-        code = up.wait(timeout=_HANG_GUARD)
+        code = _stopped(up, output)
     text = output.text(complete=True)
     assert code == 0, text
     assert "stopping" in text
