@@ -50,7 +50,9 @@ _NOT_AN_INSTANT = (
 _WALL_CLOCK_ISO = r"\d{4}-\d{1,2}-\d{1,2}(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d*)?)?)?"
 # The parts that decide a column's order, with the separator (only `-` leaves the year's
 # place open: Brazilian, US and European exports write short dates with `/` or `.`).
-_EVIDENCE = r"^(\d{1,2})([./-])(\d{1,2})[./-](\d{4}|\d{2})(?:[ T].*)?$"
+# The whole match is the value (the example a decision names), so only the values that are
+# not ISO are trimmed.
+_EVIDENCE = r"^((\d{1,2})([./-])(\d{1,2})[./-](\d{4}|\d{2})(?:[ T].*)?)$"
 
 
 class DecidedBy(StrEnum):
@@ -80,7 +82,7 @@ def _e(column: ColumnSpec) -> str:
 
 
 def evidence_sql(spec: DatasetSpec) -> tuple[list[str], list[str], list[str]]:
-    """Over `raw_rows`: projections (each date column's text and its parts, extracted once),
+    """Over `raw_rows`: projections (each date column's parts and trimmed text, extracted once),
     the parts as numbers and lengths (over the projections, so each is cast once, not once per
     aggregate that reads it: ~0.7 of 3.8 CPU s a column at 10 M rows), and aggregates over
     both, five per column: a value proving day-first, month-first, year-first, year-last, and
@@ -88,11 +90,12 @@ def evidence_sql(spec: DatasetSpec) -> tuple[list[str], list[str], list[str]]:
     projections, steps, parts = [], [], []
     for column in date_columns(spec):
         e = _e(column)
-        text = f"trim({q(column.name)})"
-        # ISO dates prove nothing about the others: only the rest goes through the regex.
+        # An ISO date proves nothing about the others: only the rest is trimmed and goes
+        # through the regex (a value starting with four digits matches it in no case, so the
+        # check needs no trim).
         projections.append(
-            f"{text} AS {q('v__' + column.name)}, CASE WHEN NOT {iso_expr(text)} THEN "
-            f"regexp_extract({text}, {lit(_EVIDENCE)}, ['a', 'sep', 'b', 'y']) END AS {e}"
+            f"CASE WHEN NOT {iso_expr(q(column.name))} THEN regexp_extract("
+            f"trim({q(column.name)}), {lit(_EVIDENCE)}, ['v', 'a', 'sep', 'b', 'y']) END AS {e}"
         )
         v = q("v__" + column.name)
         a, b, y, la, ly, sep = (
@@ -108,6 +111,7 @@ def evidence_sql(spec: DatasetSpec) -> tuple[list[str], list[str], list[str]]:
                     f"length({e}.a) AS {la}",
                     f"length({e}.y) AS {ly}",
                     f"{e}.sep AS {sep}",
+                    f"{e}.v AS {v}",
                 ]
             )
         )
@@ -201,7 +205,8 @@ def _from_parts(x: str, year: str, month: str, day: str, timestamp: bool) -> str
 
 def iso_expr(v: str) -> str:
     """Whether `v` starts as an ISO date does (DuckDB's own cast reads those)."""
-    return f"regexp_matches({v}, '^\\d{{4}}-')"
+    # GLOB's [0-9] is the regex's \\d; DuckDB matches it for a third of the regex's cost.
+    return f"{v} GLOB '[0-9][0-9][0-9][0-9]-*'"
 
 
 def extract_expr(v: str, iso: str) -> tuple[str, str]:
