@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import faulthandler
 import json
 import logging
@@ -677,8 +678,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     logger.addHandler(handler)
     logger.setLevel(logging.INFO if args.verbose else logging.WARNING)
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
-    if hasattr(signal, "SIGUSR1"):
-        # `kill -USR1 <pid>` of a `rocket up` that does not stop writes where each thread is
+    # `kill -USR1 <pid>` of a `rocket up` that does not stop writes where each thread is;
+    # not where there is no SIGUSR1 (Windows) or stderr has no file descriptor (captured)
+    with contextlib.suppress(AttributeError, OSError, ValueError):
         faulthandler.register(signal.SIGUSR1, all_threads=True)
     root = project.repo_root()
     try:
