@@ -155,37 +155,39 @@ def _kind_expr(text: str, u: str) -> str:
 
 def evidence_sql(
     spec: DatasetSpec, typed: Sequence[str] = ()
-) -> tuple[list[str], list[str], list[str]]:
-    """Over `raw_rows`: projections (each numeric column's text, and its unsigned text where
-    it does not cast as it is), the style each value proves (over the projections), and
-    aggregates over both, two per column: how many values prove the decimal comma, and the
-    point, with one of each, and how many values are text. The values of the columns in
-    `typed` that are numbers are no text: they prove nothing.
+) -> tuple[list[str], list[str], list[str], list[str]]:
+    """Over `raw_rows`: projections (each numeric column's text, and that text trimmed where
+    it holds a `,` or `.`), its unsigned text where that does not cast as it is, the style each
+    value proves, and aggregates over them, two per column: how many values prove the decimal
+    comma, and the point, with one of each, and how many values are text. The values of the
+    columns in `typed` that are numbers are no text: they prove nothing.
 
-    Three steps, so the regexes run once per value, and only on values that need them: an
-    expression used twice in one step is computed for every row, whatever CASE it is in."""
-    projections, kinds, parts = [], [], []
+    Four steps, so the regexes run once per value, and only on values that need them: an
+    expression used twice in one step is computed for every row, whatever CASE it is in. Only
+    a text with a separator can prove a style (the trim keeps both), so only those are
+    trimmed: most values of an integer column are not."""
+    projections, unsigned_texts, kinds, parts = [], [], [], []
     for column in numeric_columns(spec):
-        v, u, kind = (q(f"{prefix}__{column.name}") for prefix in ("n", "u", "k"))
-        text = f"trim({q(column.name)})"
+        r, v, u, kind = (q(f"{prefix}__{column.name}") for prefix in ("r", "n", "u", "k"))
+        raw = q(column.name)
         if column.name in typed:
-            text = f"CASE WHEN NOT {typed_column(column.name)} THEN {text} END"
-        needs_regexes = (
-            f"(contains({text}, ',') OR contains({text}, '.')) "
-            f"AND TRY_CAST({text} AS DOUBLE) IS NULL"
-        )
+            raw = f"CASE WHEN NOT {typed_column(column.name)} THEN {raw} END"
         projections.append(
-            f"{text} AS {v}, "
-            f"CASE WHEN {needs_regexes} THEN {unsigned(text, spec.currency)} END AS {u}"
+            f"{raw} AS {r}, "
+            f"CASE WHEN contains({raw}, ',') OR contains({raw}, '.') THEN trim({raw}) END AS {v}"
+        )
+        unsigned_texts.append(
+            f"CASE WHEN TRY_CAST({v} AS DOUBLE) IS NULL THEN {unsigned(v, spec.currency)} END "
+            f"AS {u}"
         )
         kinds.append(f"{_kind_expr(v, u)} AS {kind}")
         for style in ("comma", "dot"):
             proves = f"{kind} = '{style}'"
             parts.append(
                 f"{{'n': count(*) FILTER (WHERE {proves}), "
-                f"'example': min({v}) FILTER (WHERE {proves}), 'texts': count({v})}}"
+                f"'example': min({v}) FILTER (WHERE {proves}), 'texts': count({r})}}"
             )
-    return projections, kinds, parts
+    return projections, unsigned_texts, kinds, parts
 
 
 def decide(

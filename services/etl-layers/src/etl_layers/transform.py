@@ -422,16 +422,19 @@ class _Run:
         """One scan of the whole file deciding what a sample cannot: the day/month order of
         each date column and the decimal style of the numbers."""
         date_projections, date_steps, date_parts = dates.evidence_sql(self.spec)
-        number_projections, number_kinds, number_parts = numbers.evidence_sql(self.spec, read.typed)
+        number_projections, unsigned_texts, number_kinds, number_parts = numbers.evidence_sql(
+            self.spec, read.typed
+        )
         if not date_parts and not number_parts:
             return {}, DecimalStyle()
         projections = ", ".join([*date_projections, *number_projections])
-        kinds = "".join(", " + k for k in [*date_steps, *number_kinds])
+        steps = "".join(", " + k for k in [*date_steps, *unsigned_texts])
+        kinds = "".join(", " + k for k in number_kinds)
         aggregates = ", ".join([*date_parts, *number_parts])
         try:
             row = self.con.execute(
-                f"SELECT {aggregates} FROM (SELECT *{kinds} FROM (SELECT {projections} "
-                "FROM raw_rows))"
+                f"SELECT {aggregates} FROM (SELECT *{kinds} FROM (SELECT *{steps} FROM "
+                f"(SELECT {projections} FROM raw_rows)))"
             ).fetchall()[0]
         except (duckdb.InvalidInputException, duckdb.ConversionException) as exc:
             raise UnreadableFileError(readers.engine_reason(read.format, exc)) from exc
