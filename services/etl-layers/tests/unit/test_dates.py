@@ -125,6 +125,27 @@ def test_a_month_first_file_is_read_month_first(run_transform: Any, trusted_of: 
     )
 
 
+def test_padded_values_decide_the_file_as_their_trimmed_text(
+    run_transform: Any, trusted_of: Rows
+) -> None:
+    # Hand-edited exports pad cells: the profile reads the value inside the spaces, and names
+    # it so; a padded ISO date proves nothing and is still read.
+    result = run_transform(
+        "id,name,amount,date,category\n"
+        '1,Coffee,"  3,50 ","  1/25/2019  ",Food\n'
+        '2,Books,"12,00"," 2019-02-03",Education\n'
+        "3,Rent,900,2/3/2019,Housing\n"
+    )
+    assert sorted((r["id"], r["date"], r["amount"]) for r in trusted_of(result)) == [
+        (1, "2019-01-25", 3.5),
+        (2, "2019-02-03", 12.0),
+        (3, "2019-02-03", 900.0),
+    ]
+    order = result.date_orders["date"]
+    assert (order.format, order.example) == (DateFormat.MONTH_FIRST, "1/25/2019")
+    assert (result.decimal.comma, result.decimal.example) == (True, "12,00")
+
+
 def test_a_day_first_file_is_read_day_first(run_transform: Any, trusted_of: Rows) -> None:
     result = run_transform(STATEMENT + "1;PIX;1,00;05/01/2019;Pix\r\n2;PIX;1,00;25/01/2019;Pix\r\n")
     assert [r["date"] for r in trusted_of(result)] == ["2019-01-05", "2019-01-25"]
