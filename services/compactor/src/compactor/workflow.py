@@ -31,6 +31,7 @@ from compactor.domains import DomainCatalog, DomainSpec
 from compactor.ducktypes import DuckType, Schema, parse
 from compactor.exact_numbers import Leaf
 from compactor.landing import UnreadableObjectError, lines_of
+from compactor.landing_copy import LandingCopy
 from compactor.locks import DayLocks, lock_key
 from compactor.observability import logger, metrics
 from compactor.planning import ManifestEntry, Plan, plan_day
@@ -302,12 +303,14 @@ class Compactor:
         day = job.date.isoformat()
         self.config.work_dir.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=self.config.work_dir) as scratch:
+            # The first pass keeps what it fetches: a pass after it reads no object again.
+            copy = LandingCopy(Path(scratch) / "landing.bin")
             outcome: Way | RangeResult = Way()
             for attempt in range(_MAX_PASSES):
                 assert isinstance(outcome, Way)
                 work = Path(scratch) / f"pass-{attempt}"
                 work.mkdir()
-                outcome = self._screen_and_write(spec, plan, task.index, work, day, outcome)
+                outcome = self._screen_and_write(spec, plan, task.index, work, day, outcome, copy)
                 if isinstance(outcome, RangeResult):
                     break
                 # A pass's chunk files are not needed by the next: the disk holds one range.
@@ -340,15 +343,24 @@ class Compactor:
         return RangeDone(index=task.index, rows=result.rows, rejected=result.rejected)
 
     def _screen_and_write(
-        self, spec: DomainSpec, plan: Plan, index: int, work: Path, day: str, way: Way
+        self,
+        spec: DomainSpec,
+        plan: Plan,
+        index: int,
+        work: Path,
+        day: str,
+        way: Way,
+        copy: LandingCopy,
     ) -> RangeResult | Way:
         """The range screened `way` and written, or the next way to screen it when this one
-        cannot (nothing is written then)."""
+        cannot (nothing is written then). Its objects come from `copy` once a pass kept them
+        all, else from the landing bucket, kept as they pass."""
         screener = Screener(spec.fields, fast=way.fast, strict=way.strict, spellings=way.spellings)
         screened = Screened()
+        fetched = copy.objects() if copy.whole else copy.through(self._fetch(plan.ranges[index]))
 
         def readable() -> Iterator[tuple[str, bytes]]:
-            for key, data in self._fetch(plan.ranges[index]):
+            for key, data in fetched:
                 try:
                     yield key, lines_of(key, data)
                 except UnreadableObjectError as unreadable:

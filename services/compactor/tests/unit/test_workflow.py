@@ -150,11 +150,16 @@ def test_what_only_the_exact_screening_sees_is_quarantined_and_the_rest_compacte
     latin = b'{"order_id": "o-4", "customer_id": 4, "amount": 1, "status": "PAID", '
     latin += b'"created_at": "2026-11-21T10:00:00Z", "note": "caf\xe9"}\n'
     harness.store.put(LANDING, landing_key(0, 1), good + huge + latin + ndjson(record(5)))
+    harness.store.put(LANDING, landing_key(1, 1), ndjson(record(6)))
     _, done = harness.run(job())
     assert done is not None
-    assert (done.records, done.rejected) == (3, 2)
+    assert (done.records, done.rejected) == (4, 2)
+    # The exact way reads the range from the first pass's local copy, not the bucket again.
+    assert sorted(key for bucket, key in harness.store.gets if bucket == LANDING) == sorted(
+        [landing_key(0, 1), landing_key(1, 1)]
+    )
     rows = {r["order_id"]: r for r in parquet_rows(harness)}
-    assert set(rows) == {"o-1", "o-2", "o-5"}
+    assert set(rows) == {"o-1", "o-2", "o-5", "o-6"}
     assert rows["o-2"]["score"] == 1e300
     quarantined = [
         json.loads(line)
@@ -213,6 +218,8 @@ def test_field_names_duckdb_cannot_make_one_table_of_are_quarantined_not_the_ran
     harness.store.put(LANDING, landing_key(0, 1), ndjson(*lines))
     _, done = harness.run(job())
     assert done is not None
+    # Screened three ways (fast, strict, strict with the spellings), fetched once.
+    assert [key for bucket, key in harness.store.gets if bucket == LANDING] == [landing_key(0, 1)]
     rows = {r["order_id"]: r for r in parquet_rows(harness)}
     assert set(rows) == {"o-0", "o-1", "o-8"}
     assert (rows["o-8"]["note"], rows["o-0"]["shipping"]) == ("f", {"city": "x"})
