@@ -7,9 +7,9 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import shutil
-import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -54,6 +54,7 @@ from compactor.schema import (
     table_columns,
     unify,
 )
+from compactor.scratch import scratch_dir, sweep
 from compactor.screening import CONTRACT_REASONS, Screened, Screener
 from compactor.steps import Finalized, FinalizeTask, Job, Outcome, Planned, RangeDone, RangeTask
 
@@ -285,6 +286,17 @@ class Compactor:
             )
         return Plan.from_json(found[0])
 
+    def _scratch(self) -> AbstractContextManager[Path]:
+        """A scratch directory, after removing those of invocations that were killed (Lambda
+        keeps /tmp for the next invocation of the same environment)."""
+        swept = sweep(self.config.work_dir)
+        if swept.directories:
+            logger.warning(
+                "removed the scratch directories of invocations that ended without removing them",
+                extra={"directories": swept.directories, "bytes": swept.bytes},
+            )
+        return scratch_dir(self.config.work_dir)
+
     def _fetch(self, entries: Sequence[ManifestEntry]) -> Iterator[tuple[str, bytes]]:
         bucket = self.config.landing_bucket
 
@@ -301,14 +313,13 @@ class Compactor:
         plan = self._read_plan(task.manifest_key)
         entries = plan.ranges[task.index]
         day = job.date.isoformat()
-        self.config.work_dir.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(dir=self.config.work_dir) as scratch:
+        with self._scratch() as scratch:
             # The first pass keeps what it fetches: a pass after it reads no object again.
-            copy = LandingCopy(Path(scratch) / "landing.bin")
+            copy = LandingCopy(scratch / "landing.bin")
             outcome: Way | RangeResult = Way()
             for attempt in range(_MAX_PASSES):
                 assert isinstance(outcome, Way)
-                work = Path(scratch) / f"pass-{attempt}"
+                work = scratch / f"pass-{attempt}"
                 work.mkdir()
                 outcome = self._screen_and_write(spec, plan, task.index, work, day, outcome, copy)
                 if isinstance(outcome, RangeResult):
@@ -535,12 +546,10 @@ class Compactor:
             if r.key is None or r.schema is None or r.schema == list(schema):
                 out.append(r)
                 continue
-            with tempfile.TemporaryDirectory(dir=self.config.work_dir) as scratch:
-                src, dest = Path(scratch) / "in.parquet", Path(scratch) / "out.parquet"
+            with self._scratch() as scratch:
+                src, dest = scratch / "in.parquet", scratch / "out.parquet"
                 self.store.download(lake, r.key, src)
-                written = conform(
-                    src, dest, schema, work_dir=Path(scratch), limits=self.config.limits
-                )
+                written = conform(src, dest, schema, work_dir=scratch, limits=self.config.limits)
                 if written.rows != r.rows:
                     raise CountMismatchError(
                         f"range {r.index}: {r.rows} rows before conforming, {written.rows} after"

@@ -14,6 +14,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
+from compactor import scratch
 from compactor.domains import DomainCatalog, FieldSpec, FieldType
 from compactor.ducktypes import SchemaConflictError
 from compactor.ports import (
@@ -717,3 +718,22 @@ def test_every_catalog_column_is_a_parquet_column(harness: Harness) -> None:
     assert columns["total_amount"] == "bigint"
     assert columns["x"] == "struct<a_b:bigint>"
     assert str(schema.field("x").type) == "struct<a_b: int64>"
+
+
+def test_a_range_removes_the_scratch_a_killed_invocation_left(
+    harness: Harness, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Lambda keeps /tmp for the next invocation of the environment: a range that was ended
+    past its timeout left its copy and lines, which would take the retry's space."""
+    left = tmp_path / f"{scratch.PREFIX}killed"
+    (left / "pass-0").mkdir(parents=True)
+    (left / ".owner").touch()  # its lock went with its process
+    (left / "landing.bin").write_bytes(b"x" * 1000)
+    land_day(harness)
+    _, done = harness.run(job())
+    assert done is not None
+    assert done.status == "COMPACTED"
+    assert not left.exists()
+    (warning,) = [r for r in caplog.records if r.getMessage().startswith("removed the scratch")]
+    assert (warning.directories, warning.bytes) == (1, 1000)  # type: ignore[attr-defined]
+    assert not list(tmp_path.glob(f"{scratch.PREFIX}*"))  # the range's own, removed after it
