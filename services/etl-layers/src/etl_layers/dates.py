@@ -1,6 +1,7 @@
 """Dates and timestamps as banks and spreadsheets write them, read exactly or not at all.
 
-Accepted forms (per value): ISO `yyyy-MM-dd` (DuckDB's own cast, with a time for timestamps),
+Accepted forms (per value): ISO `yyyy-MM-dd` (DuckDB's own cast, with a time for timestamps;
+a date column takes a time only if it is midnight, as exports write dates),
 `yyyy/MM/dd` and `yyyy.MM.dd`, and the numeric day/month forms `dd/MM/yyyy`, `dd/MM/yy`,
 `MM/dd/yyyy`, `MM/dd/yy` with `/`, `-` or `.` between the parts (one or two digits for the
 day and month), a timestamp adding ` HH:MM[:SS[.ffffff]]` (optionally ` AM`/` PM`) or
@@ -48,6 +49,14 @@ _NOT_AN_INSTANT = (
 )
 # An ISO timestamp with neither an offset nor a zone: a wall-clock time.
 _WALL_CLOCK_ISO = r"\d{4}-\d{1,2}-\d{1,2}(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d*)?)?)?"
+# A date column takes a date alone or at midnight, as spreadsheets and JSON exports write one
+# (`2024-01-05 00:00:00`, `2024-01-05T00:00:00.000Z`, `1/5/2024 12:00 AM`): another time of
+# day would be dropped, and with an offset the day itself is in doubt.
+_HAS_TIME = r"[ T]\d{1,2}:\d{2}"
+_MIDNIGHT = (
+    r"[ T](?:0?0:00(?::00(?:\.0*)?)?|12:00(?::00(?:\.0*)?)?\s?[Aa][Mm])"
+    r"(?:[Zz]|[+-]\d{2}(?::?\d{2})?)?$"
+)
 # The parts that decide a column's order, with the separator (only `-` leaves the year's
 # place open: Brazilian, US and European exports write short dates with `/` or `.`).
 # Its first group, the whole match, is the trimmed value a decision names as its example, so
@@ -221,6 +230,17 @@ def extract_expr(v: str, iso: str) -> tuple[str, str]:
     )
 
 
+def time_of_day_expr(v: str) -> str:
+    """Whether the text `v` holds a time of day other than midnight, which a date column
+    does not take."""
+    # An ISO date alone is ten characters, a numeric one at most that: only longer values
+    # can hold a time, and only they are matched.
+    return (
+        f"(length({v}) > 10 AND regexp_matches({v}, {lit(_HAS_TIME)}) "
+        f"AND NOT regexp_matches({v}, {lit(_MIDNIGHT)}))"
+    )
+
+
 def parse_expr(
     column: ColumnSpec, v: str, iso_flag: str, numeric: str, year_first: str, order: DateOrder
 ) -> str:
@@ -241,8 +261,10 @@ def parse_expr(
         numeric_date = _from_parts(n, f"{n}.a", f"{n}.b", f"{n}.y", timestamp)
     else:
         numeric_date = _from_parts(n, f"{n}.y", f"{n}.{month}", f"{n}.{day}", timestamp)
+    # A date column's value with a time of day is no date (NULL: it fails `type:<col>`).
+    refused = "" if timestamp else f"WHEN {time_of_day_expr(v)} THEN NULL "
     return (
-        f"CASE WHEN {iso_flag} THEN {iso} "
+        f"CASE {refused}WHEN {iso_flag} THEN {iso} "
         # year-first: the groups a, b, y hold year, month, day
         f"WHEN {y}.y <> '' THEN {_from_parts(y, f'{y}.a', f'{y}.b', f'{y}.y', timestamp)} "
         f"WHEN {n}.y <> '' THEN {numeric_date} END"

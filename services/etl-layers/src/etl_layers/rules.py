@@ -198,11 +198,7 @@ def error_exprs(spec: DatasetSpec, style: DecimalStyle, orders: dict[str, DateOr
             expected = f"a {column.type.value}"
         why = lit(" is not " + expected)
         if column.name in orders:
-            # A year of five digits (a Parquet DATE may hold one) is no form misread: say so.
-            why = (
-                f"CASE WHEN regexp_matches({v}, '^[0-9]{{5,}}-') "
-                f"THEN ' has a year past 9999' ELSE {why} END"
-            )
+            why = _date_why(column, v, why)
         if column in zoned_columns(spec):
             problem = dates.wall_clock_problem(_w(column), spec.timezone)
             zone = spec.timezone
@@ -220,7 +216,23 @@ def error_exprs(spec: DatasetSpec, style: DecimalStyle, orders: dict[str, DateOr
     return exprs
 
 
+def _date_why(column: ColumnSpec, v: str, why: str) -> str:
+    """`why` the date or timestamp `v` failed, where it is no form misread: a year of five
+    digits (a Parquet DATE may hold one), a time of day in a date column."""
+    why = (
+        f"CASE WHEN regexp_matches({v}, '^[0-9]{{5,}}-') "
+        f"THEN ' has a year past 9999' ELSE {why} END"
+    )
+    if column.type is ColumnType.DATE:
+        why = f"CASE WHEN {dates.time_of_day_expr(v)} THEN {lit(_TIME_OF_DAY)} ELSE {why} END"
+    return why
+
+
 _WRITE_OFFSET = " (write its offset: 2024-11-03T01:30:00-04:00)"
+_TIME_OF_DAY = (
+    " has a time of day: a date column takes a date alone or at midnight "
+    "(declare the column timestamp to keep its time)"
+)
 
 
 def staged_sql(

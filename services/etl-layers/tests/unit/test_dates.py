@@ -54,16 +54,21 @@ def test_a_date_before_the_floor_is_quarantined_with_the_reason(
     assert quarantined["2"]["error"] == "date 1899-12-31 is before 1900-01-01"
 
 
+def _two_rows(source: Path, first: str, second: str) -> Path:
+    """A Parquet statement of two rows whose dates are the SQL values `first`, `second`."""
+    duckdb.execute(
+        f"COPY (SELECT * FROM (VALUES (1, 'a', 10.5, {first}, 'x'), "
+        f"(2, 'b', 11.5, {second}, 'x')) t(id, name, amount, date, category)) "
+        f"TO '{source}' (FORMAT parquet)"
+    )
+    return source
+
+
 def test_a_year_past_9999_is_quarantined_saying_so(
     run_transform: Any, quarantine_of: Rows, trusted_of: Rows, tmp_path: Path
 ) -> None:
     # A Parquet DATE holds years past 9999, which no yyyy partition does; text may too.
-    source = tmp_path / "dates.parquet"
-    duckdb.execute(
-        "COPY (SELECT * FROM (VALUES (1, 'a', 10.5, DATE '2024-01-05', 'x'), "
-        "(2, 'b', 11.5, DATE '12024-01-05', 'x')) t(id, name, amount, date, category)) "
-        f"TO '{source}' (FORMAT parquet)"
-    )
+    source = _two_rows(tmp_path / "dates.parquet", "DATE '2024-01-05'", "DATE '12024-01-05'")
     result = run_transform(source.read_bytes(), name="dates.parquet")
     assert [(r["id"], r["date"]) for r in trusted_of(result)] == [(1, "2024-01-05")]
     (row,) = quarantine_of(result)
@@ -102,6 +107,56 @@ def test_date_forms_and_separators(
 ) -> None:
     (row,) = trusted_of(run_transform(f"id,name,amount,date,category\n1,A,10,{value},S\n"))
     assert row["date"] == expected
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "2024-01-05 00:00:00",
+        "2024-01-05T00:00:00.000Z",
+        "2024-01-05T00:00-03:00",
+        "05/01/2024 00:00",
+        "05/01/2024 0:00:00",
+        "05/01/2024 12:00 AM",
+    ],
+)
+def test_a_date_at_midnight_is_its_date(run_transform: Any, trusted_of: Rows, value: str) -> None:
+    """Spreadsheets and JSON exports write a date as its midnight."""
+    (row,) = trusted_of(run_transform(f"id,name,amount,date,category\n1,A,10,{value},S\n"))
+    assert row["date"] == "2024-01-05"
+
+
+def test_a_date_with_a_time_of_day_is_quarantined_saying_so(
+    run_transform: Any, quarantine_of: Rows, trusted_of: Rows, tmp_path: Path
+) -> None:
+    """Read as a date, the time would be dropped, and with an offset the day itself is in
+    doubt (23:30 at -03:00 is the next day in UTC)."""
+    result = run_transform(
+        STATEMENT
+        + "1;PIX;10,00;05/01/2024 13:45;Pix\r\n"
+        + "2;PIX;10,00;2024-01-05T23:30:00-03:00;Pix\r\n"
+        + "3;PIX;10,00;2024-01-05 00:00:01;Pix\r\n"
+        + "4;PIX;10,00;05/01/2024 12:30 AM;Pix\r\n"
+        + "5;PIX;10,00;05/01/2024;Pix\r\n"
+    )
+    assert [(r["id"], r["date"]) for r in trusted_of(result)] == [(5, "2024-01-05")]
+    quarantined = {json.loads(r["raw_record"])["id"]: r for r in quarantine_of(result)}
+    assert set(quarantined) == {"1", "2", "3", "4"}
+    assert {r["failed_rules"] for r in quarantined.values()} == {"type:date"}
+    assert quarantined["1"]["error"] == (
+        "date 05/01/2024 13:45 has a time of day: a date column takes a date alone or at "
+        "midnight (declare the column timestamp to keep its time)"
+    )
+    # A Parquet timestamp in a date column: the same rule.
+    source = _two_rows(
+        tmp_path / "stamps.parquet",
+        "TIMESTAMP '2024-01-05 13:45:00'",
+        "TIMESTAMP '2024-01-06 00:00:00'",
+    )
+    result = run_transform(source.read_bytes(), name="stamps.parquet")
+    assert [(r["id"], r["date"]) for r in trusted_of(result)] == [(2, "2024-01-06")]
+    (row,) = quarantine_of(result)
+    assert row["error"].startswith("date 2024-01-05 13:45:00 has a time of day")
 
 
 def test_a_month_first_file_is_read_month_first(run_transform: Any, trusted_of: Rows) -> None:
