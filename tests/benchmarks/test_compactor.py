@@ -393,5 +393,62 @@ def test_emulator_sample(day: tuple[Path, int]) -> None:
         server.wait(10)
 
 
+# A GET's latency as a model of S3's (lognormal: median 20 ms, p99 ~160 ms), not a measure of
+# it: what a long tail does to fetching a window at a time against fetching ahead.
+FETCH_MEDIAN_SECONDS, FETCH_SIGMA = 0.020, 0.9
+FETCHES = int(os.environ.get("COMPACTOR_BENCH_FETCHES", "5000"))
+
+
+def _window_at_a_time(get: Any, entries: Any, concurrency: int) -> Any:
+    """The fetch before compactor.fetching: windows of 512 objects, each GET in a window
+    started at once, the next window once the reader has taken the whole window."""
+    with ThreadPoolExecutor(concurrency) as pool:
+        for start in range(0, len(entries), 512):
+            window = entries[start : start + 512]
+            yield from zip((e.key for e in window), pool.map(get, window), strict=True)
+
+
+def test_fetch_with_a_long_tailed_get_latency() -> None:
+    """In-process, no S3: FETCHES objects whose GETs sleep a latency drawn once per object
+    (the same for every method), 32 at once as the Compact function fetches them."""
+    import math
+    import random
+
+    from compactor.fetching import fetched_in_order
+    from compactor.planning import ManifestEntry
+
+    rng = random.Random(20261207)
+    entries = [ManifestEntry(f"k{i:05d}", 3300, "e") for i in range(FETCHES)]
+    delay = {e.key: FETCH_MEDIAN_SECONDS * math.exp(rng.gauss(0, FETCH_SIGMA)) for e in entries}
+    body = b"x" * 3300
+
+    def get(entry: ManifestEntry) -> bytes:
+        time.sleep(delay[entry.key])
+        return body
+
+    def all_at_once(get: Any, entries: Any, concurrency: int) -> Any:
+        with ThreadPoolExecutor(concurrency) as pool:
+            yield from zip((e.key for e in entries), pool.map(get, entries), strict=True)
+
+    methods = [
+        ("GET floor: every GET submitted at once (no bound on memory)", all_at_once),
+        ("a window of 512 at a time (before)", _window_at_a_time),
+        ("compactor: 512 / 64 MB ahead of the reader", fetched_in_order),
+    ]
+    seconds = {}
+    for name, fetch in methods:
+        started = time.perf_counter()
+        got = sum(1 for _ in fetch(get, entries, 32))
+        seconds[name] = time.perf_counter() - started
+        assert got == FETCHES
+    floor_seconds = seconds[methods[0][0]]
+    ideal = sum(delay.values()) / 32
+    print(f"\nfetch: {FETCHES} objects, 32 at once, sum of latencies / 32 = {ideal:.2f} s")
+    print("| method | wall s | x floor |")
+    print("| --- | --- | --- |")
+    for name, wall in seconds.items():
+        print(f"| {name} | {wall:.2f} | {wall / floor_seconds:.2f} |")
+
+
 if __name__ == "__main__":
     _child(sys.argv[1:])

@@ -30,6 +30,7 @@ from compactor.compaction import (
 from compactor.domains import DomainCatalog, DomainSpec
 from compactor.ducktypes import DuckType, Schema, parse
 from compactor.exact_numbers import Leaf
+from compactor.fetching import fetched_in_order
 from compactor.landing import UnreadableObjectError, lines_of
 from compactor.landing_copy import LandingCopy
 from compactor.locks import DayLocks, lock_key
@@ -90,9 +91,6 @@ _STRICT = Way(
 )
 _MAX_PASSES = 4
 
-# Fetch windows: at most this many objects or bytes are held at once while a range is read.
-WINDOW_OBJECTS = 512
-WINDOW_BYTES = 64 * 1024 * 1024
 # The tag a landing object gets once its day's output is verified: <day>/<plan id>.
 COMPACTED_TAG = "rocket:compacted"
 
@@ -171,17 +169,6 @@ class RangeResult:
                 tuple(str(step) for step in leaf) for leaf in body.get("wide_integers") or ()
             ),
         )
-
-
-def _windows(entries: Sequence[ManifestEntry]) -> Iterator[Sequence[ManifestEntry]]:
-    start, size = 0, 0
-    for end, entry in enumerate(entries):
-        if end > start and (end - start >= WINDOW_OBJECTS or size + entry.size > WINDOW_BYTES):
-            yield entries[start:end]
-            start, size = end, 0
-        size += entry.size
-    if start < len(entries):
-        yield entries[start:]
 
 
 def output_hash(files: Sequence[tuple[str, int]]) -> str:
@@ -303,9 +290,7 @@ class Compactor:
         def get(entry: ManifestEntry) -> bytes:
             return self.store.get_bytes(bucket, entry.key, etag=entry.etag)
 
-        with ThreadPoolExecutor(max_workers=self.config.fetch_concurrency) as pool:
-            for window in _windows(entries):
-                yield from zip((e.key for e in window), pool.map(get, window), strict=True)
+        return fetched_in_order(get, entries, self.config.fetch_concurrency)
 
     def compact_range(self, task: RangeTask) -> RangeDone:
         job = task.job
