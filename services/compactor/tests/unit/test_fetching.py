@@ -7,7 +7,6 @@ import threading
 import time
 
 import pytest
-
 from compactor.fetching import fetched_in_order
 from compactor.planning import ManifestEntry
 
