@@ -17,6 +17,7 @@ from typing import Any
 
 import orjson
 from rocket_contracts.models.compactor.domain_processed_v1 import CompactorDomainProcessedV1
+from rocket_contracts.scratch import scratch_dir, sweep
 
 from compactor import layout
 from compactor.compaction import (
@@ -55,7 +56,6 @@ from compactor.schema import (
     table_columns,
     unify,
 )
-from compactor.scratch import scratch_dir, sweep
 from compactor.screening import CONTRACT_REASONS, Screened, Screener
 from compactor.steps import Finalized, FinalizeTask, Job, Outcome, Planned, RangeDone, RangeTask
 
@@ -91,6 +91,8 @@ _STRICT = Way(
 )
 _MAX_PASSES = 4
 
+# A range's (and a conform's) local directory under the work dir.
+SCRATCH_PREFIX = "compactor-scratch-"
 # The tag a landing object gets once its day's output is verified: <day>/<plan id>.
 COMPACTED_TAG = "rocket:compacted"
 
@@ -276,13 +278,13 @@ class Compactor:
     def _scratch(self) -> AbstractContextManager[Path]:
         """A scratch directory, after removing those of invocations that were killed (Lambda
         keeps /tmp for the next invocation of the same environment)."""
-        swept = sweep(self.config.work_dir)
+        swept = sweep(self.config.work_dir, SCRATCH_PREFIX)
         if swept.directories:
             logger.warning(
                 "removed the scratch directories of invocations that ended without removing them",
                 extra={"directories": swept.directories, "bytes": swept.bytes},
             )
-        return scratch_dir(self.config.work_dir)
+        return scratch_dir(self.config.work_dir, SCRATCH_PREFIX)
 
     def _fetch(self, entries: Sequence[ManifestEntry]) -> Iterator[tuple[str, bytes]]:
         bucket = self.config.landing_bucket

@@ -14,7 +14,6 @@ from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
-from compactor import scratch
 from compactor.domains import DomainCatalog, FieldSpec, FieldType
 from compactor.ducktypes import SchemaConflictError
 from compactor.ports import (
@@ -25,7 +24,7 @@ from compactor.ports import (
     StorageError,
 )
 from compactor.steps import FinalizeTask, Outcome, Planned, RangeTask
-from compactor.workflow import COMPACTED_TAG, Compactor
+from compactor.workflow import COMPACTED_TAG, SCRATCH_PREFIX, Compactor
 from compactor_fakes import DATABASE, LAKE, LANDING, Harness, job, landing_key, ndjson, record
 from rocket_contracts import invariants
 
@@ -725,7 +724,7 @@ def test_a_range_removes_the_scratch_a_killed_invocation_left(
 ) -> None:
     """Lambda keeps /tmp for the next invocation of the environment: a range that was ended
     past its timeout left its copy and lines, which would take the retry's space."""
-    left = tmp_path / f"{scratch.PREFIX}killed"
+    left = tmp_path / f"{SCRATCH_PREFIX}killed"
     (left / "pass-0").mkdir(parents=True)
     (left / ".owner").touch()  # its lock went with its process
     (left / "landing.bin").write_bytes(b"x" * 1000)
@@ -736,4 +735,4 @@ def test_a_range_removes_the_scratch_a_killed_invocation_left(
     assert not left.exists()
     (warning,) = [r for r in caplog.records if r.getMessage().startswith("removed the scratch")]
     assert (warning.directories, warning.bytes) == (1, 1000)  # type: ignore[attr-defined]
-    assert not list(tmp_path.glob(f"{scratch.PREFIX}*"))  # the range's own, removed after it
+    assert not list(tmp_path.glob(f"{SCRATCH_PREFIX}*"))  # the range's own, removed after it

@@ -16,8 +16,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import shutil
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -42,6 +40,7 @@ from rocket_contracts.models.etl.delivery_published_v1 import (
     TrustedItem,
     TrustedItem1,
 )
+from rocket_contracts.scratch import scratch_dir, sweep
 
 from etl_layers.datasets import DatasetCatalog, DatasetSpec, UnknownDatasetError
 from etl_layers.events import RawObject
@@ -59,6 +58,8 @@ from etl_layers.transform import (
 )
 
 UNROUTED = "_unrouted"
+# One object's local directory (its raw file, the engine's spill) under the work dir.
+SCRATCH_PREFIX = "etl-scratch-"
 # SNS takes 256 KB; past this the event's lists are cut (the manifest keeps them whole).
 MAX_EVENT_BYTES = 200_000
 KEPT_WHEN_TRUNCATED = 100
@@ -172,7 +173,12 @@ class Pipeline:
         if self.store.exists(self.config.trusted_bucket, manifest):
             logger.info("raw object already processed")
             return Outcome(Status.ALREADY_DONE, stem)
-        workdir = Path(tempfile.mkdtemp(prefix="etl-", dir=self.config.work_dir))
+        swept = sweep(self.config.work_dir, SCRATCH_PREFIX)
+        if swept.directories:
+            logger.warning(
+                "removed the scratch directories of invocations that ended without removing them",
+                extra={"directories": swept.directories, "bytes": swept.bytes},
+            )
         locks = PartitionLocks(
             self.store,
             self.config.trusted_bucket,
@@ -181,7 +187,7 @@ class Pipeline:
             policy=self.config.locks,
         )
         try:
-            with locks:
+            with scratch_dir(self.config.work_dir, SCRATCH_PREFIX) as workdir, locks:
                 outcome = self._process(obj, spec, stem, correlation, workdir, locks)
                 if outcome.status is not Status.SUPERSEDED:
                     self.store.put_json(
@@ -197,8 +203,6 @@ class Pipeline:
         except _DoneMeanwhileError:
             logger.info("raw object processed by another delivery meanwhile")
             outcome = Outcome(Status.ALREADY_DONE, stem)
-        finally:
-            shutil.rmtree(workdir, ignore_errors=True)
         metrics.add_metric(name=f"Objects_{outcome.status.value}", unit="Count", value=1)
         return outcome
 

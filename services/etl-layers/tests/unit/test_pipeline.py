@@ -8,7 +8,7 @@ from typing import Any
 import jsonschema
 import pytest
 from etl_layers.events import RawObject
-from etl_layers.pipeline import Pipeline, Status, stem_for
+from etl_layers.pipeline import SCRATCH_PREFIX, Pipeline, Status, stem_for
 from rocket_contracts.bus import payload
 from rocket_contracts.models.etl.delivery_published_v1 import EtlDeliveryPublishedV1
 from rocket_contracts.registry import schema_for
@@ -243,3 +243,21 @@ def test_the_event_is_the_contract_model_and_the_manifest_keeps_its_wire_form(
     )
     assert manifest["event"] == payload(model)
     assert "version_id" not in manifest["event"]["source"]  # absent, as on the wire
+
+
+def test_an_object_removes_the_scratch_a_killed_invocation_left(
+    pipeline: Pipeline, store: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Lambda keeps /tmp for the next invocation of the environment: one ended past its
+    timeout left its raw file and the engine's spill, which would take the retry's space."""
+    work = pipeline.config.work_dir
+    left = work / f"{SCRATCH_PREFIX}killed"
+    (left / "engine").mkdir(parents=True)
+    (left / ".owner").touch()  # its lock went with its process
+    (left / "raw.csv").write_bytes(b"x" * 500)
+    raw = store.put("raw", "transactions/2024/sample data.csv", SAMPLE)
+    assert pipeline.process(raw).status is Status.PUBLISHED
+    assert not left.exists()
+    (warning,) = [r for r in caplog.records if r.getMessage().startswith("removed the scratch")]
+    assert (warning.directories, warning.bytes) == (1, 500)  # type: ignore[attr-defined]
+    assert list(work.iterdir()) == []  # the object's own, removed after it

@@ -9,13 +9,15 @@ import sys
 import time
 from pathlib import Path
 
-from compactor.scratch import PREFIX, scratch_dir, sweep
+from rocket_contracts.scratch import scratch_dir, sweep
+
+PREFIX = "svc-scratch-"
 
 _HOLD = """
 import sys, time
 from pathlib import Path
-from compactor.scratch import scratch_dir
-with scratch_dir(Path(sys.argv[1])) as path:
+from rocket_contracts.scratch import scratch_dir
+with scratch_dir(Path(sys.argv[1]), "svc-scratch-") as path:
     (path / "landing.bin").write_bytes(b"x" * 4096)
     print(path, flush=True)
     time.sleep(120)
@@ -36,7 +38,7 @@ def _holder(work_dir: Path) -> tuple[subprocess.Popen[str], Path]:
 
 def test_a_scratch_directory_is_removed_after_use_even_on_an_error(tmp_path: Path) -> None:
     try:
-        with scratch_dir(tmp_path) as path:
+        with scratch_dir(tmp_path, PREFIX) as path:
             (path / "part.parquet").write_bytes(b"1")
             raise RuntimeError("the range failed")
     except RuntimeError:
@@ -51,8 +53,8 @@ def test_a_killed_invocation_s_directory_is_swept_a_live_one_kept(tmp_path: Path
         # SIGKILL, as Lambda ends an invocation past its timeout: nothing of it runs after.
         killed.send_signal(signal.SIGKILL)
         killed.wait(10)
-        with scratch_dir(tmp_path) as mine:
-            swept = sweep(tmp_path)
+        with scratch_dir(tmp_path, PREFIX) as mine:
+            swept = sweep(tmp_path, PREFIX)
             assert (swept.directories, swept.bytes) == (1, 4096)
             assert not dead.exists()
             assert alive.exists()
@@ -64,7 +66,7 @@ def test_a_killed_invocation_s_directory_is_swept_a_live_one_kept(tmp_path: Path
         assert live.stdout is not None
         killed.stdout.close()
         live.stdout.close()
-    assert sweep(tmp_path).directories == 1  # the second holder, ended now
+    assert sweep(tmp_path, PREFIX).directories == 1  # the second holder, ended now
     assert list(tmp_path.iterdir()) == []
 
 
@@ -75,7 +77,7 @@ def test_a_directory_without_its_lock_file_is_kept_while_it_may_be_in_the_making
     making.mkdir()
     other = tmp_path / "not-ours"
     other.mkdir()
-    assert sweep(tmp_path).directories == 0
-    assert sweep(tmp_path, now=time.time() + 3600).directories == 1
+    assert sweep(tmp_path, PREFIX).directories == 0
+    assert sweep(tmp_path, PREFIX, now=time.time() + 3600).directories == 1
     assert not making.exists()
     assert other.exists()

@@ -1,9 +1,10 @@
-"""Local scratch directories, and the sweep of those a killed invocation left behind.
+"""Local scratch directories of a function, and the sweep of those a killed invocation left.
 
 Lambda keeps /tmp across the invocations of one execution environment, and an invocation that
 times out or runs out of memory is ended before it can remove its files: without a sweep, its
-retry in the same environment finds the dead one's copy of the range and its lines taking the
-ephemeral storage, and fails for want of space. Each scratch directory holds a lock (flock) on
+retry in the same environment finds the dead one's files (a compactor range's copy and lines,
+an etl-layers file and its engine's spill) taking the ephemeral storage, and fails for want of
+space. Each scratch directory holds a lock (flock) on
 a file inside it while it is used; the kernel releases the lock when the process ends, however
 it ends, so a directory whose lock can be taken has no owner left. Directories of live
 invocations (other workers of the local runtime, other threads) keep their lock and are left.
@@ -21,7 +22,6 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
-PREFIX = "compactor-scratch-"
 _OWNER = ".owner"
 # A directory without its lock file is one being made (the lock comes a moment after) or one
 # whose maker ended in that moment: only the second is ever this old.
@@ -61,11 +61,12 @@ def _ownerless(path: Path, now: float) -> bool:
     return True
 
 
-def sweep(work_dir: Path, now: float | None = None) -> Swept:
-    """Remove the scratch directories under `work_dir` that no live process holds."""
+def sweep(work_dir: Path, prefix: str, now: float | None = None) -> Swept:
+    """Remove the scratch directories named `prefix`... under `work_dir` that no live process
+    holds."""
     now = time.time() if now is None else now
     swept = Swept()
-    for path in sorted(work_dir.glob(f"{PREFIX}*")):
+    for path in sorted(work_dir.glob(f"{prefix}*")):
         if path.is_dir() and _ownerless(path, now):
             size = _size(path)
             shutil.rmtree(path, ignore_errors=True)
@@ -74,10 +75,10 @@ def sweep(work_dir: Path, now: float | None = None) -> Swept:
 
 
 @contextmanager
-def scratch_dir(work_dir: Path) -> Iterator[Path]:
-    """A new directory under `work_dir`, locked while in use and removed after."""
+def scratch_dir(work_dir: Path, prefix: str) -> Iterator[Path]:
+    """A new directory `prefix`... under `work_dir`, locked while in use and removed after."""
     work_dir.mkdir(parents=True, exist_ok=True)
-    path = Path(tempfile.mkdtemp(prefix=PREFIX, dir=work_dir))
+    path = Path(tempfile.mkdtemp(prefix=prefix, dir=work_dir))
     # Locked under another name, then put in place: a sweep never finds the lock file free
     # between its making and its locking.
     fd = os.open(path / f"{_OWNER}-new", os.O_CREAT | os.O_RDWR, 0o600)
